@@ -1,0 +1,148 @@
+package rollout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/mergepatch"
+	"github.com/serin-dev/serin/pkg/rollout/plan"
+)
+
+// apply carries out a plan in a fixed order: the Rollout's own metadata and
+// spec defaults, ReplicaSets, Services, and the status last, each only when
+// the plan changes it. Events are recorded once the writes succeeded.
+func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
+	resourceVersion, err := r.patchRollout(ctx, ro, p)
+	if err != nil {
+		return err
+	}
+	if p.Create != nil {
+		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(ro.Namespace).Create(ctx, p.Create, metav1.CreateOptions{}); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				return r.bumpCollisionCount(ctx, ro, resourceVersion, p.Create.Name)
+			}
+			r.o.Recorder.Eventf(ro, corev1.EventTypeWarning, v1alpha1.EventReplicaSetCreateError,
+				v1alpha1.MessageReplicaSetCreateErr, p.Create.Name, err)
+			return fmt.Errorf("creating ReplicaSet %s: %w", p.Create.Name, err)
+		}
+	}
+	for _, rs := range p.Updates {
+		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("updating ReplicaSet %s: %w", rs.Name, err)
+		}
+	}
+	for _, rs := range p.Deletes {
+		precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &rs.UID, ResourceVersion: &rs.ResourceVersion}}
+		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
+		}
+	}
+	for _, sw := range p.ServiceSwitches {
+		if err := r.switchService(ctx, ro, sw); err != nil {
+			return err
+		}
+	}
+	if err := r.patchStatus(ctx, ro, resourceVersion, p.Status); err != nil {
+		return err
+	}
+	for _, e := range p.Events {
+		kind := corev1.EventTypeNormal
+		if e.Warning {
+			kind = corev1.EventTypeWarning
+		}
+		r.o.Recorder.Event(ro, kind, e.Reason, e.Message)
+	}
+	return nil
+}
+
+// patchRollout writes spec.replicas and the revision annotation when the plan
+// changes them, and returns the Rollout's resourceVersion after the write.
+func (r *Reconciler) patchRollout(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) (string, error) {
+	patch := map[string]any{}
+	if p.Revision != "" {
+		patch["metadata"] = map[string]any{"annotations": map[string]string{v1alpha1.AnnotationRevision: p.Revision}}
+	}
+	if p.DefaultReplicas {
+		patch["spec"] = map[string]any{"replicas": v1alpha1.DefaultReplicas}
+	}
+	if len(patch) == 0 {
+		return ro.ResourceVersion, nil
+	}
+	meta, _ := patch["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		patch["metadata"] = meta
+	}
+	meta["resourceVersion"] = ro.ResourceVersion
+	data, err := json.Marshal(patch)
+	if err != nil {
+		return "", err
+	}
+	updated, err := r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{})
+	if err != nil {
+		return "", fmt.Errorf("patching Rollout %s: %w", ro.Name, err)
+	}
+	return updated.ResourceVersion, nil
+}
+
+// patchStatus sends only the status fields that changed, guarded by the
+// resourceVersion the plan was made from, so a user's concurrent write
+// (abort, promote) is never overwritten with stale values.
+func (r *Reconciler) patchStatus(ctx context.Context, ro *v1alpha1.Rollout, resourceVersion string, status v1alpha1.RolloutStatus) error {
+	diff, changed, err := mergepatch.Create(ro.Status, status)
+	if err != nil || !changed {
+		return err
+	}
+	data, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": resourceVersion},
+		"status":   json.RawMessage(diff),
+	})
+	if err != nil {
+		return err
+	}
+	_, err = r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
+	if err != nil {
+		return fmt.Errorf("patching status of Rollout %s: %w", ro.Name, err)
+	}
+	return nil
+}
+
+// switchService points a Service's selector at a revision and marks it as
+// managed by the Rollout.
+func (r *Reconciler) switchService(ctx context.Context, ro *v1alpha1.Rollout, sw plan.ServiceSwitch) error {
+	patch := map[string]any{
+		"metadata": map[string]any{"annotations": map[string]string{v1alpha1.AnnotationManagedByRollouts: ro.Name}},
+		"spec":     map[string]any{"selector": map[string]string{v1alpha1.LabelPodTemplateHash: sw.Hash}},
+	}
+	data, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, err = r.o.KubeClient.CoreV1().Services(sw.Service.Namespace).Patch(ctx, sw.Service.Name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("switching Service %s: %w", sw.Service.Name, err)
+	}
+	return nil
+}
+
+// bumpCollisionCount changes the hash of the next ReplicaSet when a
+// ReplicaSet of the same name exists that this Rollout does not control.
+func (r *Reconciler) bumpCollisionCount(ctx context.Context, ro *v1alpha1.Rollout, resourceVersion, name string) error {
+	next := int32(1)
+	if ro.Status.CollisionCount != nil {
+		next = *ro.Status.CollisionCount + 1
+	}
+	status := *ro.Status.DeepCopy()
+	status.CollisionCount = &next
+	if err := r.patchStatus(ctx, ro, resourceVersion, status); err != nil {
+		return err
+	}
+	return fmt.Errorf("ReplicaSet %s exists and is not this Rollout's; collision count raised to %d", name, next)
+}

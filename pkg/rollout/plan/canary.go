@@ -1,0 +1,364 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// canary plans one reconcile of a canary Rollout.
+func (p *planner) canary() {
+	if p.scalingEvent() {
+		// spec.replicas changed: resize only, without moving through steps.
+		p.scaleReplicaSets()
+		p.finishStatus(p.carryStatus(), false)
+		return
+	}
+	if p.templateOrStepsChanged() {
+		p.syncCanaryStatus()
+		return
+	}
+	p.cleanupHistory()
+	p.switchServices()
+	p.scaleReplicaSets()
+	if !p.scaled {
+		p.pauseStep()
+	}
+	p.syncCanaryStatus()
+}
+
+// scalingEvent tells whether spec.replicas changed since the desired and
+// stable ReplicaSets were last sized.
+func (p *planner) scalingEvent() bool {
+	want := strconv.Itoa(int(specReplicas(p.ro)))
+	for _, rs := range []*appsv1.ReplicaSet{p.revs.newRS, p.revs.stable} {
+		if rs == nil || rs == p.plan.Create || rsReplicas(rs) == 0 {
+			continue
+		}
+		if got, ok := rs.Annotations[v1alpha1.AnnotationDesiredReplicas]; ok && got != want {
+			return true
+		}
+	}
+	return false
+}
+
+// templateOrStepsChanged tells whether the pod template or the steps changed
+// since the status was written: the update then starts over.
+func (p *planner) templateOrStepsChanged() bool {
+	s := p.ro.Status
+	if s.CurrentStepHash != "" && s.CurrentStepHash != StepHash(p.ro) {
+		return true
+	}
+	return s.CurrentPodHash != "" && s.CurrentPodHash != p.revs.hash
+}
+
+// halted tells why ReplicaSets must not be resized now, if they must not.
+func (p *planner) halted() string {
+	if p.ro.Spec.Paused {
+		return "manually paused"
+	}
+	for _, c := range p.ro.Status.PauseConditions {
+		if c.Reason == v1alpha1.PauseReasonInconclusiveAnalysis {
+			return "inconclusive analysis"
+		}
+	}
+	return ""
+}
+
+// scaleReplicaSets resizes the stable, then the canary, then the older
+// ReplicaSets; it stops after the first group that changes, so each step
+// waits for the pods of the one before.
+func (p *planner) scaleReplicaSets() {
+	if p.halted() != "" {
+		return
+	}
+	revs := p.revs
+	counts := p.desiredCounts()
+	if revs.stable != nil && revs.stable != revs.newRS {
+		if p.scale(revs.stable, counts.stable) {
+			return
+		}
+	}
+	if revs.newRS != nil && p.scale(revs.newRS, counts.canary) {
+		return
+	}
+	p.scaleDownOthers()
+}
+
+// desiredCounts are the sizes the canary and stable ReplicaSets should have.
+func (p *planner) desiredCounts() canaryCounts {
+	explicit, weight := canaryScaleOrWeight(p.ro, p.steps)
+	if p.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+		return routedCanaryCounts(p.ro, explicit, weight, p.ro.Status.Canary.Weights)
+	}
+	return basicCanaryCounts(p.ro, weight, p.revs.newRS, p.revs.stable, p.revs.others)
+}
+
+// scaleDownOthers shrinks the ReplicaSets that are neither desired nor
+// stable: first their unavailable pods, then available ones as far as the
+// availability floor allows, newest first.
+func (p *planner) scaleDownOthers() {
+	var active []*appsv1.ReplicaSet
+	for _, rs := range p.revs.others {
+		if rsReplicas(rs) > 0 {
+			active = append(active, rs)
+		}
+	}
+	if len(active) == 0 {
+		return
+	}
+	for _, rs := range active {
+		if rsReplicas(rs) > rs.Status.AvailableReplicas {
+			p.scale(rs, rs.Status.AvailableReplicas)
+		}
+	}
+	_, unavailable := surgeAndUnavailable(p.ro)
+	room := sumAvailable(p.revs.all) - (specReplicas(p.ro) - unavailable)
+	if room <= 0 {
+		return
+	}
+	byRevision := append([]*appsv1.ReplicaSet(nil), active...)
+	sort.SliceStable(byRevision, func(i, j int) bool {
+		return revisionOf(byRevision[i].Annotations) > revisionOf(byRevision[j].Annotations)
+	})
+	for _, rs := range byRevision {
+		current := p.current(rs)
+		if room <= 0 {
+			break
+		}
+		if rsReplicas(current) == 0 {
+			continue
+		}
+		to := max(0, rsReplicas(current)-room)
+		room -= rsReplicas(current) - to
+		p.scale(current, to)
+	}
+}
+
+// current is the planner's latest copy of a ReplicaSet.
+func (p *planner) current(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	for _, u := range p.plan.Updates {
+		if u.Name == rs.Name {
+			return u
+		}
+	}
+	return rs
+}
+
+// pauseStep adds the pause condition of a pause step when the rollout
+// reaches it, and asks to be woken when a timed pause ends.
+func (p *planner) pauseStep() {
+	step := p.steps.current()
+	if p.ro.Spec.Paused || p.ro.Status.PromoteFull || step == nil || step.Pause == nil {
+		return
+	}
+	cond := pauseCondition(p.ro, v1alpha1.PauseReasonCanaryPauseStep)
+	if cond == nil {
+		if !p.ro.Status.ControllerPause {
+			p.pause.add(v1alpha1.PauseReasonCanaryPauseStep)
+			if step.Pause.Duration != nil {
+				p.plan.requeue(time.Duration(step.Pause.DurationSeconds()) * time.Second)
+			}
+		}
+		return
+	}
+	if step.Pause.Duration != nil {
+		if left := cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds()) * time.Second).Sub(p.now); left > 0 {
+			p.plan.requeue(left)
+		}
+	}
+}
+
+// stepCompleted tells whether the current step is done.
+func (p *planner) stepCompleted() bool {
+	step := p.steps.current()
+	if p.ro.Spec.Paused || step == nil {
+		return false
+	}
+	switch {
+	case step.Pause != nil:
+		cond := pauseCondition(p.ro, v1alpha1.PauseReasonCanaryPauseStep)
+		if p.ro.Status.ControllerPause && cond == nil {
+			return true // the user resumed it
+		}
+		return step.Pause.Duration != nil && cond != nil &&
+			p.now.After(cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds())*time.Second))
+	case step.SetWeight != nil, step.SetCanaryScale != nil:
+		return p.atDesiredCounts()
+	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
+		return true
+	}
+	return false
+}
+
+// atDesiredCounts tells whether the pods have caught up with the step.
+func (p *planner) atDesiredCounts() bool {
+	c := p.ro.Spec.Strategy.Canary
+	revs := p.revs
+	want := p.desiredCounts()
+	if !thresholdMet(c.ReplicaProgressThreshold, revs.newRS, want.canary) {
+		return false
+	}
+	if c.TrafficRouting == nil || !c.DynamicStableScale {
+		stable := revs.stable
+		if stable == nil || rsReplicas(stable) != want.stable || stable.Status.Replicas != want.stable {
+			return false
+		}
+	}
+	return c.TrafficRouting != nil || sumAvailable(revs.others) == 0
+}
+
+// syncCanaryStatus decides the step index, promotion and abort, then
+// finishes the status.
+func (p *planner) syncCanaryStatus() {
+	s := p.carryStatus()
+	count := p.steps.count()
+	var index *int32
+	if count > 0 {
+		i := p.steps.index
+		index = &i
+	}
+
+	if p.templateOrStepsChanged() {
+		p.pause.clearAll()
+		p.pause.removeAbort()
+		s.PromoteFull = false
+		s.Canary.CurrentStepAnalysisRunStatus = nil
+		s.Canary.CurrentBackgroundAnalysisRunStatus = nil
+		s.Canary.StepPluginStatuses = nil
+		s.CurrentStepIndex = nil
+		if count > 0 {
+			s.CurrentStepIndex = int32Ptr(0)
+			if s.StableRS == p.revs.hash {
+				p.event(false, v1alpha1.EventSkipSteps, "Rollback to stable ReplicaSets")
+				s.CurrentStepIndex = int32Ptr(count)
+			}
+		}
+		p.finishStatus(s, true)
+		return
+	}
+
+	if p.ro.Status.PromoteFull {
+		p.pause.clearAll()
+		p.pause.removeAbort()
+		if count > 0 {
+			index = int32Ptr(count)
+		}
+	}
+	if reason := p.fullPromotionReason(index); reason != "" {
+		p.promote(&s, reason)
+		p.finishStatus(s, true)
+		return
+	}
+	if p.pause.aborted(p.ro) {
+		if count > 0 {
+			if s.StableRS == s.CurrentPodHash {
+				s.CurrentStepIndex = int32Ptr(count)
+			} else {
+				s.CurrentStepIndex = int32Ptr(0)
+			}
+		}
+		p.finishStatus(s, true)
+		return
+	}
+	if index != nil && *index == p.steps.index && p.stepCompleted() {
+		step := p.steps.current()
+		next := *index + 1
+		index = &next
+		s.Canary.CurrentStepAnalysisRunStatus = nil
+		p.event(false, v1alpha1.EventRolloutStepCompleted, fmt.Sprintf(v1alpha1.EventMessageStepCompleted, next, count, stepString(*step)))
+		p.pause.remove(v1alpha1.PauseReasonCanaryPauseStep)
+	}
+	s.CurrentStepIndex = index
+	p.finishStatus(s, true)
+}
+
+// carryStatus starts the new status: counts from the ReplicaSets, and the
+// fields that live across reconciles copied from the observed status. Pause
+// and abort fields are decided later, in finishStatus.
+func (p *planner) carryStatus() v1alpha1.RolloutStatus {
+	old := p.ro.Status
+	all := p.revs.all
+	s := v1alpha1.RolloutStatus{
+		CurrentPodHash:    p.revs.hash,
+		CurrentStepHash:   StepHash(p.ro),
+		Replicas:          sumActual(all),
+		ReadyReplicas:     sumReady(all),
+		AvailableReplicas: sumAvailable(all),
+		HPAReplicas:       sumActual(all),
+		CollisionCount:    old.CollisionCount,
+		CurrentStepIndex:  old.CurrentStepIndex,
+		Conditions:        p.status.Conditions,
+		StableRS:          old.StableRS,
+		RestartedAt:       old.RestartedAt,
+		ALB:               old.ALB,
+		ALBs:              old.ALBs,
+		Duration:          old.Duration,
+	}
+	removeCondition(&s, v1alpha1.InvalidSpec)
+	if p.revs.newRS != nil {
+		s.UpdatedReplicas = p.revs.newRS.Status.Replicas
+	}
+	if p.ro.Spec.Selector != nil {
+		s.Selector = formatSelector(p.ro)
+	}
+	s.PromoteFull = s.CurrentPodHash != s.StableRS && old.PromoteFull
+	s.Canary.Weights = old.Canary.Weights
+	s.Canary.StablePingPong = old.Canary.StablePingPong
+	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
+	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus
+	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus
+	s.Canary.CurrentExperiment = old.Canary.CurrentExperiment
+	return s
+}
+
+// fullPromotionReason says why the desired revision becomes stable now, or
+// returns "" while it must not.
+func (p *planner) fullPromotionReason(index *int32) string {
+	revs := p.revs
+	if revs.stable == nil {
+		return "Initial deploy"
+	}
+	if p.pause.aborted(p.ro) {
+		return ""
+	}
+	replicas := specReplicas(p.ro)
+	c := p.ro.Spec.Strategy.Canary
+	if revs.newRS == nil || (rsAvailable(revs.newRS) < replicas && !thresholdMet(c.ReplicaProgressThreshold, revs.newRS, replicas)) {
+		return ""
+	}
+	if p.ro.Status.PromoteFull {
+		return "Full promotion requested"
+	}
+	if p.ro.Status.StableRS == revs.hash {
+		return "Fast rollback"
+	}
+	if count := p.steps.count(); count == 0 || (index != nil && *index == count) {
+		return fmt.Sprintf("Completed all %d canary steps", count)
+	}
+	return ""
+}
+
+// promote makes the desired revision the stable one.
+func (p *planner) promote(s *v1alpha1.RolloutStatus, reason string) {
+	p.pause.clearAll()
+	p.pause.removeAbort()
+	s.PromoteFull = false
+	if count := p.steps.count(); count > 0 {
+		s.CurrentStepIndex = int32Ptr(count)
+	} else {
+		s.CurrentStepIndex = nil
+	}
+	if s.StableRS != s.CurrentPodHash {
+		s.StableRS = s.CurrentPodHash
+		revision := revisionOf(p.revs.newRS.Annotations)
+		p.event(false, v1alpha1.EventRolloutCompleted, fmt.Sprintf(v1alpha1.MessageRolloutCompleted, revision, s.CurrentPodHash, reason))
+	}
+}
+
+func int32Ptr(v int32) *int32 { return &v }

@@ -1,0 +1,333 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+func TestInitialDeployGoesStraightToStable(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	p := w.step()
+	if p.Create == nil || *p.Create.Spec.Replicas != 5 {
+		t.Fatalf("first reconcile should create the ReplicaSet at full size, got %+v", p.Create)
+	}
+	if p.Create.Name != "demo-"+w.hash() || p.Create.Labels[v1alpha1.LabelPodTemplateHash] != w.hash() {
+		t.Fatalf("ReplicaSet name/label = %s/%v, want demo-%s", p.Create.Name, p.Create.Labels, w.hash())
+	}
+	if p.Revision != "1" {
+		t.Fatalf("revision annotation = %q, want 1", p.Revision)
+	}
+	// Pods are not up yet: the new status says so.
+	w.ro.Status = p.Status
+	if w.ro.Status.StableRS != w.hash() {
+		t.Fatalf("stableRS = %q, want the only revision %q", w.ro.Status.StableRS, w.hash())
+	}
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectStep(2)
+	w.expectCondition(v1alpha1.RolloutHealthy, corev1.ConditionTrue, v1alpha1.ReasonRolloutHealthy)
+	w.expectCondition(v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewRSAvailable)
+	w.expectCondition(v1alpha1.RolloutAvailable, corev1.ConditionTrue, v1alpha1.ReasonAvailable)
+	w.expectCondition(v1alpha1.RolloutCompleted, corev1.ConditionTrue, v1alpha1.ReasonRolloutCompleted)
+	if condition(w.ro.Status, v1alpha1.RolloutPaused) != nil {
+		t.Fatal("a rollout that never paused has no Paused condition")
+	}
+	if w.ro.Status.ObservedGeneration != "1" || w.ro.Status.Selector != "app=demo" || w.ro.Status.HPAReplicas != 5 {
+		t.Fatalf("observedGeneration/selector/HPAReplicas = %q/%q/%d", w.ro.Status.ObservedGeneration, w.ro.Status.Selector, w.ro.Status.HPAReplicas)
+	}
+}
+
+func TestConvergedRolloutPlansNothing(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	p := Compute(w.state())
+	if p.Create != nil || len(p.Updates) != 0 || len(p.Deletes) != 0 || len(p.ServiceSwitches) != 0 || p.Revision != "" || len(p.Events) != 0 {
+		t.Fatalf("a converged rollout planned writes: %+v", p)
+	}
+	if p.RequeueAfter != 0 {
+		t.Fatalf("a converged rollout asked to be requeued after %s", p.RequeueAfter)
+	}
+	if got, _ := statusDiff(w.ro.Status, p.Status); got {
+		t.Fatalf("a converged rollout planned a status change")
+	}
+}
+
+func TestCanaryMovesThroughStepsAndPausesForPromotion(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor(""), setWeight(60), pauseFor("30s")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+
+	// 20% of 5 pods: one canary pod, four stable ones.
+	w.expectReplicas(map[string]int32{"rev1": 4, "rev2": 1})
+	w.expectStep(1)
+	w.expectPhase(v1alpha1.RolloutPhasePaused, string(v1alpha1.PauseReasonCanaryPauseStep))
+	w.expectCondition(v1alpha1.RolloutPaused, corev1.ConditionTrue, v1alpha1.ReasonRolloutPaused)
+	w.expectCondition(v1alpha1.RolloutProgressing, corev1.ConditionUnknown, v1alpha1.ReasonRolloutPaused)
+	if !w.ro.Status.ControllerPause || len(w.ro.Status.PauseConditions) != 1 {
+		t.Fatalf("want a controller pause with one condition, got %+v", w.ro.Status)
+	}
+	if w.ro.Status.StepSummary != "1/4" {
+		t.Fatalf("stepSummary = %q, want 1/4", w.ro.Status.StepSummary)
+	}
+
+	w.promote()
+	w.settle()
+	// 60%: three canary pods and two stable; then a timed pause.
+	w.expectReplicas(map[string]int32{"rev1": 2, "rev2": 3})
+	w.expectStep(3)
+	w.expectPhase(v1alpha1.RolloutPhasePaused, string(v1alpha1.PauseReasonCanaryPauseStep))
+	if w.last.RequeueAfter != 30*time.Second && w.last.RequeueAfter == 0 {
+		t.Fatalf("a timed pause must ask to be woken, got %s", w.last.RequeueAfter)
+	}
+
+	w.advance(31 * time.Second)
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectReplicas(map[string]int32{"rev2": 5})
+	w.expectStep(4)
+	if w.ro.Status.StableRS != w.hash() {
+		t.Fatalf("stableRS = %q, want %q", w.ro.Status.StableRS, w.hash())
+	}
+	w.expectEvent(v1alpha1.EventRolloutCompleted)
+	w.expectEvent(v1alpha1.EventRolloutStepCompleted)
+}
+
+func TestAbortReturnsEveryPodToStableAndRetryStartsOver(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(40), pauseFor("")))
+	w.addService("demo-stable")
+	w.addService("demo-canary")
+	w.ro.Spec.Strategy.Canary.StableService = "demo-stable"
+	w.ro.Spec.Strategy.Canary.CanaryService = "demo-canary"
+	w.settle()
+	stable := w.hash()
+	w.setImage("demo:v2")
+	w.settle()
+	canary := w.hash()
+	w.expectReplicas(map[string]int32{"rev1": 3, "rev2": 2})
+	if got := w.serviceHashes(); got["demo-stable"] != stable || got["demo-canary"] != canary {
+		t.Fatalf("services select %v, want stable=%s canary=%s", got, stable, canary)
+	}
+
+	w.ro.Status.Abort = true // kubectl argo rollouts abort
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 5})
+	w.expectPhase(v1alpha1.RolloutPhaseDegraded, "RolloutAborted: Rollout aborted update to revision 2")
+	w.expectCondition(v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonRolloutAborted)
+	w.expectStep(0)
+	if w.ro.Status.AbortedAt == nil || len(w.ro.Status.PauseConditions) != 0 {
+		t.Fatalf("aborted status: abortedAt=%v pauseConditions=%v", w.ro.Status.AbortedAt, w.ro.Status.PauseConditions)
+	}
+	if got := w.serviceHashes(); got["demo-canary"] != stable {
+		t.Fatalf("after abort the canary Service selects %s, want the stable %s", got["demo-canary"], stable)
+	}
+
+	w.ro.Status.Abort = false // kubectl argo rollouts retry
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 3, "rev2": 2})
+	w.expectStep(1)
+	w.expectPhase(v1alpha1.RolloutPhasePaused, string(v1alpha1.PauseReasonCanaryPauseStep))
+	if w.ro.Status.AbortedAt != nil {
+		t.Fatal("retry must clear abortedAt")
+	}
+}
+
+func TestPromoteFullSkipsRemainingSteps(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor(""), setWeight(50), pauseFor("")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.ro.Status.PromoteFull = true
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectReplicas(map[string]int32{"rev2": 5})
+	w.expectStep(4)
+	if w.ro.Status.PromoteFull {
+		t.Fatal("promoteFull must be reset once promoted")
+	}
+}
+
+func TestManualPauseHaltsScaling(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor(""), setWeight(60)))
+	w.settle()
+	w.ro.Spec.Paused = true
+	w.ro.Generation++
+	w.setImage("demo:v2")
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhasePaused, v1alpha1.PhaseMessageManuallyPaused)
+	w.expectCondition(v1alpha1.RolloutPaused, corev1.ConditionTrue, v1alpha1.ReasonRolloutPaused)
+	w.expectReplicas(map[string]int32{"rev1": 5, "rev2": 0})
+
+	w.ro.Spec.Paused = false
+	w.ro.Generation++
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 4, "rev2": 1})
+}
+
+func TestUndoToStableSkipsSteps(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.setImage("demo:v1") // back to the stable template
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectReplicas(map[string]int32{"rev3": 5})
+	w.expectEvent(v1alpha1.EventSkipSteps)
+	if rs := w.rss["demo-"+w.hash()]; rs.Annotations[v1alpha1.AnnotationRevisionHistory] != "1" {
+		t.Fatalf("the reused ReplicaSet should record revision 1 in its history, annotations %v", rs.Annotations)
+	}
+}
+
+func TestCanaryThatNeverBecomesReadyTimesOut(t *testing.T) {
+	ro := canaryRollout(setWeight(20), pauseFor(""))
+	ro.Spec.ProgressDeadlineSeconds = int32Ptr(60)
+	w := newWorld(t, ro)
+	w.settle()
+	w.setImage("demo:broken")
+	w.broken[w.hash()] = true
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseProgressing, v1alpha1.PhaseMessageMoreReplicas)
+	if w.last.RequeueAfter == 0 || w.last.RequeueAfter > 61*time.Second {
+		t.Fatalf("a stuck update must ask to be woken at its deadline, got %s", w.last.RequeueAfter)
+	}
+	w.advance(61 * time.Second)
+	w.settle()
+	w.expectCondition(v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonProgressDeadline)
+	if !strings.HasPrefix(w.ro.Status.Message, "ProgressDeadlineExceeded: ReplicaSet") || w.ro.Status.Phase != v1alpha1.RolloutPhaseDegraded {
+		t.Fatalf("phase/message = %s/%s", w.ro.Status.Phase, w.ro.Status.Message)
+	}
+	// Stable keeps serving: its pods are untouched.
+	if w.replicaCounts()["rev1"] < 4 {
+		t.Fatalf("stable scaled down below its share: %v", w.replicaCounts())
+	}
+}
+
+func TestProgressDeadlineAbortReturnsToStable(t *testing.T) {
+	ro := canaryRollout(setWeight(20), pauseFor(""))
+	ro.Spec.ProgressDeadlineSeconds = int32Ptr(60)
+	ro.Spec.ProgressDeadlineAbort = true
+	w := newWorld(t, ro)
+	w.settle()
+	w.setImage("demo:broken")
+	w.broken[w.hash()] = true
+	w.settle()
+	w.advance(61 * time.Second)
+	w.settle()
+	if !w.ro.Status.Abort {
+		t.Fatalf("progressDeadlineAbort must abort, status %+v", w.ro.Status)
+	}
+	w.expectReplicas(map[string]int32{"rev1": 5})
+	if !strings.HasPrefix(w.ro.Status.Message, "RolloutAborted: Rollout aborted update to revision 2: ReplicaSet") {
+		t.Fatalf("message = %q", w.ro.Status.Message)
+	}
+}
+
+func TestMissingReplicasAreDefaulted(t *testing.T) {
+	ro := canaryRollout()
+	ro.Spec.Replicas = nil
+	w := newWorld(t, ro)
+	p := w.step()
+	if !p.DefaultReplicas {
+		t.Fatal("a Rollout without spec.replicas must get replicas: 1")
+	}
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 1})
+}
+
+func TestInvalidSpecStopsWithAClearMessage(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*v1alpha1.Rollout)
+		want   string
+	}{
+		"weight above 100": {func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{setWeight(120)} },
+			"spec.strategy.canary.steps[0].setWeight: Invalid value: 120: SetWeight needs to be between 0 and 100"},
+		"no strategy": {func(ro *v1alpha1.Rollout) { ro.Spec.Strategy = v1alpha1.RolloutStrategy{} },
+			"spec.strategy: Required value: Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"},
+		"empty step": {func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{}} },
+			"Step must have one of the following set: experiment, setWeight, setCanaryScale, plugin or pause"},
+		"selector not matching template": {func(ro *v1alpha1.Rollout) { ro.Spec.Template.Labels = map[string]string{"app": "other"} },
+			"spec.template.metadata.labels: Invalid value"},
+		"missing stable service": {func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.Canary.StableService = "nope" },
+			`spec.strategy.canary.stableService: Invalid value: "nope": service "nope" not found`},
+		"same stable and canary service": {func(ro *v1alpha1.Rollout) {
+			ro.Spec.Strategy.Canary.StableService, ro.Spec.Strategy.Canary.CanaryService = "svc", "svc"
+		}, "same service for the stable and canary services"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ro := canaryRollout(setWeight(20))
+			tc.mutate(ro)
+			w := newWorld(t, ro)
+			p := w.step()
+			if p.Create != nil || len(p.Updates) != 0 || len(p.ServiceSwitches) != 0 {
+				t.Fatalf("an invalid Rollout must not change anything, plan %+v", p)
+			}
+			c := condition(p.Status, v1alpha1.InvalidSpec)
+			if c == nil || !strings.Contains(c.Message, tc.want) || !strings.HasPrefix(c.Message, `The Rollout "demo" is invalid: `) {
+				t.Fatalf("InvalidSpec condition = %+v, want a message containing %q", c, tc.want)
+			}
+			if p.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.HasPrefix(p.Status.Message, "InvalidSpec: ") {
+				t.Fatalf("phase/message = %s/%s", p.Status.Phase, p.Status.Message)
+			}
+		})
+	}
+}
+
+func TestFixingAnInvalidSpecClearsTheCondition(t *testing.T) {
+	ro := canaryRollout(setWeight(120))
+	w := newWorld(t, ro)
+	w.step()
+	w.ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{setWeight(20)}
+	w.ro.Generation++
+	w.settle()
+	if condition(w.ro.Status, v1alpha1.InvalidSpec) != nil {
+		t.Fatal("InvalidSpec must go once the spec is valid")
+	}
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+}
+
+func TestScalingEventResizesWithoutMovingSteps(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	w.ro.Spec.Replicas = int32Ptr(8)
+	w.ro.Generation++
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 8})
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+}
+
+func TestRevisionHistoryLimitDeletesOldestScaledDownReplicaSets(t *testing.T) {
+	ro := canaryRollout()
+	ro.Spec.RevisionHistoryLimit = int32Ptr(1)
+	w := newWorld(t, ro)
+	w.settle()
+	for _, image := range []string{"demo:v2", "demo:v3", "demo:v4"} {
+		w.advance(time.Minute)
+		w.setImage(image)
+		w.settle()
+	}
+	if len(w.rss) != 2 {
+		t.Fatalf("want the current and one old ReplicaSet, have %v", w.replicaCounts())
+	}
+	w.expectReplicas(map[string]int32{"rev4": 5})
+	if _, ok := w.replicaCounts()["rev3"]; !ok {
+		t.Fatalf("the newest old ReplicaSet must be kept, have %v", w.replicaCounts())
+	}
+}
+
+func statusDiff(a, b v1alpha1.RolloutStatus) (bool, string) {
+	if a.Phase != b.Phase || a.Message != b.Message || len(a.Conditions) != len(b.Conditions) {
+		return true, "phase or conditions"
+	}
+	for i := range a.Conditions {
+		if a.Conditions[i] != b.Conditions[i] {
+			return true, string(a.Conditions[i].Type)
+		}
+	}
+	return false, ""
+}

@@ -1,0 +1,275 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// planner carries one reconcile's decisions while they are being made.
+type planner struct {
+	st    State
+	ro    *v1alpha1.Rollout
+	now   time.Time
+	steps stepView
+	revs  revisions
+	plan  Plan
+	// status is the status being built; it starts from the observed one.
+	status v1alpha1.RolloutStatus
+	// pause records pause and abort decisions until the status is finished.
+	pause pauseDecisions
+	// scaled is set once a ReplicaSet is resized in this reconcile; the rest
+	// of the update then waits for the pods to follow.
+	scaled bool
+}
+
+// Compute decides what one reconcile of the Rollout does.
+func Compute(st State) Plan {
+	ro := st.Rollout
+	p := &planner{st: st, ro: ro, now: st.Now, steps: newStepView(ro)}
+	if ro.Spec.Replicas == nil {
+		// The spec update this causes brings the Rollout back with a value.
+		p.plan.DefaultReplicas = true
+	}
+	if err := p.validate(); err != nil {
+		p.invalidSpec(err)
+		return p.plan
+	}
+	p.revs = sortRevisions(ro, st.ReplicaSets)
+	p.syncRevision()
+	p.canary()
+	return p.plan
+}
+
+// validate returns the first problem with the spec or the objects it names.
+func (p *planner) validate() *field.Error {
+	if errs := Validate(p.ro); len(errs) > 0 {
+		return errs[0]
+	}
+	if err := unsupported(p.ro); err != nil {
+		return err
+	}
+	return p.validateReferences()
+}
+
+// unsupported reports the parts of the API this build of Serin does not run
+// yet, so that such a Rollout stops with a clear message instead of stalling.
+func unsupported(ro *v1alpha1.Rollout) *field.Error {
+	st := field.NewPath("spec", "strategy")
+	if ro.Spec.WorkloadRef != nil {
+		return field.Invalid(field.NewPath("spec", "workloadRef"), ro.Spec.WorkloadRef.Name, "workloadRef is not supported by this version of Serin yet")
+	}
+	if ro.Spec.Strategy.BlueGreen != nil {
+		return field.Invalid(st.Child("blueGreen"), ro.Spec.Strategy.BlueGreen.ActiveService, "the blueGreen strategy is not supported by this version of Serin yet")
+	}
+	c := ro.Spec.Strategy.Canary
+	if c.TrafficRouting != nil {
+		return field.Invalid(st.Child("canary", "trafficRouting"), "", "traffic routing is not supported by this version of Serin yet")
+	}
+	if c.Analysis != nil {
+		return field.Invalid(st.Child("canary", "analysis"), "", "background analysis is not supported by this version of Serin yet")
+	}
+	for i, s := range c.Steps {
+		path := st.Child("canary", "steps").Index(i)
+		switch {
+		case s.Analysis != nil:
+			return field.Invalid(path.Child("analysis"), "", "analysis steps are not supported by this version of Serin yet")
+		case s.Experiment != nil:
+			return field.Invalid(path.Child("experiment"), "", "experiment steps are not supported by this version of Serin yet")
+		case s.Plugin != nil:
+			return field.Invalid(path.Child("plugin"), s.Plugin.Name, "step plugins are not supported by this version of Serin yet")
+		}
+	}
+	return nil
+}
+
+// validateReferences checks that the Services the Rollout names exist and are
+// not managed by another Rollout.
+func (p *planner) validateReferences() *field.Error {
+	c := p.ro.Spec.Strategy.Canary
+	path := field.NewPath("spec", "strategy", "canary")
+	for _, ref := range []struct {
+		field, name string
+	}{{"stableService", c.StableService}, {"canaryService", c.CanaryService}} {
+		if ref.name == "" {
+			continue
+		}
+		svc, ok := p.st.Services[ref.name]
+		if !ok {
+			return field.Invalid(path.Child(ref.field), ref.name, fmt.Sprintf("service %q not found", ref.name))
+		}
+		if owner, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && owner != p.ro.Name {
+			return field.Invalid(path.Child(ref.field), ref.name, fmt.Sprintf(v1alpha1.MessageServiceManagedByOthr, ref.name))
+		}
+	}
+	return nil
+}
+
+// invalidSpec records an InvalidSpec condition and stops there: nothing is
+// scaled or switched for a Rollout whose spec cannot be trusted.
+func (p *planner) invalidSpec(err *field.Error) {
+	s := *p.ro.Status.DeepCopy()
+	msg := InvalidSpecMessage(p.ro, err)
+	if old := condition(s, v1alpha1.InvalidSpec); old == nil || old.Message != msg {
+		removeCondition(&s, v1alpha1.InvalidSpec)
+		setCondition(&s, newCondition(p.now, v1alpha1.InvalidSpec, corev1.ConditionTrue, v1alpha1.ReasonInvalidSpec, msg))
+	}
+	s.ObservedGeneration = strconv.FormatInt(p.ro.Generation, 10)
+	s.Phase, s.Message = Phase(p.ro.Spec, s)
+	p.plan.Status = s
+}
+
+// syncRevision creates the desired ReplicaSet when it is missing, keeps the
+// revision numbers in order, and keeps the Rollout's revision annotation on
+// the desired revision.
+func (p *planner) syncRevision() {
+	ro, revs := p.ro, &p.revs
+	var older []*appsv1.ReplicaSet
+	for _, rs := range revs.all {
+		if rs != revs.newRS {
+			older = append(older, rs)
+		}
+	}
+	next := maxRevision(older) + 1
+	if revs.newRS == nil {
+		rs := newReplicaSet(ro, revs.hash, next, 0, p.podMetadata(true))
+		p.plan.Create = rs
+		// Plan the rest as if it existed, empty: it is created before anything
+		// that refers to it is applied.
+		revs.newRS = rs
+		revs.all = append(revs.all, rs)
+		msg := fmt.Sprintf(v1alpha1.MessageNewReplicaSet, rs.Name)
+		p.event(false, v1alpha1.EventNewReplicaSetCreated, fmt.Sprintf(v1alpha1.MessageNewReplicaSetDetail, rs.Name, next))
+		p.status = *ro.Status.DeepCopy()
+		setCondition(&p.status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewReplicaSetCreated, msg))
+	} else {
+		p.status = *ro.Status.DeepCopy()
+		rs := revs.newRS.DeepCopy()
+		changed := false
+		if current := revisionOf(rs.Annotations); current < next {
+			// An older ReplicaSet came back (an undo): it takes the next
+			// revision and remembers the one it had.
+			if current > 0 {
+				history := rs.Annotations[v1alpha1.AnnotationRevisionHistory]
+				if history != "" {
+					history += ","
+				}
+				rs.Annotations[v1alpha1.AnnotationRevisionHistory] = history + strconv.FormatInt(current, 10)
+			}
+			if rs.Annotations == nil {
+				rs.Annotations = map[string]string{}
+			}
+			rs.Annotations[v1alpha1.AnnotationRevision] = strconv.FormatInt(next, 10)
+			changed = true
+		}
+		if rs.Spec.MinReadySeconds != ro.Spec.MinReadySeconds {
+			rs.Spec.MinReadySeconds = ro.Spec.MinReadySeconds
+			changed = true
+		}
+		if changed {
+			p.update(rs)
+			revs.newRS = rs
+		}
+		if condition(p.status, v1alpha1.RolloutProgressing) == nil {
+			setCondition(&p.status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue,
+				v1alpha1.ReasonFoundNewReplicaSet, fmt.Sprintf(v1alpha1.MessageFoundNewReplicaSet, rs.Name)))
+		}
+	}
+	revision := revs.newRS.Annotations[v1alpha1.AnnotationRevision]
+	if ro.Annotations[v1alpha1.AnnotationRevision] != revision {
+		p.plan.Revision = revision
+		p.event(false, v1alpha1.EventRolloutUpdated, fmt.Sprintf(v1alpha1.MessageRolloutUpdated, revision))
+	}
+}
+
+// podMetadata is the ephemeral metadata for the desired revision's pods: the
+// canary's while another revision is stable, the stable one's otherwise.
+func (p *planner) podMetadata(isNew bool) *v1alpha1.PodTemplateMetadata {
+	c := p.ro.Spec.Strategy.Canary
+	if c == nil {
+		return nil
+	}
+	stableIsOther := p.revs.stable != nil && p.revs.stable != p.revs.newRS
+	if isNew && stableIsOther {
+		return c.CanaryMetadata
+	}
+	return c.StableMetadata
+}
+
+func (p *planner) event(warning bool, reason, message string) {
+	p.plan.Events = append(p.plan.Events, Event{Warning: warning, Reason: reason, Message: message})
+}
+
+// update queues a changed ReplicaSet, replacing an earlier change to the same one.
+func (p *planner) update(rs *appsv1.ReplicaSet) {
+	if p.plan.Create != nil && p.plan.Create.Name == rs.Name {
+		p.plan.Create = rs
+		return
+	}
+	for i, u := range p.plan.Updates {
+		if u.Name == rs.Name {
+			p.plan.Updates[i] = rs
+			return
+		}
+	}
+	p.plan.Updates = append(p.plan.Updates, rs)
+}
+
+// scale resizes a ReplicaSet, recording the event, and keeps the
+// desired-replicas annotation on spec.replicas. It reports whether the size
+// changed.
+func (p *planner) scale(rs *appsv1.ReplicaSet, to int32) bool {
+	want := strconv.Itoa(int(specReplicas(p.ro)))
+	from := rsReplicas(rs)
+	if from == to && rs.Annotations[v1alpha1.AnnotationDesiredReplicas] == want {
+		return false
+	}
+	changed := rs.DeepCopy()
+	changed.Spec.Replicas = &to
+	if changed.Annotations == nil {
+		changed.Annotations = map[string]string{}
+	}
+	changed.Annotations[v1alpha1.AnnotationDesiredReplicas] = want
+	if to == 0 {
+		delete(changed.Annotations, v1alpha1.AnnotationScaleDownDeadline)
+	}
+	p.update(changed)
+	p.replace(rs, changed)
+	if from == to {
+		return false
+	}
+	direction := "up"
+	if to < from {
+		direction = "down"
+	}
+	p.event(false, v1alpha1.EventScalingReplicaSet, fmt.Sprintf(v1alpha1.EventMessageScaled, direction, rs.Name, revisionOf(rs.Annotations), from, to))
+	p.scaled = true
+	return true
+}
+
+// replace swaps a ReplicaSet for its changed copy in the planner's view.
+func (p *planner) replace(old, changed *appsv1.ReplicaSet) {
+	r := &p.revs
+	for i := range r.all {
+		if r.all[i] == old {
+			r.all[i] = changed
+		}
+	}
+	for i := range r.others {
+		if r.others[i] == old {
+			r.others[i] = changed
+		}
+	}
+	if r.newRS == old {
+		r.newRS = changed
+	}
+	if r.stable == old {
+		r.stable = changed
+	}
+}

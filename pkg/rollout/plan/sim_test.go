@@ -1,0 +1,256 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// world is an in-memory cluster for driving plans: it applies a plan's writes
+// the way the reconciler and the API server would, and a fake kubelet makes
+// pods of healthy templates available at once.
+type world struct {
+	t        *testing.T
+	now      time.Time
+	ro       *v1alpha1.Rollout
+	rss      map[string]*appsv1.ReplicaSet
+	services map[string]*corev1.Service
+	events   []Event
+	// broken makes pods of ReplicaSets with these hashes never available.
+	broken map[string]bool
+	uid    int
+	last   Plan
+}
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func newWorld(t *testing.T, ro *v1alpha1.Rollout) *world {
+	ro.UID = "rollout-uid"
+	ro.Namespace = "default"
+	ro.Generation = 1
+	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}}
+	return w
+}
+
+func (w *world) addService(name string) {
+	w.services[name] = &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "demo"}},
+	}
+}
+
+func (w *world) state() State {
+	st := State{Rollout: w.ro.DeepCopy(), Now: w.now, Services: map[string]*corev1.Service{}}
+	for _, rs := range w.rss {
+		st.ReplicaSets = append(st.ReplicaSets, rs.DeepCopy())
+	}
+	for n, s := range w.services {
+		st.Services[n] = s.DeepCopy()
+	}
+	return st
+}
+
+// step runs one reconcile and applies its plan.
+func (w *world) step() Plan {
+	w.t.Helper()
+	p := Compute(w.state())
+	w.last = p
+	if p.DefaultReplicas {
+		w.ro.Spec.Replicas = int32Ptr(1)
+	}
+	if p.Revision != "" {
+		if w.ro.Annotations == nil {
+			w.ro.Annotations = map[string]string{}
+		}
+		w.ro.Annotations[v1alpha1.AnnotationRevision] = p.Revision
+	}
+	if p.Create != nil {
+		rs := p.Create.DeepCopy()
+		if _, exists := w.rss[rs.Name]; exists {
+			w.t.Fatalf("plan creates %s, which exists", rs.Name)
+		}
+		w.uid++
+		rs.UID = types.UID(fmt.Sprintf("rs-%d", w.uid))
+		rs.CreationTimestamp = metav1.NewTime(w.now)
+		w.rss[rs.Name] = rs
+	}
+	for _, u := range p.Updates {
+		if _, ok := w.rss[u.Name]; !ok {
+			w.t.Fatalf("plan updates %s, which does not exist", u.Name)
+		}
+		w.rss[u.Name] = u.DeepCopy()
+	}
+	for _, d := range p.Deletes {
+		delete(w.rss, d.Name)
+	}
+	for _, sw := range p.ServiceSwitches {
+		svc := w.services[sw.Service.Name]
+		svc.Spec.Selector[v1alpha1.LabelPodTemplateHash] = sw.Hash
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[v1alpha1.AnnotationManagedByRollouts] = w.ro.Name
+	}
+	w.ro.Status = p.Status
+	w.events = append(w.events, p.Events...)
+	w.kubelet()
+	return p
+}
+
+// kubelet makes every ReplicaSet's pods exist, and be available unless broken.
+func (w *world) kubelet() {
+	for _, rs := range w.rss {
+		n := rsReplicas(rs)
+		rs.Status.Replicas = n
+		rs.Status.ObservedGeneration = rs.Generation
+		if w.broken[rs.Labels[v1alpha1.LabelPodTemplateHash]] {
+			rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = 0, 0
+		} else {
+			rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = n, n
+		}
+	}
+}
+
+// settle reconciles until a reconcile changes nothing, at most 30 times.
+func (w *world) settle() {
+	w.t.Helper()
+	for i := 0; i < 30; i++ {
+		before := w.snapshot()
+		w.step()
+		if w.snapshot() == before {
+			return
+		}
+	}
+	w.t.Fatalf("did not settle after 30 reconciles; status %+v", w.ro.Status)
+}
+
+func (w *world) snapshot() string {
+	status, _ := json.Marshal(w.ro.Status)
+	return fmt.Sprintf("%s|%v|%v|%d|%d|%v", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes())
+}
+
+func (w *world) serviceHashes() map[string]string {
+	out := map[string]string{}
+	for n, s := range w.services {
+		out[n] = s.Spec.Selector[v1alpha1.LabelPodTemplateHash]
+	}
+	return out
+}
+
+// replicaCounts maps each ReplicaSet's revision to its spec.replicas.
+func (w *world) replicaCounts() map[string]int32 {
+	out := map[string]int32{}
+	for _, rs := range w.rss {
+		out["rev"+rs.Annotations[v1alpha1.AnnotationRevision]] = rsReplicas(rs)
+	}
+	return out
+}
+
+func (w *world) setImage(image string) {
+	w.ro.Spec.Template.Spec.Containers[0].Image = image
+	w.ro.Generation++
+}
+
+func (w *world) advance(d time.Duration) { w.now = w.now.Add(d) }
+
+func (w *world) hash() string { return PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount) }
+
+// promote does what `kubectl argo rollouts promote` does on a paused canary.
+func (w *world) promote() {
+	if len(w.ro.Status.PauseConditions) > 0 {
+		w.ro.Status.PauseConditions = nil
+		return
+	}
+	next := *w.ro.Status.CurrentStepIndex + 1
+	w.ro.Status.CurrentStepIndex = &next
+}
+
+func (w *world) expectPhase(phase v1alpha1.RolloutPhase, message string) {
+	w.t.Helper()
+	if w.ro.Status.Phase != phase || w.ro.Status.Message != message {
+		w.t.Fatalf("phase/message = %s/%q, want %s/%q", w.ro.Status.Phase, w.ro.Status.Message, phase, message)
+	}
+}
+
+func (w *world) expectStep(index int32) {
+	w.t.Helper()
+	if got := w.ro.Status.CurrentStepIndex; got == nil || *got != index {
+		w.t.Fatalf("currentStepIndex = %v, want %d", ptrString(got), index)
+	}
+}
+
+func (w *world) expectReplicas(want map[string]int32) {
+	w.t.Helper()
+	got := w.replicaCounts()
+	for k, v := range want {
+		if got[k] != v {
+			w.t.Fatalf("replicas = %v, want %v", got, want)
+		}
+	}
+	for k, v := range got {
+		if _, named := want[k]; !named && v != 0 {
+			w.t.Fatalf("replicas = %v, want %v (others at 0)", got, want)
+		}
+	}
+}
+
+func (w *world) expectCondition(t v1alpha1.RolloutConditionType, status corev1.ConditionStatus, reason string) {
+	w.t.Helper()
+	c := condition(w.ro.Status, t)
+	if c == nil || c.Status != status || c.Reason != reason {
+		w.t.Fatalf("condition %s = %+v, want %s/%s", t, c, status, reason)
+	}
+}
+
+func (w *world) expectEvent(reason string) {
+	w.t.Helper()
+	for _, e := range w.events {
+		if e.Reason == reason {
+			return
+		}
+	}
+	w.t.Fatalf("no %s event among %+v", reason, w.events)
+}
+
+func ptrString(p *int32) string {
+	if p == nil {
+		return "nil"
+	}
+	return strconv.Itoa(int(*p))
+}
+
+// canaryRollout is a replica-based canary of 5 pods with the given steps.
+func canaryRollout(steps ...v1alpha1.CanaryStep) *v1alpha1.Rollout {
+	return &v1alpha1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Name: "demo"},
+		Spec: v1alpha1.RolloutSpec{
+			Replicas: int32Ptr(5),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "demo"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "demo"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "demo:v1"}}},
+			},
+			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Steps: steps}},
+		},
+	}
+}
+
+func setWeight(w int32) v1alpha1.CanaryStep { return v1alpha1.CanaryStep{SetWeight: &w} }
+
+func pauseFor(d string) v1alpha1.CanaryStep {
+	if d == "" {
+		return v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}}
+	}
+	v := intstr.FromString(d)
+	return v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: &v}}
+}

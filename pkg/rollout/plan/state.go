@@ -1,0 +1,70 @@
+package plan
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// State is everything a reconcile of one Rollout looks at.
+type State struct {
+	// Rollout as the informer last saw it. It is never modified.
+	Rollout *v1alpha1.Rollout
+	// ReplicaSets the Rollout controls (its controller owner reference).
+	ReplicaSets []*appsv1.ReplicaSet
+	// Services in the Rollout's namespace that it names, by name. A name
+	// the Rollout uses but that is missing here does not exist.
+	Services map[string]*corev1.Service
+	// Now is the time the decision is made at.
+	Now time.Time
+}
+
+// Plan is what one reconcile does, in the order the reconciler applies it.
+type Plan struct {
+	// DefaultReplicas writes spec.replicas: 1 into a Rollout that has none.
+	DefaultReplicas bool
+	// Revision, when set, is the new value of the Rollout's revision annotation.
+	Revision string
+	// Create is a ReplicaSet to create.
+	Create *appsv1.ReplicaSet
+	// Updates are changed copies of existing ReplicaSets (scale, annotations).
+	Updates []*appsv1.ReplicaSet
+	// Deletes are ReplicaSets past the revision history limit.
+	Deletes []*appsv1.ReplicaSet
+	// ServiceSwitches point Services at a revision.
+	ServiceSwitches []ServiceSwitch
+	// Status is the status to write; the reconciler patches only what differs
+	// from the observed status.
+	Status v1alpha1.RolloutStatus
+	// Events to record once the writes succeeded.
+	Events []Event
+	// RequeueAfter asks for another reconcile after this long (0: none).
+	RequeueAfter time.Duration
+}
+
+// ServiceSwitch sets a Service's rollouts-pod-template-hash selector and marks
+// it as managed by the Rollout.
+type ServiceSwitch struct {
+	Service *corev1.Service
+	Hash    string
+}
+
+// Event is a Kubernetes event about the Rollout.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// requeue keeps the earliest positive wait.
+func (p *Plan) requeue(after time.Duration) {
+	if after <= 0 {
+		after = time.Second
+	}
+	if p.RequeueAfter == 0 || after < p.RequeueAfter {
+		p.RequeueAfter = after
+	}
+}

@@ -1,0 +1,300 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// pauseDecisions collects the pause and abort changes of one reconcile.
+type pauseDecisions struct {
+	added        []v1alpha1.PauseReason
+	removed      map[v1alpha1.PauseReason]bool
+	clear        bool
+	abort        bool
+	abortMessage string
+	unabort      bool
+}
+
+func (d *pauseDecisions) add(r v1alpha1.PauseReason) { d.added = append(d.added, r) }
+
+func (d *pauseDecisions) remove(r v1alpha1.PauseReason) {
+	if d.removed == nil {
+		d.removed = map[v1alpha1.PauseReason]bool{}
+	}
+	d.removed[r] = true
+}
+
+func (d *pauseDecisions) clearAll()    { d.clear = true }
+func (d *pauseDecisions) removeAbort() { d.unabort = true }
+
+func (d *pauseDecisions) addAbort(message string) {
+	d.abort = true
+	d.abortMessage = message
+}
+
+// aborted tells whether the rollout is aborted after this reconcile's decisions.
+func (d *pauseDecisions) aborted(ro *v1alpha1.Rollout) bool {
+	return !d.unabort && (d.abort || ro.Status.Abort)
+}
+
+func pauseCondition(ro *v1alpha1.Rollout, reason v1alpha1.PauseReason) *v1alpha1.PauseCondition {
+	for i := range ro.Status.PauseConditions {
+		if ro.Status.PauseConditions[i].Reason == reason {
+			return &ro.Status.PauseConditions[i]
+		}
+	}
+	return nil
+}
+
+// applyPause writes abort, abortedAt, pauseConditions and controllerPause.
+// While aborted there are no pause conditions. controllerPause stays true
+// after the user cleared the conditions until the next reconcile acts on it.
+func (p *planner) applyPause(s *v1alpha1.RolloutStatus) {
+	old := p.ro.Status
+	d := &p.pause
+	s.PauseConditions, s.ControllerPause = nil, false
+	if d.aborted(p.ro) {
+		s.Abort = true
+		s.AbortedAt = old.AbortedAt
+		if s.AbortedAt == nil {
+			now := metav1.NewTime(p.now)
+			s.AbortedAt = &now
+		}
+		return
+	}
+	s.Abort, s.AbortedAt = false, nil
+	if d.clear {
+		return
+	}
+	controllerPause := old.ControllerPause
+	seen := map[v1alpha1.PauseReason]bool{}
+	var conds []v1alpha1.PauseCondition
+	for _, c := range old.PauseConditions {
+		if !d.removed[c.Reason] {
+			conds = append(conds, c)
+		}
+		seen[c.Reason] = true
+	}
+	for _, r := range d.added {
+		if !seen[r] {
+			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: metav1.NewTime(p.now)})
+			seen[r] = true
+			controllerPause = true
+		}
+	}
+	if len(conds) > 0 {
+		s.PauseConditions, s.ControllerPause = conds, controllerPause
+	}
+}
+
+// finishStatus completes the status: observed generation, the progress
+// deadline, pause and abort fields, conditions, phase and message. With
+// full=false (a pure scaling event) only counts and phase change.
+func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
+	ro := p.ro
+	s.ObservedGeneration = strconv.FormatInt(ro.Generation, 10)
+	if !full {
+		s.Abort, s.AbortedAt = ro.Status.Abort, ro.Status.AbortedAt
+		s.PauseConditions, s.ControllerPause = ro.Status.PauseConditions, ro.Status.ControllerPause
+		s.CurrentStepIndex = ro.Status.CurrentStepIndex
+		s.StableRS = ro.Status.StableRS
+		s.PromoteFull = ro.Status.PromoteFull
+	} else {
+		p.progressDeadlineAbort(&s)
+		p.applyPause(&s)
+		p.conditions(&s)
+		p.pausedConditions(&s)
+	}
+	s.Phase, s.Message = Phase(ro.Spec, s)
+	s.StepSummary = stepSummary(ro, &s)
+	p.plan.Status = s
+	p.requeueForDeadline(&s)
+}
+
+// progressDeadlineAbort aborts an update that made no progress within the
+// deadline when spec.progressDeadlineAbort asks for it.
+func (p *planner) progressDeadlineAbort(s *v1alpha1.RolloutStatus) {
+	ro := p.ro
+	if !ro.Spec.ProgressDeadlineAbort || p.pause.aborted(ro) || completed(s) || progressing(ro, s) ||
+		p.steps.indefinite() || p.waitingForScaleDown() || !timedOut(ro, &ro.Status, p.now) {
+		return
+	}
+	msg := p.timeoutMessage()
+	p.pause.addAbort(msg)
+	p.event(true, v1alpha1.EventRolloutAborted, msg)
+}
+
+func (p *planner) timeoutMessage() string {
+	if p.revs.newRS != nil {
+		return fmt.Sprintf(v1alpha1.MessageReplicaSetTimedOut, p.revs.newRS.Name)
+	}
+	return fmt.Sprintf(v1alpha1.MessageRolloutTimedOut, p.ro.Name)
+}
+
+// waitingForScaleDown tells whether an old ReplicaSet waits out a scale-down
+// delay; the progress deadline does not run meanwhile.
+func (p *planner) waitingForScaleDown() bool {
+	for _, rs := range p.revs.others {
+		if _, ok := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// conditions computes Healthy, Progressing, Available, ReplicaFailure and
+// Completed.
+func (p *planner) conditions(s *v1alpha1.RolloutStatus) {
+	ro := p.ro
+	paused := len(s.PauseConditions) > 0 || ro.Spec.Paused
+	aborted := p.pause.aborted(ro)
+
+	becameUnhealthy := false
+	if !paused && healthy(ro, s) {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutHealthy, corev1.ConditionTrue, v1alpha1.ReasonRolloutHealthy, v1alpha1.MessageRolloutHealthy))
+	} else if condition(ro.Status, v1alpha1.RolloutHealthy) != nil {
+		becameUnhealthy = setCondition(s, newCondition(p.now, v1alpha1.RolloutHealthy, corev1.ConditionFalse, v1alpha1.ReasonRolloutHealthy, v1alpha1.MessageRolloutNotHealthy))
+	}
+
+	if aborted {
+		msg := fmt.Sprintf(v1alpha1.MessageRolloutAborted, revisionOf(ro.Annotations))
+		if p.plan.Revision != "" {
+			if n, err := strconv.ParseInt(p.plan.Revision, 10, 64); err == nil {
+				msg = fmt.Sprintf(v1alpha1.MessageRolloutAborted, n)
+			}
+		}
+		if p.pause.abortMessage != "" {
+			msg += ": " + p.pause.abortMessage
+		}
+		if setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonRolloutAborted, msg)) {
+			p.event(true, v1alpha1.EventRolloutAborted, msg)
+		}
+	} else {
+		rsName := ""
+		if p.revs.newRS != nil {
+			rsName = p.revs.newRS.Name
+		}
+		switch {
+		case healthy(ro, s):
+			setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewRSAvailable,
+				fmt.Sprintf(v1alpha1.MessageReplicaSetCompleted, rsName)))
+		case progressing(ro, s) || becameUnhealthy:
+			reason, msg := v1alpha1.ReasonReplicaSetUpdated, fmt.Sprintf(v1alpha1.MessageReplicaSetProgress, rsName)
+			if rsName == "" {
+				msg = fmt.Sprintf(v1alpha1.MessageRolloutProgress, ro.Name)
+			}
+			if completed(s) && becameUnhealthy {
+				reason, msg = v1alpha1.ReasonReplicaSetNotAvail, v1alpha1.MessageNotAvailable
+			}
+			c := newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, reason, msg)
+			if old := condition(*s, v1alpha1.RolloutProgressing); old != nil && old.Status == corev1.ConditionTrue {
+				c.LastTransitionTime = old.LastTransitionTime
+			}
+			// Progress always refreshes lastUpdateTime: the deadline counts from here.
+			removeCondition(s, v1alpha1.RolloutProgressing)
+			setCondition(s, c)
+		case !p.steps.indefinite() && !p.waitingForScaleDown() && timedOut(ro, s, p.now):
+			setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonProgressDeadline, p.timeoutMessage()))
+		}
+	}
+
+	if sumAvailable(p.revs.all) >= specReplicas(ro) {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutAvailable, corev1.ConditionTrue, v1alpha1.ReasonAvailable, v1alpha1.MessageAvailable))
+	} else {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutAvailable, corev1.ConditionFalse, v1alpha1.ReasonAvailable, v1alpha1.MessageNotAvailable))
+	}
+
+	if failure := p.replicaFailure(); failure != nil {
+		setCondition(s, *failure)
+	} else {
+		removeCondition(s, v1alpha1.RolloutReplicaFailure)
+	}
+
+	if completed(s) {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionTrue, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted))
+	} else if setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionFalse, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted)) {
+		p.event(false, v1alpha1.EventRolloutNotCompleted, fmt.Sprintf(v1alpha1.MessageRolloutNotCompleted, revisionOf(p.revs.newRS.Annotations), s.CurrentPodHash))
+	}
+}
+
+// pausedConditions keeps the Paused condition, and the Progressing condition's
+// paused, resumed and retry reasons, in line with the pause state.
+func (p *planner) pausedConditions(s *v1alpha1.RolloutStatus) {
+	ro := p.ro
+	paused := len(s.PauseConditions) > 0 || ro.Spec.Paused
+	prog := condition(*s, v1alpha1.RolloutProgressing)
+	abortedCond := prog != nil && prog.Reason == v1alpha1.ReasonRolloutAborted
+	if abortedCond && !s.Abort {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionUnknown, v1alpha1.ReasonRolloutRetry, v1alpha1.MessageRolloutRetry))
+		prog = condition(*s, v1alpha1.RolloutProgressing)
+		abortedCond = false
+	}
+	if abortedCond {
+		return
+	}
+	progPaused := prog != nil && prog.Reason == v1alpha1.ReasonRolloutPaused
+	if paused && !progPaused && !completed(s) {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionUnknown, v1alpha1.ReasonRolloutPaused, v1alpha1.MessageRolloutPaused))
+	} else if !paused && progPaused {
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionUnknown, v1alpha1.ReasonRolloutResumed, v1alpha1.MessageRolloutResumed))
+	}
+	pc := condition(*s, v1alpha1.RolloutPaused)
+	if pcTrue := pc != nil && pc.Status == corev1.ConditionTrue; paused != pcTrue {
+		status := corev1.ConditionFalse
+		if paused {
+			status = corev1.ConditionTrue
+		}
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutPaused, status, v1alpha1.ReasonRolloutPaused, v1alpha1.MessageRolloutPaused))
+	}
+}
+
+// replicaFailure copies a ReplicaFailure condition from the desired
+// ReplicaSet, or else from any other.
+func (p *planner) replicaFailure() *v1alpha1.RolloutCondition {
+	candidates := append([]*appsv1.ReplicaSet{p.revs.newRS}, p.revs.all...)
+	for _, rs := range candidates {
+		if rs == nil {
+			continue
+		}
+		for _, c := range rs.Status.Conditions {
+			if c.Type == appsv1.ReplicaSetReplicaFailure {
+				return &v1alpha1.RolloutCondition{
+					Type: v1alpha1.RolloutReplicaFailure, Status: c.Status, Reason: c.Reason, Message: c.Message,
+					LastUpdateTime: c.LastTransitionTime, LastTransitionTime: c.LastTransitionTime,
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// requeueForDeadline asks to be woken when the progress deadline would pass,
+// so that a stuck update is reported (or aborted) on time without polling.
+func (p *planner) requeueForDeadline(s *v1alpha1.RolloutStatus) {
+	ro := p.ro
+	c := condition(*s, v1alpha1.RolloutProgressing)
+	if c == nil || c.Status != corev1.ConditionTrue || healthy(ro, s) || len(s.PauseConditions) > 0 ||
+		ro.Spec.Paused || s.Abort || p.steps.indefinite() {
+		return
+	}
+	p.plan.requeue(c.LastUpdateTime.Add(progressDeadline(ro)).Sub(p.now) + time.Second)
+}
+
+// stepSummary is "3/8" for a canary with steps, for the -o wide column.
+func stepSummary(ro *v1alpha1.Rollout, s *v1alpha1.RolloutStatus) string {
+	if ro.Spec.Strategy.Canary == nil || len(ro.Spec.Strategy.Canary.Steps) == 0 || s.CurrentStepIndex == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", *s.CurrentStepIndex, len(ro.Spec.Strategy.Canary.Steps))
+}
+
+func formatSelector(ro *v1alpha1.Rollout) string {
+	return metav1.FormatLabelSelector(ro.Spec.Selector)
+}

@@ -1,0 +1,145 @@
+// Package rollout reconciles Rollouts: it observes a Rollout and what it owns
+// through listers, asks the pure plan package what to do, and applies the plan
+// with as few API requests as the plan needs: none for a converged Rollout.
+package rollout
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/rollout/plan"
+)
+
+// Options are the Reconciler's dependencies.
+type Options struct {
+	KubeClient       kubernetes.Interface
+	RolloutClient    versioned.Interface
+	RolloutLister    rolloutlisters.RolloutLister
+	ReplicaSetLister appslisters.ReplicaSetLister
+	ServiceLister    corelisters.ServiceLister
+	Recorder         record.EventRecorder
+	Clock            clock.PassiveClock
+}
+
+// Reconciler reconciles one Rollout at a time.
+type Reconciler struct {
+	o Options
+}
+
+// NewReconciler returns a Reconciler.
+func NewReconciler(o Options) *Reconciler {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return &Reconciler{o: o}
+}
+
+// Reconcile brings one Rollout one step closer to what its spec asks.
+func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
+	ro, err := r.o.RolloutLister.Rollouts(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		return controller.Result{}, nil // deleted: owned objects go with it
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if ro.DeletionTimestamp != nil {
+		return controller.Result{}, nil
+	}
+	state, err := r.observe(ro)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	p := plan.Compute(state)
+	if err := r.apply(ctx, ro, p); err != nil {
+		if apierrors.IsConflict(err) {
+			// Someone wrote the object after our cache saw it; the informer
+			// brings the newer version and that enqueues the Rollout again.
+			klog.FromContext(ctx).V(2).Info("conflict, waiting for the newer version", "rollout", key)
+			return controller.Result{}, nil
+		}
+		return controller.Result{}, err
+	}
+	return controller.Result{RequeueAfter: p.RequeueAfter}, nil
+}
+
+// observe reads, from the listers only, what the plan needs.
+func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
+	st := plan.State{Rollout: ro, Now: r.o.Clock.Now(), Services: map[string]*corev1.Service{}}
+	rss, err := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).List(labels.Everything())
+	if err != nil {
+		return st, err
+	}
+	for _, rs := range rss {
+		if ref := metav1.GetControllerOf(rs); ref != nil && ref.UID == ro.UID {
+			st.ReplicaSets = append(st.ReplicaSets, rs)
+		}
+	}
+	for _, name := range ServiceNames(ro) {
+		svc, err := r.o.ServiceLister.Services(ro.Namespace).Get(name)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return st, err
+		}
+		st.Services[name] = svc
+	}
+	return st, nil
+}
+
+// ServiceNames are the Services a Rollout names.
+func ServiceNames(ro *v1alpha1.Rollout) []string {
+	var names []string
+	add := func(n string) {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		add(c.StableService)
+		add(c.CanaryService)
+		if c.PingPong != nil {
+			add(c.PingPong.PingService)
+			add(c.PingPong.PongService)
+		}
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		add(bg.ActiveService)
+		add(bg.PreviewService)
+	}
+	return names
+}
+
+// ServicesIndex names the Rollout informer index from "namespace/service" to
+// the Rollouts that name that Service.
+const ServicesIndex = "services"
+
+// ServicesIndexFunc is the index function of ServicesIndex.
+func ServicesIndexFunc(obj any) ([]string, error) {
+	ro, ok := obj.(*v1alpha1.Rollout)
+	if !ok {
+		return nil, fmt.Errorf("expected a Rollout, got %T", obj)
+	}
+	var keys []string
+	for _, n := range ServiceNames(ro) {
+		keys = append(keys, ro.Namespace+"/"+n)
+	}
+	return keys, nil
+}
