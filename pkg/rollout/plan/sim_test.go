@@ -163,7 +163,9 @@ func (w *world) setImage(image string) {
 
 func (w *world) advance(d time.Duration) { w.now = w.now.Add(d) }
 
-func (w *world) hash() string { return PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount) }
+func (w *world) hash() string {
+	return PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount)
+}
 
 // promote does what `kubectl argo rollouts promote` does on a paused canary.
 func (w *world) promote() {
