@@ -23,6 +23,7 @@ func (p *planner) canary() {
 		p.syncCanaryStatus()
 		return
 	}
+	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices()
 	p.scaleReplicaSets()

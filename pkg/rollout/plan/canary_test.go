@@ -331,3 +331,59 @@ func statusDiff(a, b v1alpha1.RolloutStatus) (bool, string) {
 	}
 	return false, ""
 }
+
+func TestAntiAffinityKeepsTheCanaryOffStableNodes(t *testing.T) {
+	ro := canaryRollout(setWeight(20), pauseFor(""))
+	ro.Spec.Strategy.Canary.AntiAffinity = &v1alpha1.AntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: &v1alpha1.PreferredDuringSchedulingIgnoredDuringExecution{Weight: 40},
+	}
+	w := newWorld(t, ro)
+	w.settle()
+	stable := w.hash()
+	if a := w.rss["demo-"+stable].Spec.Template.Spec.Affinity; a != nil {
+		t.Fatalf("the first revision has no stable to avoid, got affinity %+v", a)
+	}
+	w.setImage("demo:v2")
+	w.settle()
+	a := w.rss["demo-"+w.hash()].Spec.Template.Spec.Affinity
+	if a == nil || a.PodAntiAffinity == nil || len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Fatalf("canary affinity = %+v, want one preferred anti-affinity term", a)
+	}
+	term := a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0]
+	if term.Weight != 40 || term.PodAffinityTerm.TopologyKey != hostnameTopology ||
+		term.PodAffinityTerm.LabelSelector.MatchExpressions[0].Values[0] != stable {
+		t.Fatalf("anti-affinity term = %+v, want weight 40 against hash %s", term, stable)
+	}
+	if w.ro.Status.CurrentPodHash != w.hash() {
+		t.Fatal("the injected term must not change the revision's hash")
+	}
+}
+
+func TestEphemeralMetadataFollowsTheRoles(t *testing.T) {
+	ro := canaryRollout(setWeight(20), pauseFor(""))
+	ro.Spec.Strategy.Canary.CanaryMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "canary"}}
+	ro.Spec.Strategy.Canary.StableMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "stable"}}
+	w := newWorld(t, ro)
+	w.settle()
+	first := "demo-" + w.hash()
+	if got := w.rss[first].Spec.Template.Labels["role"]; got != "stable" {
+		t.Fatalf("the only revision's pods are stable, got role=%q", got)
+	}
+	w.setImage("demo:v2")
+	w.settle()
+	second := "demo-" + w.hash()
+	if got := w.rss[second].Spec.Template.Labels["role"]; got != "canary" {
+		t.Fatalf("canary pods get role=canary, got %q", got)
+	}
+	if w.rss[second].Annotations[v1alpha1.AnnotationEphemeralMetadata] != `{"labels":{"role":"canary"}}` {
+		t.Fatalf("ephemeral-metadata annotation = %q", w.rss[second].Annotations[v1alpha1.AnnotationEphemeralMetadata])
+	}
+	w.promote()
+	w.settle()
+	if got := w.rss[second].Spec.Template.Labels["role"]; got != "stable" {
+		t.Fatalf("after promotion the new stable pods get role=stable, got %q", got)
+	}
+	if w.ro.Status.CurrentPodHash != w.hash() {
+		t.Fatal("ephemeral metadata must not change the revision's hash")
+	}
+}

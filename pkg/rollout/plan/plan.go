@@ -168,6 +168,10 @@ func (p *planner) syncRevision() {
 			rs.Annotations[v1alpha1.AnnotationRevision] = strconv.FormatInt(next, 10)
 			changed = true
 		}
+		if affinityOutdated(rs.Spec.Template.Spec.Affinity, ro, revs.hash) {
+			rs.Spec.Template.Spec.Affinity = replicaSetAffinity(ro, revs.hash)
+			changed = true
+		}
 		if rs.Spec.MinReadySeconds != ro.Spec.MinReadySeconds {
 			rs.Spec.MinReadySeconds = ro.Spec.MinReadySeconds
 			changed = true

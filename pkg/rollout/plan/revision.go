@@ -73,7 +73,7 @@ func findNewReplicaSet(ro *v1alpha1.Rollout, all []*appsv1.ReplicaSet, hash stri
 		}
 	}
 	for _, rs := range all {
-		if templatesMatch(rs, &ro.Spec.Template) {
+		if templatesMatch(ro, rs) {
 			return rs
 		}
 	}
@@ -98,9 +98,10 @@ func deploymentStyleHash(template *corev1.PodTemplateSpec, collisionCount *int32
 
 // templatesMatch compares a ReplicaSet's pod template with the Rollout's,
 // ignoring the hash label and the ephemeral metadata the controller injected.
-func templatesMatch(rs *appsv1.ReplicaSet, desired *corev1.PodTemplateSpec) bool {
+func templatesMatch(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) bool {
 	live := rs.Spec.Template.DeepCopy()
-	want := desired.DeepCopy()
+	want := ro.Spec.Template.DeepCopy()
+	live.Spec.Affinity = withoutInjectedTerm(live.Spec.Affinity, ro)
 	delete(live.Labels, v1alpha1.LabelPodTemplateHash)
 	delete(want.Labels, v1alpha1.LabelPodTemplateHash)
 	if injected := injectedMetadata(rs); injected != nil {
@@ -165,6 +166,7 @@ func annotationsToCopy(ro *v1alpha1.Rollout) map[string]string {
 // newReplicaSet builds the ReplicaSet of the Rollout's current template.
 func newReplicaSet(ro *v1alpha1.Rollout, hash string, revision int64, replicas int32, metadata *v1alpha1.PodTemplateMetadata) *appsv1.ReplicaSet {
 	template := ro.Spec.Template.DeepCopy()
+	template.Spec.Affinity = replicaSetAffinity(ro, hash)
 	template.Labels = withLabel(template.Labels, v1alpha1.LabelPodTemplateHash, hash)
 	selector := ro.Spec.Selector.DeepCopy()
 	if selector == nil {
