@@ -235,8 +235,12 @@ func (p *planner) syncCanaryStatus() {
 		s.CurrentStepIndex = nil
 		if count > 0 {
 			s.CurrentStepIndex = int32Ptr(0)
-			if s.StableRS == p.revs.hash {
+			switch {
+			case s.StableRS == p.revs.hash:
 				p.event(false, v1alpha1.EventSkipSteps, "Rollback to stable ReplicaSets")
+				s.CurrentStepIndex = int32Ptr(count)
+			case p.rollbackWithinWindow() && rsReplicas(p.revs.newRS) > 0:
+				p.event(false, v1alpha1.EventSkipSteps, "Rollback to active ReplicaSets within RollbackWindow")
 				s.CurrentStepIndex = int32Ptr(count)
 			}
 		}
@@ -244,7 +248,7 @@ func (p *planner) syncCanaryStatus() {
 		return
 	}
 
-	if p.ro.Status.PromoteFull {
+	if p.ro.Status.PromoteFull || p.rollbackWithinWindow() {
 		p.pause.clearAll()
 		p.pause.removeAbort()
 		if count > 0 {
@@ -335,6 +339,9 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	}
 	if p.ro.Status.PromoteFull {
 		return "Full promotion requested"
+	}
+	if p.rollbackWithinWindow() {
+		return "Rollback within window"
 	}
 	if p.ro.Status.StableRS == revs.hash {
 		return "Fast rollback"

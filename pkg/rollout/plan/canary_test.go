@@ -387,3 +387,25 @@ func TestEphemeralMetadataFollowsTheRoles(t *testing.T) {
 		t.Fatal("ephemeral metadata must not change the revision's hash")
 	}
 }
+
+func TestRollbackWithinWindowSkipsSteps(t *testing.T) {
+	ro := canaryRollout(setWeight(20), pauseFor(""))
+	ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 3}
+	w := newWorld(t, ro)
+	w.settle()
+	w.advance(time.Minute)
+	w.setImage("demo:v2")
+	w.settle()
+	w.promote()
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	// Undo to v1 while its ReplicaSet is still around.
+	w.advance(time.Minute)
+	w.setImage("demo:v1")
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectReplicas(map[string]int32{"rev3": 5})
+	if len(w.ro.Status.PauseConditions) != 0 {
+		t.Fatal("a rollback within the window must not pause")
+	}
+}
