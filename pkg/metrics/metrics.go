@@ -1,0 +1,194 @@
+// Package metrics exposes Serin's Prometheus metrics under the names, labels
+// and value semantics of Argo Rollouts, so that existing dashboards and alerts
+// keep working.
+//
+// Two kinds of metrics live here:
+//
+//   - State (rollout_info, analysis_run_info, experiment_info and their
+//     replica, phase and metric gauges) is computed at scrape time by
+//     collectors that read the informer caches through listers. Nothing is
+//     tracked per object while reconciling, and a deleted object simply stops
+//     being reported.
+//   - Activity (reconcile histograms and error counters, rollout_events_total,
+//     workqueue_*) is recorded as it happens through the methods of Metrics.
+//
+// Everything is registered in a private registry, never the global one.
+package metrics
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/klog/v2"
+)
+
+// reconcileBuckets are Argo Rollouts' buckets for every *_reconcile
+// histogram, in seconds.
+var reconcileBuckets = []float64{0.01, 0.15, 0.25, 0.5, 1}
+
+var namespaceName = []string{"namespace", "name"}
+
+// Metrics owns the registry and the metrics that are recorded as events
+// happen. Its methods are safe for concurrent use.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	rolloutReconcile       *prometheus.HistogramVec
+	rolloutReconcileErrors *prometheus.CounterVec
+	rolloutEvents          *prometheus.CounterVec
+
+	analysisRunReconcile       *prometheus.HistogramVec
+	analysisRunReconcileErrors *prometheus.CounterVec
+
+	experimentReconcile       *prometheus.HistogramVec
+	experimentReconcileErrors *prometheus.CounterVec
+
+	queues *workqueueMetrics
+}
+
+// New returns Metrics with a fresh registry holding the Go runtime and
+// process collectors, argo_rollouts_controller_info{version}, the reconcile
+// and event metrics and the workqueue metrics. The lister-backed collectors
+// (NewRolloutCollector and friends) are added with MustRegister.
+func New(version string) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		rolloutReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "rollout_reconcile",
+			Help:    "Time taken by each reconcile of a Rollout, in seconds.",
+			Buckets: reconcileBuckets,
+		}, namespaceName),
+		rolloutReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollout_reconcile_error",
+			Help: "Number of Rollout reconciles that ended in an error.",
+		}, namespaceName),
+		rolloutEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollout_events_total",
+			Help: "Number of Kubernetes events emitted on Rollouts, by event type and reason.",
+		}, []string{"namespace", "name", "type", "reason"}),
+		analysisRunReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "analysis_run_reconcile",
+			Help:    "Time taken by each reconcile of an AnalysisRun, in seconds.",
+			Buckets: reconcileBuckets,
+		}, namespaceName),
+		analysisRunReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "analysis_run_reconcile_error",
+			Help: "Number of AnalysisRun reconciles that ended in an error.",
+		}, namespaceName),
+		experimentReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "experiment_reconcile",
+			Help:    "Time taken by each reconcile of an Experiment, in seconds.",
+			Buckets: reconcileBuckets,
+		}, namespaceName),
+		experimentReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "experiment_reconcile_error",
+			Help: "Number of Experiment reconciles that ended in an error.",
+		}, namespaceName),
+		queues: newWorkqueueMetrics(),
+	}
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "argo_rollouts_controller_info",
+		Help:        "Always 1; the version label is the running controller's version.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	info.Set(1)
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		info,
+		m.rolloutReconcile, m.rolloutReconcileErrors, m.rolloutEvents,
+		m.analysisRunReconcile, m.analysisRunReconcileErrors,
+		m.experimentReconcile, m.experimentReconcileErrors,
+	)
+	m.queues.register(m.registry)
+	return m
+}
+
+// Registry is where every metric of this process is registered.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// MustRegister adds collectors to the registry and panics on a clash.
+func (m *Metrics) MustRegister(cs ...prometheus.Collector) { m.registry.MustRegister(cs...) }
+
+// Handler serves the registry in the Prometheus exposition formats. A
+// collector error is logged and the rest is still served, so one odd object
+// cannot blank the whole scrape.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
+		Registry:      m.registry,
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      scrapeErrorLog{},
+	})
+}
+
+// scrapeErrorLog sends promhttp's errors to klog.
+type scrapeErrorLog struct{}
+
+func (scrapeErrorLog) Println(v ...any) {
+	klog.Background().Error(nil, "Metrics scrape error", "detail", fmt.Sprint(v...))
+}
+
+// ObserveRolloutReconcile records one reconcile of a Rollout that exists:
+// its duration, and an error if it failed.
+func (m *Metrics) ObserveRolloutReconcile(namespace, name string, took time.Duration, err error) {
+	observe(m.rolloutReconcile, m.rolloutReconcileErrors, namespace, name, took, err)
+}
+
+// ObserveAnalysisRunReconcile is ObserveRolloutReconcile for AnalysisRuns.
+func (m *Metrics) ObserveAnalysisRunReconcile(namespace, name string, took time.Duration, err error) {
+	observe(m.analysisRunReconcile, m.analysisRunReconcileErrors, namespace, name, took, err)
+}
+
+// ObserveExperimentReconcile is ObserveRolloutReconcile for Experiments.
+func (m *Metrics) ObserveExperimentReconcile(namespace, name string, took time.Duration, err error) {
+	observe(m.experimentReconcile, m.experimentReconcileErrors, namespace, name, took, err)
+}
+
+func observe(h *prometheus.HistogramVec, errs *prometheus.CounterVec, namespace, name string, took time.Duration, err error) {
+	h.WithLabelValues(namespace, name).Observe(took.Seconds())
+	if err != nil {
+		errs.WithLabelValues(namespace, name).Inc()
+	}
+}
+
+// CountRolloutEvent adds one to rollout_events_total. EventRecorder calls it
+// for every event emitted on a Rollout.
+func (m *Metrics) CountRolloutEvent(namespace, name, eventType, reason string) {
+	m.rolloutEvents.WithLabelValues(namespace, name, eventType, reason).Inc()
+}
+
+// ForgetRollout deletes every series recorded for one Rollout. Call it some
+// time after the Rollout is deleted, once its last values have been scraped,
+// so that deleted objects do not pile up as series.
+func (m *Metrics) ForgetRollout(namespace, name string) {
+	l := prometheus.Labels{"namespace": namespace, "name": name}
+	m.rolloutReconcile.Delete(l)
+	m.rolloutReconcileErrors.Delete(l)
+	m.rolloutEvents.DeletePartialMatch(l)
+}
+
+// ForgetAnalysisRun is ForgetRollout for AnalysisRuns.
+func (m *Metrics) ForgetAnalysisRun(namespace, name string) {
+	l := prometheus.Labels{"namespace": namespace, "name": name}
+	m.analysisRunReconcile.Delete(l)
+	m.analysisRunReconcileErrors.Delete(l)
+}
+
+// ForgetExperiment is ForgetRollout for Experiments.
+func (m *Metrics) ForgetExperiment(namespace, name string) {
+	l := prometheus.Labels{"namespace": namespace, "name": name}
+	m.experimentReconcile.Delete(l)
+	m.experimentReconcileErrors.Delete(l)
+}
+
+// boolValue is 1 for true and 0 for false, the value of one-hot phase gauges.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
