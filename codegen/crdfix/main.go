@@ -36,6 +36,18 @@ var podTemplateRoots = map[string][]string{
 	"AnalysisRun":             {"spec.metrics[].provider.job.spec.template"},
 }
 
+// embeddedRoots hold Kubernetes' own types (pod templates, Job specs). Their
+// CEL rules are stripped: the newer k8s.io/api marks some fields immutable
+// with oldSelf rules, which the API server rejects inside plain lists such as
+// spec.metrics, and which Argo Rollouts' CRDs do not have.
+var embeddedRoots = map[string][]string{
+	"Rollout":                 {"spec.template"},
+	"Experiment":              {"spec.templates[].template"},
+	"AnalysisTemplate":        {"spec.metrics[].provider.job"},
+	"ClusterAnalysisTemplate": {"spec.metrics[].provider.job"},
+	"AnalysisRun":             {"spec.metrics[].provider.job"},
+}
+
 // extraMetadataRoots are object metadata fields, beyond those of the pod
 // templates, that accept only labels and annotations.
 var extraMetadataRoots = map[string][]string{
@@ -121,6 +133,13 @@ func adjust(crd map[string]any, kind string) error {
 				return err
 			}
 		}
+		for _, path := range embeddedRoots[kind] {
+			node, err := find(schema, path)
+			if err != nil {
+				return err
+			}
+			stripValidations(node)
+		}
 		for _, path := range extraMetadataRoots[kind] {
 			if err := replace(schema, path, labelsAndAnnotations()); err != nil {
 				return err
@@ -172,6 +191,42 @@ func replace(schema map[string]any, path string, with map[string]any) error {
 		node = child
 	}
 	return nil
+}
+
+// find returns the schema node at a dotted property path.
+func find(schema map[string]any, path string) (map[string]any, error) {
+	node := schema
+	for _, part := range strings.Split(path, ".") {
+		items := strings.HasSuffix(part, "[]")
+		part = strings.TrimSuffix(part, "[]")
+		props, _ := node["properties"].(map[string]any)
+		child, ok := props[part].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("schema has no property %q", path)
+		}
+		if items {
+			if child, ok = child["items"].(map[string]any); !ok {
+				return nil, fmt.Errorf("schema property %q is not an array", path)
+			}
+		}
+		node = child
+	}
+	return node, nil
+}
+
+// stripValidations removes every CEL rule at and below a schema node.
+func stripValidations(node any) {
+	switch n := node.(type) {
+	case map[string]any:
+		delete(n, "x-kubernetes-validations")
+		for _, v := range n {
+			stripValidations(v)
+		}
+	case []any:
+		for _, v := range n {
+			stripValidations(v)
+		}
+	}
 }
 
 func lookup(obj any, keys ...string) any {
