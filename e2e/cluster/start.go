@@ -1,0 +1,254 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/serin-dev/serin/e2e/cluster/exporter"
+)
+
+// group runs functions concurrently. The first error is kept and cancels the
+// group's context, so that the others stop waiting.
+type group struct {
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+	cancel context.CancelFunc
+}
+
+func newGroup(ctx context.Context) (*group, context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &group{cancel: cancel}, ctx
+}
+
+func (g *group) Go(f func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := f(); err != nil {
+			g.once.Do(func() { g.err = err; g.cancel() })
+		}
+	}()
+}
+
+func (g *group) Wait() error {
+	g.wg.Wait()
+	g.cancel()
+	return g.err
+}
+
+// launch starts a component binary from bin/ and records it for Stop.
+func (c *Cluster) launch(name string, args []string) (*process, error) {
+	return c.launchPath(name, filepath.Join(BinDir(c.repoRoot), name), args)
+}
+
+func (c *Cluster) launchPath(name, bin string, args []string) (*process, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil, errors.New("cluster stopped while starting")
+	}
+	p, err := startProcess(name, c.files.dir, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	c.procs = append(c.procs, p)
+	return p, nil
+}
+
+// start brings the components up in dependency order, overlapping whatever
+// does not depend on the API server with its start.
+func (c *Cluster) start(ctx context.Context) error {
+	var err error
+	if c.ports, err = allocatePorts(); err != nil {
+		return err
+	}
+	f := c.files
+	if c.token, err = randomToken(); err != nil {
+		return err
+	}
+
+	// Work that needs no API server: the go command's module lookups, the
+	// exporter, Prometheus and etcd.
+	var (
+		crdObjs  []*unstructured.Unstructured
+		stageDoc []byte
+	)
+	prep, pctx := newGroup(ctx)
+	prep.Go(func() error {
+		files, err := crdFiles(pctx, c.repoRoot, c.opts.SkipProjectCRDs)
+		if err != nil {
+			return err
+		}
+		crdObjs, err = readObjects(files)
+		return err
+	})
+	prep.Go(func() error {
+		s, err := inspectTool(c.repoRoot, toolNamed("kwok"))
+		if err != nil {
+			return err
+		}
+		dir, err := moduleDir(pctx, s.module, s.version)
+		if err != nil {
+			return err
+		}
+		stageDoc, err = kwokStages(dir)
+		return err
+	})
+	if c.exporter, err = exporter.Start(); err != nil {
+		return err
+	}
+	promCfg, err := prometheusConfigYAML(append([]string{c.exporter.Addr()}, c.opts.ScrapeTargets...))
+	if err != nil {
+		return err
+	}
+	if err := writeFile(f.promConfig, promCfg, 0o644); err != nil {
+		return err
+	}
+	prom, err := c.launchPath("prometheus", PrometheusBinary, prometheusArgs(f.promConfig, filepath.Join(f.dir, "prometheus"), c.ports.prometheus))
+	if err != nil {
+		return err
+	}
+	etcd, err := c.launch("etcd", etcdArgs(f, c.ports))
+	if err != nil {
+		return err
+	}
+
+	// While etcd starts: keys, tokens, kubeconfig, scheduler configuration.
+	if err := writeServiceAccountKeys(f.saKey, f.saPub); err != nil {
+		return err
+	}
+	if err := writeTokenFile(f.tokens, c.token); err != nil {
+		return err
+	}
+	kubeconfig, err := kubeconfigYAML(c.APIServerURL(), c.token)
+	if err != nil {
+		return err
+	}
+	schedCfg, err := schedulerConfigYAML(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(f.kubeconfig, kubeconfig, 0o600); err != nil {
+		return err
+	}
+	if err := writeFile(f.schedulerConfig, schedCfg, 0o644); err != nil {
+		return err
+	}
+	if err := waitHTTP(ctx, etcd, insecureClient, "http://"+local(c.ports.etcd)+"/health", ""); err != nil {
+		return err
+	}
+	apiserver, err := c.launch("kube-apiserver", apiserverArgs(f, c.ports))
+	if err != nil {
+		return err
+	}
+	if err := waitHTTP(ctx, apiserver, insecureClient, c.APIServerURL()+"/readyz", c.token); err != nil {
+		return err
+	}
+	if err := c.loadClients(); err != nil {
+		return err
+	}
+	if err := prep.Wait(); err != nil {
+		return err
+	}
+	if err := writeFile(f.stages, stageDoc, 0o644); err != nil {
+		return err
+	}
+
+	kcm, err := c.launch("kube-controller-manager", controllerManagerArgs(f, c.ports))
+	if err != nil {
+		return err
+	}
+	sched, err := c.launch("kube-scheduler", schedulerArgs(f, c.ports))
+	if err != nil {
+		return err
+	}
+	kwok, err := c.launch("kwok", kwokArgs(f, c.ports))
+	if err != nil {
+		return err
+	}
+
+	ready, ctx := newGroup(ctx)
+	ready.Go(func() error {
+		return waitHTTP(ctx, kcm, insecureClient, "https://"+local(c.ports.controllerManager)+"/healthz", "")
+	})
+	ready.Go(func() error {
+		return waitHTTP(ctx, sched, insecureClient, "https://"+local(c.ports.scheduler)+"/healthz", "")
+	})
+	ready.Go(func() error {
+		if err := waitHTTP(ctx, kwok, insecureClient, "http://"+local(c.ports.kwok)+"/healthz", ""); err != nil {
+			return err
+		}
+		if err := createNode(ctx, c.client); err != nil {
+			return kwok.failure(err)
+		}
+		return waitFor(ctx, kwok, "node "+NodeName+" Ready", nodeReady(c.client))
+	})
+	ready.Go(func() error {
+		if err := ApplyObjects(ctx, c.restCfg, crdObjs); err != nil {
+			if ctx.Err() != nil {
+				return apiserver.failure(err)
+			}
+			return fmt.Errorf("installing CRDs: %w", err)
+		}
+		return nil
+	})
+	ready.Go(func() error {
+		return waitFor(ctx, kcm, "ServiceAccount default/default", defaultServiceAccount(c.client, "default"))
+	})
+	ready.Go(func() error {
+		if err := waitHTTP(ctx, prom, insecureClient, c.PrometheusURL()+"/-/ready", ""); err != nil {
+			return err
+		}
+		return c.waitScraped(ctx, prom)
+	})
+	return ready.Wait()
+}
+
+// waitScraped waits until Prometheus has scraped the exporter once.
+func (c *Cluster) waitScraped(ctx context.Context, prom *process) error {
+	query := fmt.Sprintf(`up{instance=%q}`, c.exporter.Addr())
+	if err := WaitForPrometheusValue(ctx, c.PrometheusURL(), query, 1); err != nil {
+		return prom.failure(err)
+	}
+	return nil
+}
+
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	return os.WriteFile(path, data, perm)
+}
+
+// waitHTTP polls url until it answers 200, failing early if p exits.
+func waitHTTP(ctx context.Context, p *process, client *http.Client, url, token string) error {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if done, werr := p.exited(); done {
+			return p.failure(fmt.Errorf("exited before %s answered: %v", url, werr))
+		}
+		select {
+		case <-ctx.Done():
+			return p.failure(fmt.Errorf("%s not ready: %w", url, ctx.Err()))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
