@@ -1,0 +1,155 @@
+package leaderelection
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+const ns, lease = "argo-rollouts", "argo-rollouts-controller-lock"
+
+func testConfig(client *fake.Clientset, id string) Config {
+	return Config{
+		Client:        client.CoordinationV1(),
+		Namespace:     ns,
+		Name:          lease,
+		Identity:      id,
+		LeaseDuration: 600 * time.Millisecond,
+		RenewDeadline: 400 * time.Millisecond,
+		RetryPeriod:   50 * time.Millisecond,
+		OnLost:        func() {},
+	}
+}
+
+func holder(t *testing.T, client *fake.Clientset) string {
+	t.Helper()
+	l, err := client.CoordinationV1().Leases(ns).Get(context.Background(), lease, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Spec.HolderIdentity == nil {
+		return ""
+	}
+	return *l.Spec.HolderIdentity
+}
+
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func TestShutdownStopsWorkBeforeReleasing(t *testing.T) {
+	client := fake.NewClientset()
+	ctx, cancel := context.WithCancel(context.Background())
+	leading := make(chan struct{})
+	var holderWhileStopping atomic.Value
+	returned := make(chan error, 1)
+	go func() {
+		returned <- Run(ctx, testConfig(client, "me"), func(ctx context.Context) {
+			close(leading)
+			<-ctx.Done()
+			// Still winding down: the Lease must still be ours.
+			holderWhileStopping.Store(holder(t, client))
+		})
+	}()
+
+	within(t, leading, "leadership")
+	if h := holder(t, client); h != "me" {
+		t.Fatalf("holder = %q while leading, want me", h)
+	}
+	cancel()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if h := holderWhileStopping.Load(); h != "me" {
+		t.Errorf("holder while work was stopping = %v, want me (released too early)", h)
+	}
+	if h := holder(t, client); h != "" {
+		t.Errorf("holder after shutdown = %q, want the Lease released", h)
+	}
+}
+
+func TestLostLeaseStopsWorkAndReportsIt(t *testing.T) {
+	client := fake.NewClientset()
+	var failing atomic.Bool
+	client.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if failing.Load() {
+			return true, nil, errors.New("apiserver unreachable")
+		}
+		return false, nil, nil
+	})
+	lostCalled := make(chan struct{})
+	cfg := testConfig(client, "me")
+	cfg.OnLost = func() { close(lostCalled) }
+
+	leading := make(chan struct{})
+	workStopped := make(chan struct{})
+	returned := make(chan error, 1)
+	go func() {
+		returned <- Run(context.Background(), cfg, func(ctx context.Context) {
+			close(leading)
+			<-ctx.Done()
+			close(workStopped)
+		})
+	}()
+
+	within(t, leading, "leadership")
+	failing.Store(true)
+	within(t, lostCalled, "OnLost")
+	within(t, workStopped, "work to stop")
+	select {
+	case err := <-returned:
+		if !errors.Is(err, ErrLost) {
+			t.Errorf("Run = %v, want ErrLost", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return after losing the lease")
+	}
+}
+
+func TestStandbyNeverLeads(t *testing.T) {
+	client := fake.NewClientset()
+	other, now := "other", metav1.NewMicroTime(time.Now())
+	seconds := int32(3600)
+	_, err := client.CoordinationV1().Leases(ns).Create(context.Background(), &coordv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: lease},
+		Spec: coordv1.LeaseSpec{
+			HolderIdentity: &other, LeaseDurationSeconds: &seconds, AcquireTime: &now, RenewTime: &now,
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := testConfig(client, "me")
+	cfg.OnLost = func() { t.Error("OnLost called on a standby") }
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	var led atomic.Bool
+	if err := Run(ctx, cfg, func(context.Context) { led.Store(true) }); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if led.Load() {
+		t.Error("lead ran while another instance held the Lease")
+	}
+	if h := holder(t, client); h != "other" {
+		t.Errorf("holder = %q, want other (untouched)", h)
+	}
+}
