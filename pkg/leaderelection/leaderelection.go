@@ -5,7 +5,9 @@
 //     released, so the next leader never overlaps with us.
 //   - Losing the Lease while running ends the process (by default), because a
 //     leader that lost its Lease and keeps reconciling is a second writer
-//     (argoproj/argo-rollouts#2117, #727).
+//     (argoproj/argo-rollouts#2117, #727). Loss is noticed when renewing
+//     fails for RenewDeadline, or within about one RetryPeriod once a renewal
+//     finds another holder in the Lease.
 package leaderelection
 
 import (
@@ -62,13 +64,26 @@ func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error 
 		stopping bool // ctx is done; lead must not start
 		done     = make(chan struct{})
 		lost     bool
+		lostOnce sync.Once
+		elector  *leaderelection.LeaderElector
 	)
+	// reportLost runs onLost once, whether the loss was seen by the watchdog
+	// or by the elector giving up.
+	reportLost := func() {
+		lostOnce.Do(func() {
+			mu.Lock()
+			lost = true
+			mu.Unlock()
+			onLost()
+		})
+	}
 	// The elector gets its own context so that it keeps renewing while lead
 	// winds down; it is cancelled once lead has returned.
 	electCtx, stopElecting := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElecting()
 
-	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+	var err error
+	elector, err = leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
 			LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
 			Client:     cfg.Client,
@@ -95,6 +110,13 @@ func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error 
 				stop := context.AfterFunc(ctx, cancel)
 				defer stop()
 				logger.Info("Acquired the leader election lease")
+				go watchdog(workCtx, cfg.RetryPeriod, elector, func() {
+					if ctx.Err() == nil {
+						logger.Info("The leader election lease has another holder")
+						reportLost()
+						cancel()
+					}
+				})
 				lead(workCtx)
 			},
 			OnStoppedLeading: func() {
@@ -107,8 +129,7 @@ func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error 
 					}
 					return
 				}
-				lost = true
-				onLost()
+				reportLost()
 			},
 			OnNewLeader: func(identity string) {
 				if identity != cfg.Identity {
@@ -139,7 +160,10 @@ func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error 
 
 	logger.Info("Waiting for the leader election lease")
 	elector.Run(electCtx)
-	if lost {
+	mu.Lock()
+	wasLost := lost
+	mu.Unlock()
+	if wasLost {
 		// OnLost returned instead of exiting: lead's context is already
 		// cancelled; let it finish before reporting.
 		mu.Lock()
@@ -151,4 +175,25 @@ func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error 
 		return ErrLost
 	}
 	return nil
+}
+
+// watchdog calls lost as soon as the elector has seen another holder in the
+// Lease. client-go's elector keeps retrying to renew until RenewDeadline
+// even after seeing a new leader, and until then our workers would write
+// alongside it; checking every half RetryPeriod shortens that window to
+// about one RetryPeriod.
+func watchdog(ctx context.Context, retryPeriod time.Duration, elector *leaderelection.LeaderElector, lost func()) {
+	t := time.NewTicker(max(retryPeriod/2, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !elector.IsLeader() {
+				lost()
+				return
+			}
+		}
+	}
 }

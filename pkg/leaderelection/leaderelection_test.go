@@ -8,6 +8,7 @@ import (
 	"time"
 
 	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -121,6 +122,53 @@ func TestLostLeaseStopsWorkAndReportsIt(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Run did not return after losing the lease")
+	}
+}
+
+func TestTakeoverIsNoticedBeforeTheRenewDeadline(t *testing.T) {
+	client := fake.NewClientset()
+	var conflicts atomic.Bool
+	client.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if conflicts.Load() {
+			return true, nil, apierrors.NewConflict(coordv1.Resource("leases"), lease, errors.New("changed"))
+		}
+		return false, nil, nil
+	})
+	cfg := testConfig(client, "me")
+	cfg.LeaseDuration, cfg.RenewDeadline = 20*time.Second, 10*time.Second
+	lostCalled := make(chan struct{})
+	cfg.OnLost = func() { close(lostCalled) }
+
+	leading := make(chan struct{})
+	returned := make(chan error, 1)
+	go func() {
+		returned <- Run(context.Background(), cfg, func(ctx context.Context) {
+			close(leading)
+			<-ctx.Done()
+		})
+	}()
+	within(t, leading, "leadership")
+
+	// Another instance takes the Lease over (say we were frozen): our next
+	// renewal conflicts and re-reads the Lease. Renewals fail from here on,
+	// so none can slip in between and take the Lease back.
+	conflicts.Store(true)
+	l, err := client.CoordinationV1().Leases(ns).Get(context.Background(), lease, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "other"
+	l.Spec.HolderIdentity = &other
+	now := metav1.NewMicroTime(time.Now())
+	l.Spec.RenewTime = &now
+	if err := client.Tracker().Update(coordv1.SchemeGroupVersion.WithResource("leases"), l, ns); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	within(t, lostCalled, "OnLost")
+	if d := time.Since(start); d >= cfg.RenewDeadline/2 {
+		t.Errorf("takeover noticed after %v; the renew deadline is %v", d, cfg.RenewDeadline)
 	}
 }
 
