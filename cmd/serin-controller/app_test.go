@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	argofake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
+	"github.com/serin-dev/serin/pkg/metrics"
+)
+
+func testRollout(name string, lbls map[string]string) *v1alpha1.Rollout {
+	replicas := int32(2)
+	return &v1alpha1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, UID: types.UID("uid-" + name), Labels: lbls},
+		Spec: v1alpha1.RolloutSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "shop:v1"}}},
+			},
+			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{}},
+		},
+	}
+}
+
+// TestAppReconcilesThroughTheWiring runs the real informers, Rollout
+// controller and metrics against fake clientsets.
+func TestAppReconcilesThroughTheWiring(t *testing.T) {
+	kube := kubefake.NewClientset()
+	argo := argofake.NewSimpleClientset(
+		testRollout("web", nil),
+		testRollout("foreign", map[string]string{v1alpha1.LabelControllerInstanceID: "blue"}),
+	)
+	o := parse(t, "--rollout-threads", "2")
+	m := metrics.New("test")
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, o, kube, argo, metav1.NamespaceAll, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.controllers) != 1 {
+		t.Fatalf("%d controllers, want the Rollout controller", len(a.controllers))
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("app did not stop")
+		}
+	}()
+
+	// The Rollout is reconciled: the controller creates its ReplicaSet.
+	err = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		rss, err := kube.AppsV1().ReplicaSets("shop").List(ctx, metav1.ListOptions{})
+		return err == nil && len(rss.Items) > 0, nil
+	})
+	if err != nil {
+		t.Fatalf("no ReplicaSet created for shop/web: %v", err)
+	}
+	rss, _ := kube.AppsV1().ReplicaSets("shop").List(ctx, metav1.ListOptions{})
+	for _, rs := range rss.Items {
+		if ref := metav1.GetControllerOf(&rs); ref == nil || ref.Name != "web" {
+			t.Errorf("ReplicaSet %s is not web's: the foreign instance's Rollout was reconciled?", rs.Name)
+		}
+	}
+
+	err = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+		n, err := testutil.GatherAndCount(m.Registry(), "rollout_reconcile")
+		return err == nil && n > 0, nil
+	})
+	if err != nil {
+		t.Fatalf("no rollout_reconcile observation: %v", err)
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info []string
+	for _, f := range families {
+		if f.GetName() != "rollout_info" {
+			continue
+		}
+		for _, metric := range f.GetMetric() {
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == "name" {
+					info = append(info, l.GetValue())
+				}
+			}
+		}
+	}
+	if strings.Join(info, ",") != "web" {
+		t.Errorf("rollout_info reports %v, want only web (instance-id filter)", info)
+	}
+	if n, _ := testutil.GatherAndCount(m.Registry(), "workqueue_adds_total"); n == 0 {
+		t.Error("the Rollouts queue reports no workqueue metrics")
+	}
+}
+
+func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
+	o := parse(t, "--controllers", "analysis", "--namespaced")
+	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), "shop", metrics.New("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.broadcaster.Shutdown()
+	if len(a.controllers) != 0 {
+		t.Errorf("%d controllers with --controllers=analysis, want none yet", len(a.controllers))
+	}
+}

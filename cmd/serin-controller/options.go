@@ -1,0 +1,257 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// options are the controller's command-line settings. Flag names and
+// defaults are Argo Rollouts', so its Deployment manifests run us unchanged.
+type options struct {
+	namespaced    bool
+	instanceID    string
+	resyncSeconds int64
+
+	leaderElect   bool
+	leaseDuration time.Duration
+	renewDeadline time.Duration
+	retryPeriod   time.Duration
+
+	rolloutThreads    int
+	analysisThreads   int
+	experimentThreads int
+	controllers       []string
+
+	metricsPort  int
+	healthzPort  int
+	pprofAddress string
+
+	logLevel  string
+	logFormat string
+	klogLevel int
+
+	qps   float32
+	burst int
+
+	printVersion bool
+
+	// Where to find the cluster: --kubeconfig plus client-go's override
+	// flags (--context, --server, --namespace, --token, ...).
+	loadingRules *clientcmd.ClientConfigLoadingRules
+	overrides    clientcmd.ConfigOverrides
+}
+
+// Defaults, from Argo Rollouts.
+const (
+	defaultResyncSeconds     = 15 * 60
+	defaultMetricsPort       = 8090
+	defaultHealthzPort       = 8080
+	defaultQPS               = 40
+	defaultBurst             = 80
+	defaultLeaseDuration     = 15 * time.Second
+	defaultRenewDeadline     = 10 * time.Second
+	defaultRetryPeriod       = 2 * time.Second
+	defaultRolloutThreads    = 10
+	defaultAnalysisThreads   = 30
+	defaultExperimentThreads = 10
+)
+
+// analysisOnly is the one value --controllers accepts, as upstream.
+const analysisOnly = "analysis"
+
+// newFlagSet binds every flag to o, starting from the defaults.
+func newFlagSet(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("serin-controller", pflag.ContinueOnError)
+	fs.SortFlags = false
+
+	o.loadingRules = clientcmd.NewDefaultClientConfigLoadingRules()
+	fs.StringVar(&o.loadingRules.ExplicitPath, "kubeconfig", "", "Path to a kubeconfig file. Only needed out of cluster.")
+	clientcmd.BindOverrideFlags(&o.overrides, fs, clientcmd.RecommendedConfigOverrideFlags(""))
+	fs.StringVar(&o.overrides.ClusterInfo.Server, "master", "", "The address of the Kubernetes API server; same as --server.")
+
+	fs.BoolVar(&o.namespaced, "namespaced", false, "Watch only the controller's own namespace (the kubeconfig's, or the pod's in cluster); no cluster-wide RBAC needed.")
+	fs.StringVar(&o.instanceID, "instance-id", "", "Reconcile only objects labelled "+v1alpha1.LabelControllerInstanceID+" with this value; without it, only objects without that label.")
+	fs.Int64Var(&o.resyncSeconds, "rollout-resync", defaultResyncSeconds, "Seconds between informer resyncs.")
+
+	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Run only while holding the leader election Lease, so several replicas can run with one active.")
+	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", defaultLeaseDuration, "How long a Lease that is not renewed keeps other replicas waiting.")
+	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", defaultRenewDeadline, "How long the leader keeps retrying to renew before it gives up leadership (and exits). At most the lease duration.")
+	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", defaultRetryPeriod, "Time between attempts to acquire or renew the Lease.")
+
+	fs.IntVar(&o.rolloutThreads, "rollout-threads", defaultRolloutThreads, "Rollouts reconciled in parallel.")
+	fs.IntVar(&o.analysisThreads, "analysis-threads", defaultAnalysisThreads, "AnalysisRuns reconciled in parallel.")
+	fs.IntVar(&o.experimentThreads, "experiment-threads", defaultExperimentThreads, "Experiments reconciled in parallel.")
+	fs.StringSliceVar(&o.controllers, "controllers", nil, "Run only these controllers; the only value is 'analysis'. Default: all.")
+
+	fs.IntVar(&o.metricsPort, "metricsPort", defaultMetricsPort, "Port of the /metrics endpoint.")
+	fs.IntVar(&o.metricsPort, "metricsport", defaultMetricsPort, "Port of the /metrics endpoint.")
+	_ = fs.MarkDeprecated("metricsport", "use --metricsPort instead")
+	fs.IntVar(&o.healthzPort, "healthzPort", defaultHealthzPort, "Port of the /healthz endpoint.")
+	fs.StringVar(&o.pprofAddress, "enable-pprof-address", "", "Serve net/http/pprof on this address (e.g. 127.0.0.1:6060). Off when empty.")
+
+	fs.StringVar(&o.logLevel, "loglevel", "info", "Log level: debug, info, warn or error.")
+	fs.StringVar(&o.logFormat, "logformat", "text", "Log format: text or json.")
+	fs.IntVar(&o.klogLevel, "kloglevel", 0, "klog verbosity, for the Kubernetes client libraries' own logs.")
+
+	fs.Float32Var(&o.qps, "qps", defaultQPS, "Maximum queries per second to the Kubernetes API server.")
+	fs.IntVar(&o.burst, "burst", defaultBurst, "Maximum burst of queries to the Kubernetes API server.")
+
+	fs.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
+
+	addCompatibilityFlags(fs)
+	return fs
+}
+
+// addCompatibilityFlags accepts Argo Rollouts' flags for features Serin does
+// not have yet, with upstream's defaults, so that an existing Deployment
+// still starts. Their values are ignored.
+func addCompatibilityFlags(fs *pflag.FlagSet) {
+	const note = " (accepted for compatibility with Argo Rollouts; no effect yet)"
+	ints := map[string]int{
+		"service-threads": 10, "ingress-threads": 10,
+		"ephemeral-metadata-threads": 10, "ephemeral-metadata-update-pod-retries": 3,
+	}
+	for _, name := range slices.Sorted(maps.Keys(ints)) {
+		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note)
+	}
+	strs := map[string]string{
+		"aws-target-group-binding-api-version": "elbv2.k8s.aws/v1beta1",
+		"alb-tag-key-resource-id":              "ingress.k8s.aws/resource",
+		"istio-api-version":                    "v1alpha3",
+		"ambassador-api-version":               "getambassador.io/v2",
+		"traffic-split-api-version":            "v1alpha1",
+		"traefik-api-group":                    "traefik.io",
+		"traefik-api-version":                  "traefik.io/v1alpha1",
+		"ingress-api-version":                  "",
+		"appmesh-crd-version":                  "v1beta2",
+	}
+	for _, name := range slices.Sorted(maps.Keys(strs)) {
+		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note)
+	}
+	fs.StringArray("alb-ingress-classes", []string{"alb"}, "ingress classes of the ALB controller"+note)
+	fs.StringArray("nginx-ingress-classes", []string{"nginx"}, "ingress classes of the NGINX controller"+note)
+	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note)
+	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note)
+	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
+	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note)
+}
+
+// validate rejects settings the controller cannot run with.
+func (o *options) validate() error {
+	if _, _, err := parseLogLevel(o.logLevel); err != nil {
+		return err
+	}
+	if f := strings.ToLower(o.logFormat); f != "text" && f != "json" && f != "" {
+		return fmt.Errorf("--logformat %q: want text or json", o.logFormat)
+	}
+	if _, err := instanceIDSelector(o.instanceID); err != nil {
+		return err
+	}
+	for _, c := range o.controllers {
+		if c != analysisOnly {
+			return fmt.Errorf("--controllers %q: the only supported value is %q", c, analysisOnly)
+		}
+	}
+	if o.rolloutThreads < 1 || o.analysisThreads < 1 || o.experimentThreads < 1 {
+		return fmt.Errorf("thread counts must be at least 1")
+	}
+	if o.resyncSeconds < 0 {
+		return fmt.Errorf("--rollout-resync must not be negative")
+	}
+	if o.leaderElect && o.renewDeadline > o.leaseDuration {
+		return fmt.Errorf("--leader-election-renew-deadline (%v) must not exceed --leader-election-lease-duration (%v)", o.renewDeadline, o.leaseDuration)
+	}
+	return nil
+}
+
+// clientConfig resolves how to reach the cluster: --kubeconfig or
+// $KUBECONFIG or ~/.kube/config, else the in-cluster service account.
+func (o *options) clientConfig() clientcmd.ClientConfig {
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(o.loadingRules, &o.overrides)
+}
+
+// runsRollouts reports whether this process runs the Rollout (and
+// Experiment) controllers, i.e. not --controllers=analysis.
+func (o *options) runsRollouts() bool { return len(o.controllers) == 0 }
+
+// saNamespaceFile holds the pod's namespace in cluster.
+const saNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// defaultControllerNamespace is Argo Rollouts' namespace, used when the
+// controller cannot tell its own.
+const defaultControllerNamespace = "argo-rollouts"
+
+// controllerNamespace is where the controller lives and keeps its Lease:
+// $POD_NAMESPACE (set through the downward API), else the service account's
+// namespace, else argo-rollouts.
+func controllerNamespace(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) string {
+	if ns, ok := lookupEnv("POD_NAMESPACE"); ok && ns != "" {
+		return ns
+	}
+	if b, err := readFile(saNamespaceFile); err == nil {
+		if ns := strings.TrimSpace(string(b)); ns != "" {
+			return ns
+		}
+	}
+	return defaultControllerNamespace
+}
+
+// watchNamespace is the namespace the informers cover: all of them, or with
+// --namespaced the client configuration's namespace (the kubeconfig context's
+// or --namespace; in cluster $POD_NAMESPACE or the service account's).
+func (o *options) watchNamespace(cc clientcmd.ClientConfig) (string, error) {
+	if !o.namespaced {
+		return metav1.NamespaceAll, nil
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return "", fmt.Errorf("--namespaced: cannot tell the namespace: %w", err)
+	}
+	return ns, nil
+}
+
+// instanceIDSelector selects the objects of this controller instance: those
+// labelled with its --instance-id, or, without one, those carrying no
+// instance id at all. It fails for an id that is not a valid label value.
+func instanceIDSelector(instanceID string) (string, error) {
+	op, values := selection.DoesNotExist, []string(nil)
+	if instanceID != "" {
+		op, values = selection.Equals, []string{instanceID}
+	}
+	req, err := labels.NewRequirement(v1alpha1.LabelControllerInstanceID, op, values)
+	if err != nil {
+		return "", fmt.Errorf("--instance-id %q: %w", instanceID, err)
+	}
+	return labels.NewSelector().Add(*req).String(), nil
+}
+
+// leaseName is the Lease that elects the leader among replicas of one
+// instance.
+func leaseName(instanceID string) string {
+	if instanceID == "" {
+		return "argo-rollouts-controller-lock"
+	}
+	return "argo-rollouts-controller-lock-" + instanceID
+}
+
+// identity is this process's name in the Lease: host name plus a random
+// suffix, so two processes on one host never both think they lead.
+func identity(uid string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "serin-controller"
+	}
+	return host + "_" + uid
+}

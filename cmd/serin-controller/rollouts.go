@@ -1,0 +1,63 @@
+package main
+
+import (
+	"time"
+
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/rollout"
+)
+
+func init() {
+	register(controllerDef{name: "Rollouts", build: newRolloutController})
+}
+
+// newRolloutController wires the Rollout reconciler: a Rollout is
+// reconciled when it changes, when a ReplicaSet it controls changes, and
+// when a Service it references changes.
+func newRolloutController(d *deps) (*controller.Controller, error) {
+	rollouts := d.informers.argo.Argoproj().V1alpha1().Rollouts()
+	replicaSets := d.informers.replicaSets.Apps().V1().ReplicaSets()
+	services := d.informers.kube.Core().V1().Services()
+
+	if err := rollouts.Informer().AddIndexers(cache.Indexers{rollout.ServicesIndex: rollout.ServicesIndexFunc}); err != nil {
+		return nil, err
+	}
+	lister := rollouts.Lister()
+	r := rollout.NewReconciler(rollout.Options{
+		KubeClient:       d.kube,
+		RolloutClient:    d.rollouts,
+		RolloutLister:    lister,
+		ReplicaSetLister: replicaSets.Lister(),
+		ServiceLister:    services.Lister(),
+		Recorder:         d.recorder,
+	})
+	c := controller.New("Rollouts", r, controller.Options{
+		Workers:         d.opts.rolloutThreads,
+		MetricsProvider: d.metrics.WorkqueueMetricsProvider(),
+		Observe: func(key cache.ObjectName, took time.Duration, err error) {
+			// A reconcile that found its Rollout gone records nothing, so
+			// deleted Rollouts leave no series behind.
+			if _, getErr := lister.Rollouts(key.Namespace).Get(key.Name); getErr == nil {
+				d.metrics.ObserveRolloutReconcile(key.Namespace, key.Name, took, err)
+			}
+		},
+	})
+
+	for _, h := range []struct {
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandler
+	}{
+		{rollouts.Informer(), controller.HandleAll(c)},
+		{rollouts.Informer(), d.forgetOnDelete(d.metrics.ForgetRollout)},
+		{replicaSets.Informer(), controller.HandleOwner(c, "Rollout", v1alpha1.GroupName)},
+		{services.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.ServicesIndex))},
+	} {
+		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}

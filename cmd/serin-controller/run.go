@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	kubescheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	rolloutscheme "github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
+	"github.com/serin-dev/serin/pkg/client/informers/externalversions"
+	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/leaderelection"
+	"github.com/serin-dev/serin/pkg/metrics"
+)
+
+// eventComponent is the source component of our Events; Argo Rollouts'
+// name, which tools filter on.
+const eventComponent = "rollouts-controller"
+
+// metricCleanupDelay is how long a deleted object's reconcile and event
+// series stay, so that a scrape sees their last values (upstream: 65s).
+const metricCleanupDelay = 65 * time.Second
+
+// controllerDef is one reconciler this binary can run. Each is wired in its
+// own file, which adds it with register from an init function.
+type controllerDef struct {
+	// name labels the work queue (and its workqueue_* metrics) and the logs.
+	name string
+	// analysis marks the controllers kept by --controllers=analysis.
+	analysis bool
+	build    func(d *deps) (*controller.Controller, error)
+}
+
+var controllerDefs []controllerDef
+
+func register(def controllerDef) { controllerDefs = append(controllerDefs, def) }
+
+// deps is what a controllerDef builds its controller from.
+type deps struct {
+	opts      *options
+	kube      kubernetes.Interface
+	rollouts  versioned.Interface
+	informers *informers
+	recorder  record.EventRecorder
+	metrics   *metrics.Metrics
+}
+
+// forgetOnDelete returns a handler that drops a deleted object's metric
+// series once metricCleanupDelay has passed.
+func (d *deps) forgetOnDelete(forget func(namespace, name string)) cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
+		key, err := cache.DeletionHandlingObjectToName(obj)
+		if err != nil {
+			return
+		}
+		time.AfterFunc(metricCleanupDelay, func() { forget(key.Namespace, key.Name) })
+	}}
+}
+
+// informers are the shared caches, started only while leading.
+type informers struct {
+	// argo holds Rollouts, AnalysisRuns, Experiments and templates of this
+	// controller instance (see instanceIDSelector).
+	argo externalversions.SharedInformerFactory
+	// replicaSets holds only ReplicaSets carrying the pod-template-hash
+	// label, i.e. made by a Rollout or Experiment, not by Deployments.
+	replicaSets kubeinformers.SharedInformerFactory
+	// kube holds the other core objects (Services).
+	kube kubeinformers.SharedInformerFactory
+}
+
+func newInformers(kube kubernetes.Interface, argo versioned.Interface, namespace, instanceSelector string, resync time.Duration) *informers {
+	return &informers{
+		argo: externalversions.NewSharedInformerFactoryWithOptions(argo, resync,
+			externalversions.WithNamespace(namespace),
+			externalversions.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = instanceSelector }),
+			externalversions.WithTransform(controller.StripManagedFields)),
+		replicaSets: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
+			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = v1alpha1.LabelPodTemplateHash }),
+			kubeinformers.WithTransform(controller.StripManagedFields)),
+		kube: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
+			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTransform(controller.StripManagedFields)),
+	}
+}
+
+func (i *informers) start(ctx context.Context) {
+	i.argo.Start(ctx.Done())
+	i.replicaSets.Start(ctx.Done())
+	i.kube.Start(ctx.Done())
+}
+
+// waitForSync waits until every requested informer has listed once.
+func (i *informers) waitForSync(ctx context.Context) error {
+	synced := map[string]bool{}
+	for t, ok := range i.argo.WaitForCacheSync(ctx.Done()) {
+		synced[t.String()] = ok
+	}
+	for t, ok := range i.replicaSets.WaitForCacheSync(ctx.Done()) {
+		synced[t.String()] = ok
+	}
+	for t, ok := range i.kube.WaitForCacheSync(ctx.Done()) {
+		synced[t.String()] = ok
+	}
+	for t, ok := range synced {
+		if !ok {
+			return fmt.Errorf("cache of %s did not sync", t)
+		}
+	}
+	return nil
+}
+
+func (i *informers) shutdown() {
+	i.argo.Shutdown()
+	i.replicaSets.Shutdown()
+	i.kube.Shutdown()
+}
+
+// app is the controller process minus its HTTP endpoints and leader
+// election: caches, controllers and the event pipeline.
+type app struct {
+	informers   *informers
+	controllers []*controller.Controller
+	broadcaster record.EventBroadcaster
+}
+
+// newApp builds caches, metrics collectors and controllers; nothing runs
+// until app.run.
+func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, watchNamespace string, m *metrics.Metrics) (*app, error) {
+	selector, err := instanceIDSelector(o.instanceID)
+	if err != nil {
+		return nil, err
+	}
+	inf := newInformers(kube, argo, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second)
+
+	scheme := runtime.NewScheme()
+	if err := kubescheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := rolloutscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartStructuredLogging(0)
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	recorder := m.EventRecorder(broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}))
+
+	v1 := inf.argo.Argoproj().V1alpha1()
+	m.MustRegister(metrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
+	clusterTemplates := v1.ClusterAnalysisTemplates().Lister()
+	if watchNamespace != metav1.NamespaceAll {
+		clusterTemplates = nil // cluster-scoped: needs cluster RBAC that namespaced installs lack
+	}
+	m.MustRegister(metrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
+	if o.runsRollouts() {
+		m.MustRegister(metrics.NewRolloutCollector(v1.Rollouts().Lister()))
+		m.MustRegister(metrics.NewExperimentCollector(v1.Experiments().Lister()))
+	}
+
+	a := &app{informers: inf, broadcaster: broadcaster}
+	d := &deps{opts: o, kube: kube, rollouts: argo, informers: inf, recorder: recorder, metrics: m}
+	for _, def := range controllerDefs {
+		if !def.analysis && !o.runsRollouts() {
+			continue // --controllers=analysis
+		}
+		c, err := def.build(d)
+		if err != nil {
+			return nil, fmt.Errorf("set up the %s controller: %w", def.name, err)
+		}
+		a.controllers = append(a.controllers, c)
+	}
+	if len(a.controllers) == 0 {
+		klog.FromContext(ctx).Info("No controller to run with these flags; serving metrics only", "controllers", o.controllers)
+	}
+	return a, nil
+}
+
+// run fills the caches, runs every controller until ctx is done and waits
+// for them to stop.
+func (a *app) run(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	defer a.broadcaster.Shutdown()
+	defer a.informers.shutdown()
+
+	a.informers.start(ctx)
+	logger.Info("Waiting for caches to sync")
+	if err := a.informers.waitForSync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	logger.Info("Caches synced; starting controllers", "controllers", len(a.controllers))
+
+	var wg sync.WaitGroup
+	for _, c := range a.controllers {
+		wg.Go(func() { c.Run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// run is the whole controller process once flags are parsed and logging is
+// set up. It returns when ctx is done (SIGTERM) and everything has stopped.
+func run(ctx context.Context, o *options) error {
+	logger := klog.FromContext(ctx)
+	cc := o.clientConfig()
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return fmt.Errorf("kubernetes client configuration: %w", err)
+	}
+	cfg.QPS, cfg.Burst = o.qps, o.burst
+	cfg.UserAgent = "serin-controller/" + versionString()
+	watchNS, err := o.watchNamespace(cc)
+	if err != nil {
+		return err
+	}
+	ownNS := controllerNamespace(os.LookupEnv, os.ReadFile)
+	logStartup(logger, o, watchNS, ownNS, cfg.Host)
+
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	argo, err := versioned.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	m := metrics.New(versionString())
+	a, err := newApp(ctx, o, kube, argo, watchNS, m)
+	if err != nil {
+		return err
+	}
+
+	servers, err := startServers(ctx, o, m)
+	defer func() {
+		for _, s := range servers {
+			s.shutdown()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+
+	// If the work stops on its own while we lead, shut the whole process
+	// down (releasing the Lease) instead of leading with nothing running.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var runErr error
+	lead := func(leadCtx context.Context) {
+		runErr = a.run(leadCtx)
+		cancel()
+	}
+	if !o.leaderElect {
+		logger.Info("Leader election is off; running as the only instance")
+		lead(ctx)
+		return runErr
+	}
+	err = leaderelection.Run(ctx, leaderelection.Config{
+		Client:        kube.CoordinationV1(),
+		Namespace:     ownNS,
+		Name:          leaseName(o.instanceID),
+		Identity:      identity(string(uuid.NewUUID())),
+		LeaseDuration: o.leaseDuration,
+		RenewDeadline: o.renewDeadline,
+		RetryPeriod:   o.retryPeriod,
+	}, lead)
+	return errors.Join(err, runErr)
+}
+
+// startServers opens /healthz, /metrics and, if asked, pprof. They serve on
+// every interface, as probes and Prometheus reach the pod by its IP.
+func startServers(ctx context.Context, o *options, m *metrics.Metrics) ([]*server, error) {
+	var servers []*server
+	healthz, err := listen(ctx, "healthz", net.JoinHostPort("", strconv.Itoa(o.healthzPort)), healthzHandler())
+	if err != nil {
+		return servers, fmt.Errorf("healthz endpoint: %w", err)
+	}
+	servers = append(servers, healthz)
+	metricsSrv, err := listen(ctx, "metrics", net.JoinHostPort("", strconv.Itoa(o.metricsPort)), metricsHandler(m.Handler()))
+	if err != nil {
+		return servers, fmt.Errorf("metrics endpoint: %w", err)
+	}
+	servers = append(servers, metricsSrv)
+	if o.pprofAddress != "" {
+		p, err := listen(ctx, "pprof", o.pprofAddress, pprofHandler())
+		if err != nil {
+			return servers, fmt.Errorf("pprof endpoint: %w", err)
+		}
+		servers = append(servers, p)
+	}
+	return servers, nil
+}
+
+// logStartup prints the effective configuration once. Credentials never
+// appear: only the API server's address is shown.
+func logStartup(logger klog.Logger, o *options, watchNS, ownNS, host string) {
+	watched := watchNS
+	if watched == metav1.NamespaceAll {
+		watched = "(all)"
+	}
+	logger.Info("Serin controller starting",
+		"version", versionString(),
+		"apiServer", host,
+		"watchNamespace", watched,
+		"controllerNamespace", ownNS,
+		"instanceID", o.instanceID,
+		"leaderElect", o.leaderElect,
+		"leaseName", leaseName(o.instanceID),
+		"leaseDuration", o.leaseDuration,
+		"renewDeadline", o.renewDeadline,
+		"retryPeriod", o.retryPeriod,
+		"rolloutThreads", o.rolloutThreads,
+		"analysisThreads", o.analysisThreads,
+		"experimentThreads", o.experimentThreads,
+		"controllers", o.controllers,
+		"resync", time.Duration(o.resyncSeconds)*time.Second,
+		"qps", o.qps,
+		"burst", o.burst,
+		"metricsPort", o.metricsPort,
+		"healthzPort", o.healthzPort,
+		"pprofAddress", o.pprofAddress,
+		"logLevel", o.logLevel,
+		"logFormat", o.logFormat,
+		"klogLevel", o.klogLevel,
+	)
+}
