@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	argofake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
@@ -122,5 +126,48 @@ func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	defer a.broadcaster.Shutdown()
 	if len(a.controllers) != 0 {
 		t.Errorf("%d controllers with --controllers=analysis, want none yet", len(a.controllers))
+	}
+}
+
+// A namespaced install cannot list cluster-scoped objects: no informer for
+// them may exist, or the caches would never sync.
+func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
+	kube := kubefake.NewClientset()
+	argo := argofake.NewSimpleClientset()
+	argo.PrependReactor("list", "clusteranalysistemplates", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(v1alpha1.Resource("clusteranalysistemplates"), "", errors.New("namespaced install"))
+	})
+	o := parse(t, "--namespaced")
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, o, kube, argo, "shop", metrics.New("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// Wait until the namespaced informers are watching, then check that
+	// nothing cluster-scoped was ever requested.
+	watching := func() map[string]bool {
+		w := map[string]bool{}
+		for _, act := range argo.Actions() {
+			if act.GetVerb() == "watch" {
+				w[act.GetResource().Resource] = true
+			}
+		}
+		return w
+	}
+	err = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 3*time.Second, true, func(context.Context) (bool, error) {
+		w := watching()
+		return w["rollouts"] && w["analysisruns"] && w["experiments"] && w["analysistemplates"], nil
+	})
+	if err != nil {
+		t.Fatalf("namespaced informers not started: watching %v", watching())
+	}
+	for _, act := range argo.Actions() {
+		if act.GetResource().Resource == "clusteranalysistemplates" {
+			t.Errorf("namespaced controller requested %s %s", act.GetVerb(), act.GetResource().Resource)
+		}
 	}
 }

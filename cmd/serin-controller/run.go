@@ -26,6 +26,7 @@ import (
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	rolloutscheme "github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
 	"github.com/serin-dev/serin/pkg/client/informers/externalversions"
+	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/leaderelection"
 	"github.com/serin-dev/serin/pkg/metrics"
@@ -166,9 +167,12 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 
 	v1 := inf.argo.Argoproj().V1alpha1()
 	m.MustRegister(metrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
-	clusterTemplates := v1.ClusterAnalysisTemplates().Lister()
-	if watchNamespace != metav1.NamespaceAll {
-		clusterTemplates = nil // cluster-scoped: needs cluster RBAC that namespaced installs lack
+	// ClusterAnalysisTemplates are cluster-scoped: a namespaced install has
+	// no RBAC for them, so their informer must not even be created (it
+	// would never sync).
+	var clusterTemplates rolloutlisters.ClusterAnalysisTemplateLister
+	if watchNamespace == metav1.NamespaceAll {
+		clusterTemplates = v1.ClusterAnalysisTemplates().Lister()
 	}
 	m.MustRegister(metrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
 	if o.runsRollouts() {
