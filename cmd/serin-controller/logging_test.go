@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"strings"
 	"testing"
 
@@ -37,9 +38,11 @@ func logLines(t *testing.T, level, format string, klogLevel int) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// Back to klog's own output at verbosity 0 for the other tests.
 		klog.ClearLogger()
-		_ = setupLogging(&bytes.Buffer{}, "info", "text", 0)
-		klog.ClearLogger()
+		flags := flag.NewFlagSet("reset", flag.ContinueOnError)
+		klog.InitFlags(flags)
+		_ = flags.Set("v", "0")
 	})
 	logger := klog.Background()
 	logger.Info("info line", "rollout", "shop/web")
