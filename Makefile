@@ -34,17 +34,16 @@ cluster-binaries: ## Build etcd, the Kubernetes control plane, kubectl and kwok 
 .PHONY: cluster-up
 cluster-up: cluster-binaries ## Start a local cluster in the background and print how to reach it.
 	@mkdir -p $(BIN)/cluster
-	@cd e2e && nohup go run ./cmd/cluster up >$(BIN)/cluster/cluster.log 2>&1 &
-	@for i in $$(seq 1 120); do \
-	  if grep -q '^export KUBECONFIG=' $(BIN)/cluster/cluster.log 2>/dev/null; then break; fi; \
-	  if grep -qi 'error' $(BIN)/cluster/cluster.log 2>/dev/null; then cat $(BIN)/cluster/cluster.log; exit 1; fi; \
-	  sleep 1; \
-	done
-	@grep '^export KUBECONFIG=' $(BIN)/cluster/cluster.log || { cat $(BIN)/cluster/cluster.log; exit 1; }
+	@cd e2e && go build -o $(BIN)/e2e-cluster ./cmd/cluster
+	@nohup $(BIN)/e2e-cluster up >$(BIN)/cluster-up.log 2>&1 &
+	@$(BIN)/e2e-cluster wait || { cat $(BIN)/cluster-up.log; exit 1; }
+	@echo "cluster is up; to use it:"
+	@echo "  export KUBECONFIG=$(KUBECONFIG_PATH)"
+	@echo "stop it with: make cluster-down"
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local cluster started by cluster-up.
-	cd e2e && go run ./cmd/cluster down
+	@cd e2e && go run ./cmd/cluster down
 
 .PHONY: demo
 demo: build cluster-binaries ## Run Serin's main job on an embedded local cluster, narrated.

@@ -1,6 +1,6 @@
 // Command cluster builds and runs Serin's local end-to-end cluster.
 //
-//	go run ./cmd/cluster build   # build the pinned binaries into <repo>/bin
+//	go run ./cmd/cluster build   # build the pinned binaries into <repo>/bin, install Prometheus
 //	go run ./cmd/cluster up      # start; stays in the foreground until SIGINT/SIGTERM
 //	go run ./cmd/cluster wait    # wait until a backgrounded `up` is ready
 //	go run ./cmd/cluster down    # stop the cluster `up` started
@@ -36,7 +36,9 @@ func main() {
 	ctx := context.Background()
 	switch flag.Arg(0) {
 	case "build":
-		err = cluster.Build(ctx, root)
+		if err = cluster.Build(ctx, root); err == nil {
+			err = cluster.EnsurePrometheus(ctx, os.Stdout)
+		}
 	case "up":
 		err = up(ctx, root, cluster.Options{KeepDir: *keep, SkipProjectCRDs: *skipCRDs, Timeout: *timeout})
 	case "wait":

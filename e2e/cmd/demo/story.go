@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+)
+
+// demoRollout is a replica-based canary: the canary's share of pods behind
+// the Service is its share of traffic.
+const demoRollout = `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: guestbook
+spec:
+  replicas: 5
+  selector:
+    matchLabels: {app: guestbook}
+  template:
+    metadata:
+      labels: {app: guestbook}
+    spec:
+      containers:
+      - name: guestbook
+        image: registry.example.com/guestbook:v1
+  strategy:
+    canary:
+      stableService: guestbook-stable
+      canaryService: guestbook-canary
+      steps:
+      - setWeight: 20
+      - pause: {}
+      - setWeight: 60
+      - pause: {duration: 5s}
+`
+
+type story struct {
+	ctx      context.Context
+	kube     kubernetes.Interface
+	rollouts versioned.Interface
+	ns       string
+	last     string
+}
+
+func (s *story) tell() error {
+	if _, err := s.kube.CoreV1().Namespaces().Create(s.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ns}}, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	for _, name := range []string{"guestbook-stable", "guestbook-canary"} {
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "guestbook"},
+				Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+		}
+		if _, err := s.kube.CoreV1().Services(s.ns).Create(s.ctx, svc, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	ro := &v1alpha1.Rollout{}
+	if err := yaml.UnmarshalStrict([]byte(demoRollout), ro); err != nil {
+		return err
+	}
+	say("")
+	say("Chapter 1: a first deploy. Applying Rollout demo/guestbook (5 replicas; steps: 20%% -> pause -> 60%% -> pause 5s)")
+	say("with Services guestbook-stable and guestbook-canary.")
+	if _, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Create(s.ctx, ro, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	if err := s.watchUntil(healthy, "the first revision is stable"); err != nil {
+		return err
+	}
+
+	say("")
+	say("Chapter 2: releasing v2 (kubectl argo rollouts set image guestbook guestbook=...:v2).")
+	if err := s.setImage("registry.example.com/guestbook:v2"); err != nil {
+		return err
+	}
+	if err := s.watchUntil(pausedAt(1), "the canary waits at the pause step"); err != nil {
+		return err
+	}
+	say("The canary looks good. Promoting (kubectl argo rollouts promote guestbook).")
+	if err := s.patchStatus(`{"status":{"pauseConditions":null}}`); err != nil {
+		return err
+	}
+	if err := s.watchUntil(healthy, "v2 is fully promoted"); err != nil {
+		return err
+	}
+
+	say("")
+	say("Chapter 3: releasing v3, which turns out to be bad.")
+	if err := s.setImage("registry.example.com/guestbook:v3"); err != nil {
+		return err
+	}
+	if err := s.watchUntil(pausedAt(1), "the v3 canary takes 20%"); err != nil {
+		return err
+	}
+	say("Something is wrong with v3. Aborting (kubectl argo rollouts abort guestbook).")
+	if err := s.patchStatus(`{"status":{"abort":true}}`); err != nil {
+		return err
+	}
+	if err := s.watchUntil(abortedOnStable, "every pod is back on v2"); err != nil {
+		return err
+	}
+	say("Aborted: v2 serves everything and both Services select it. `kubectl argo rollouts retry` would try v3 again.")
+	return nil
+}
+
+// watchUntil narrates every change of the Rollout, its ReplicaSets and
+// Services until done holds.
+func (s *story) watchUntil(done func(*v1alpha1.Rollout) bool, goal string) error {
+	ctx, cancel := context.WithTimeout(s.ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(ctx, "guestbook", metav1.GetOptions{})
+		if err == nil && ro.Status.Phase != "" {
+			line := s.describe(ro)
+			if line != s.last {
+				say("  %s", line)
+				s.last = line
+			}
+			if ro.Status.ObservedGeneration == fmt.Sprint(ro.Generation) && done(ro) {
+				say("  -> %s.", goal)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting until %s: %w", goal, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func (s *story) describe(ro *v1alpha1.Rollout) string {
+	st := ro.Status
+	phase := string(st.Phase)
+	if st.Message != "" {
+		phase += " (" + st.Message + ")"
+	}
+	step := ""
+	if st.CurrentStepIndex != nil {
+		step = fmt.Sprintf(" step %d/%d", *st.CurrentStepIndex, len(ro.Spec.Strategy.Canary.Steps))
+	}
+	return fmt.Sprintf("%s%s | pods: %s | services: %s", phase, step, s.replicaSets(ro), s.services(ro))
+}
+
+func (s *story) replicaSets(ro *v1alpha1.Rollout) string {
+	list, err := s.kube.AppsV1().ReplicaSets(s.ns).List(s.ctx, metav1.ListOptions{})
+	if err != nil {
+		return "?"
+	}
+	var parts []string
+	for _, rs := range list.Items {
+		image := rs.Spec.Template.Spec.Containers[0].Image
+		image = image[strings.LastIndex(image, ":")+1:]
+		role := ""
+		switch rs.Labels[v1alpha1.LabelPodTemplateHash] {
+		case ro.Status.StableRS:
+			role = " stable"
+		case ro.Status.CurrentPodHash:
+			role = " canary"
+		}
+		want := int32(0)
+		if rs.Spec.Replicas != nil {
+			want = *rs.Spec.Replicas
+		}
+		if want == 0 && rs.Status.Replicas == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s%s: %d wanted, %d ready", image, role, want, rs.Status.AvailableReplicas))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func (s *story) services(ro *v1alpha1.Rollout) string {
+	var parts []string
+	for _, name := range []string{"guestbook-stable", "guestbook-canary"} {
+		svc, err := s.kube.CoreV1().Services(s.ns).Get(s.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		target := "all pods"
+		if h, ok := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]; ok {
+			target = h
+			switch h {
+			case ro.Status.StableRS:
+				target = "stable"
+			case ro.Status.CurrentPodHash:
+				target = "canary"
+			}
+		}
+		parts = append(parts, strings.TrimPrefix(name, "guestbook-")+"->"+target)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s *story) setImage(image string) error {
+	for i := 0; i < 10; i++ {
+		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(s.ctx, "guestbook", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ro.Spec.Template.Spec.Containers[0].Image = image
+		if _, err = s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Update(s.ctx, ro, metav1.UpdateOptions{}); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("could not update the image")
+}
+
+func (s *story) patchStatus(patch string) error {
+	_, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Patch(s.ctx, "guestbook", types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
+	return err
+}
+
+func healthy(ro *v1alpha1.Rollout) bool { return ro.Status.Phase == v1alpha1.RolloutPhaseHealthy }
+
+func pausedAt(step int32) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == step
+	}
+}
+
+func abortedOnStable(ro *v1alpha1.Rollout) bool {
+	return ro.Status.Abort && ro.Status.Phase == v1alpha1.RolloutPhaseDegraded &&
+		ro.Status.AvailableReplicas == *ro.Spec.Replicas && ro.Status.UpdatedReplicas == 0
+}

@@ -1,0 +1,132 @@
+package foundation
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/serin-dev/serin/e2e/framework"
+	"github.com/serin-dev/serin/internal/manifesttest"
+	"github.com/serin-dev/serin/internal/testpaths"
+)
+
+func TestInstallManifestsApplyServerSide(t *testing.T) {
+	f := framework.New(t)
+	root := testpaths.RepoRoot(t)
+	for _, dir := range []string{"manifests/crds", "manifests/install", "manifests/namespace-install"} {
+		out, err := f.Env.Cluster.Kubectl(t.Context(), "apply", "--server-side", "--force-conflicts", "-k", filepath.Join(root, dir))
+		if err != nil {
+			t.Fatalf("kubectl apply --server-side -k %s: %v\n%s", dir, err, out)
+		}
+	}
+	kube := f.Env.Kube
+	if _, err := kube.AppsV1().Deployments("argo-rollouts").Get(t.Context(), "serin-controller", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the controller Deployment was not created: %v", err)
+	}
+	if _, err := kube.RbacV1().ClusterRoles().Get(t.Context(), "serin-controller", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the ClusterRole was not created: %v", err)
+	}
+	if _, err := kube.RbacV1().Roles("argo-rollouts").Get(t.Context(), "serin-controller", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the namespaced Role was not created: %v", err)
+	}
+	if _, err := kube.CoreV1().Services("argo-rollouts").Get(t.Context(), "argo-rollouts-metrics", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the metrics Service was not created: %v", err)
+	}
+	// Only what a least-privilege controller needs: Secrets are read one by one.
+	role, _ := kube.RbacV1().ClusterRoles().Get(t.Context(), "serin-controller", metav1.GetOptions{})
+	for _, rule := range role.Rules {
+		for _, res := range rule.Resources {
+			if res == "secrets" && strings.Join(rule.Verbs, ",") != "get" {
+				t.Errorf("the ClusterRole grants %v on Secrets, want only get", rule.Verbs)
+			}
+		}
+	}
+}
+
+// kinds maps the argoproj.io kinds to their resources and scope.
+var kinds = map[string]struct {
+	resource   string
+	namespaced bool
+}{
+	"Rollout":                 {"rollouts", true},
+	"AnalysisTemplate":        {"analysistemplates", true},
+	"ClusterAnalysisTemplate": {"clusteranalysistemplates", false},
+	"AnalysisRun":             {"analysisruns", true},
+	"Experiment":              {"experiments", true},
+}
+
+// TestUpstreamExamplesAreAcceptedUnpruned creates every argoproj.io object of
+// Argo Rollouts' example manifests through the API server and reads it back:
+// nothing may be rejected and no field may be pruned.
+func TestUpstreamExamplesAreAcceptedUnpruned(t *testing.T) {
+	dir := testpaths.Shared(t, "conformance", "upstream-examples")
+	f := framework.New(t)
+	objs, err := manifesttest.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := 0
+	for i, o := range objs {
+		if o.Err != nil || !strings.HasPrefix(o.APIVersion, "argoproj.io/") {
+			continue
+		}
+		k, ok := kinds[o.Kind]
+		if !ok {
+			t.Errorf("%s: unknown kind", o)
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		if err := json.Unmarshal(o.JSON, &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		gvr := schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: k.resource}
+		client := f.Env.Cluster.Dynamic().Resource(gvr)
+		var got *unstructured.Unstructured
+		// Names repeat across example files; keep each object apart.
+		u.SetName(fmt.Sprintf("%s-%d", u.GetName(), i))
+		if k.namespaced {
+			u.SetNamespace(f.Namespace)
+			got, err = client.Namespace(f.Namespace).Create(t.Context(), u, metav1.CreateOptions{FieldValidation: "Strict"})
+		} else {
+			u.SetName(f.Namespace + "-" + u.GetName())
+			got, err = client.Create(t.Context(), u, metav1.CreateOptions{FieldValidation: "Strict"})
+			if err == nil {
+				t.Cleanup(func() { client.Delete(t.Context(), u.GetName(), metav1.DeleteOptions{}) })
+			}
+		}
+		if err != nil {
+			t.Errorf("%s was rejected: %v", o, err)
+			continue
+		}
+		created++
+		original, _ := json.Marshal(withoutMetadata(u.Object))
+		stored, _ := json.Marshal(withoutMetadata(got.Object))
+		lost, err := manifesttest.Lost(original, stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lost) > 0 {
+			t.Errorf("%s lost fields when stored:\n  %s", o, strings.Join(lost, "\n  "))
+		}
+	}
+	if created < 20 {
+		t.Fatalf("only %d upstream objects were created; the corpus was not read", created)
+	}
+}
+
+func withoutMetadata(obj map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range obj {
+		if k != "metadata" {
+			out[k] = v
+		}
+	}
+	return out
+}
+

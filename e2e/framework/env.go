@@ -1,0 +1,198 @@
+// Package framework runs Serin's end-to-end tests: one local cluster and one
+// controller (the built bin/serin-controller binary) per `go test` run, a
+// namespace per test, and a small given/when/then vocabulary for rollouts.
+package framework
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/serin-dev/serin/e2e/cluster"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+)
+
+// Env is the cluster and controller shared by every test of a package.
+type Env struct {
+	Cluster  *cluster.Cluster
+	Kube     kubernetes.Interface
+	Rollouts versioned.Interface
+	root     string
+	logPath  string
+
+	mu         sync.Mutex
+	controller *process
+	restarts   int
+}
+
+// process is a running controller and a channel closed when it has exited.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+var env *Env
+
+// ControllerNamespace is where the controller runs (its Lease lives there).
+const ControllerNamespace = "argo-rollouts"
+
+// Main starts the cluster and the controller, runs the package's tests and
+// stops everything. Call it from TestMain. Without SERIN_E2E=1 the tests are
+// skipped (they need the cluster binaries that `make e2e` builds).
+func Main(m *testing.M) {
+	if os.Getenv("SERIN_E2E") != "1" {
+		fmt.Println("skipping end-to-end tests: set SERIN_E2E=1 (make e2e does) to run them against a local cluster")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	root, err := cluster.FindRepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, err := os.Stat(filepath.Join(root, "bin", "serin-controller")); err != nil {
+		fmt.Fprintln(os.Stderr, "bin/serin-controller is missing: run `make build` (make e2e does)")
+		return 1
+	}
+	c, err := cluster.Start(ctx, cluster.Options{RepoRoot: root, Build: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the cluster:", err)
+		return 1
+	}
+	defer c.Stop()
+	rollouts, err := versioned.NewForConfig(c.RESTConfig())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env = &Env{Cluster: c, Kube: c.Client(), Rollouts: rollouts, root: root, logPath: filepath.Join(c.Dir(), "serin-controller.log")}
+	// The controller's own namespace holds its leader-election Lease.
+	if err := c.CreateNamespace(ctx, ControllerNamespace); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := env.StartController(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting serin-controller:", err)
+		return 1
+	}
+	defer env.StopController()
+	return m.Run()
+}
+
+// StartController runs bin/serin-controller against the cluster, appending
+// its log to the run's controller log.
+func (e *Env) StartController() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.controller != nil {
+		return fmt.Errorf("the controller is already running")
+	}
+	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(logFile, "=== controller start %d at %s\n", e.restarts, time.Now().Format(time.RFC3339Nano))
+	metrics, healthz := freePort(), freePort()
+	cmd := exec.Command(filepath.Join(e.root, "bin", "serin-controller"),
+		"--kubeconfig", e.Cluster.Kubeconfig(),
+		"--metricsport", fmt.Sprint(metrics),
+		"--healthzPort", fmt.Sprint(healthz),
+		"--loglevel", "debug",
+		"--leader-elect=true",
+	)
+	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ControllerNamespace)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	e.controller = p
+	e.restarts++
+	go func() {
+		cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return nil
+}
+
+// StopController stops the controller the way Kubernetes would (SIGTERM,
+// then SIGKILL after a grace period) and waits for it to exit.
+func (e *Env) StopController() {
+	p := e.take()
+	if p == nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (e *Env) take() *process {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.controller
+	e.controller = nil
+	return p
+}
+
+// KillController ends the controller at once, as a crash or an evicted pod would.
+func (e *Env) KillController() {
+	if p := e.take(); p != nil {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// controllerLog returns the controller log lines that mention a namespace.
+func (e *Env) controllerLog(namespace string) string {
+	f, err := os.Open(e.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(f, 64<<20))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, namespace) || strings.HasPrefix(line, "===") || strings.Contains(line, "panic") {
+			out = append(out, line)
+		}
+	}
+	if len(out) > 300 {
+		out = out[len(out)-300:]
+	}
+	return strings.Join(out, "\n")
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

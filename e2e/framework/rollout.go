@@ -1,0 +1,245 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/yaml"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// DefaultTimeout bounds every wait.
+const DefaultTimeout = 90 * time.Second
+
+// T is one end-to-end test with its own namespace.
+type T struct {
+	*testing.T
+	Env       *Env
+	Namespace string
+	ctx       context.Context
+}
+
+// New gives a test its own namespace, removed afterwards; when the test fails
+// it prints the controller's log lines about that namespace.
+func New(t *testing.T) *T {
+	t.Helper()
+	if env == nil {
+		t.Fatal("framework.Main was not called from TestMain")
+	}
+	ns := "e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(ns) > 55 {
+		ns = ns[:55]
+	}
+	ns = strings.TrimRight(ns, "-") + "-" + strconv.FormatInt(time.Now().UnixNano()%100000, 36)
+	ctx := context.Background()
+	if err := env.Cluster.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	f := &T{T: t, Env: env, Namespace: ns, ctx: ctx}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("controller log for %s:\n%s", ns, env.controllerLog(ns))
+		}
+		env.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	})
+	return f
+}
+
+// Service creates a Service selecting app=<app>.
+func (f *T) Service(name, app string) *T {
+	f.Helper()
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.Namespace},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": app},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
+		},
+	}
+	if _, err := f.Env.Kube.CoreV1().Services(f.Namespace).Create(f.ctx, svc, metav1.CreateOptions{}); err != nil {
+		f.Fatalf("creating Service %s: %v", name, err)
+	}
+	return f
+}
+
+// Rollout creates a Rollout from YAML (the namespace is filled in).
+func (f *T) Rollout(manifest string) *R {
+	f.Helper()
+	ro := &v1alpha1.Rollout{}
+	if err := yaml.UnmarshalStrict([]byte(manifest), ro); err != nil {
+		f.Fatalf("rollout manifest: %v", err)
+	}
+	ro.Namespace = f.Namespace
+	created, err := f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(f.Namespace).Create(f.ctx, ro, metav1.CreateOptions{})
+	if err != nil {
+		f.Fatalf("creating Rollout: %v", err)
+	}
+	return &R{f: f, Name: created.Name}
+}
+
+// R is a Rollout under test.
+type R struct {
+	f    *T
+	Name string
+}
+
+// Get reads the Rollout.
+func (r *R) Get() *v1alpha1.Rollout {
+	r.f.Helper()
+	ro, err := r.f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(r.f.Namespace).Get(r.f.ctx, r.Name, metav1.GetOptions{})
+	if err != nil {
+		r.f.Fatalf("reading Rollout %s: %v", r.Name, err)
+	}
+	return ro
+}
+
+// patch sends a merge patch to the Rollout or, with subresource "status", to its status.
+func (r *R) patch(body string, subresource ...string) *R {
+	r.f.Helper()
+	_, err := r.f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(r.f.Namespace).Patch(r.f.ctx, r.Name, types.MergePatchType, []byte(body), metav1.PatchOptions{}, subresource...)
+	if err != nil {
+		r.f.Fatalf("patching Rollout %s with %s: %v", r.Name, body, err)
+	}
+	return r
+}
+
+// SetImage changes the image of every container, as `kubectl argo rollouts set image NAME *=IMAGE` does.
+func (r *R) SetImage(image string) *R {
+	r.f.Helper()
+	err := wait.PollUntilContextTimeout(r.f.ctx, 100*time.Millisecond, DefaultTimeout, true, func(ctx context.Context) (bool, error) {
+		ro := r.Get()
+		for i := range ro.Spec.Template.Spec.Containers {
+			ro.Spec.Template.Spec.Containers[i].Image = image
+		}
+		_, err := r.f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(r.f.Namespace).Update(ctx, ro, metav1.UpdateOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		r.f.Fatalf("setting image %s: %v", image, err)
+	}
+	return r
+}
+
+// Promote does what `kubectl argo rollouts promote` does.
+func (r *R) Promote() *R {
+	r.f.Helper()
+	ro := r.Get()
+	if ro.Spec.Paused {
+		r.patch(`{"spec":{"paused":false}}`)
+	}
+	switch {
+	case len(ro.Status.PauseConditions) > 0:
+		return r.patch(`{"status":{"pauseConditions":null}}`, "status")
+	case ro.Spec.Strategy.Canary != nil:
+		next := int32(0)
+		if ro.Status.CurrentStepIndex != nil {
+			next = *ro.Status.CurrentStepIndex + 1
+		}
+		if n := int32(len(ro.Spec.Strategy.Canary.Steps)); next > n {
+			next = n
+		}
+		return r.patch(fmt.Sprintf(`{"status":{"pauseConditions":null,"currentStepIndex":%d}}`, next), "status")
+	}
+	return r
+}
+
+// PromoteFull does what `kubectl argo rollouts promote --full` does.
+func (r *R) PromoteFull() *R {
+	r.f.Helper()
+	ro := r.Get()
+	if ro.Spec.Paused {
+		r.patch(`{"spec":{"paused":false}}`)
+	}
+	if ro.Status.CurrentPodHash != ro.Status.StableRS {
+		r.patch(`{"status":{"promoteFull":true}}`, "status")
+	}
+	return r
+}
+
+// Abort does what `kubectl argo rollouts abort` does.
+func (r *R) Abort() *R { r.f.Helper(); return r.patch(`{"status":{"abort":true}}`, "status") }
+
+// Retry does what `kubectl argo rollouts retry rollout` does.
+func (r *R) Retry() *R { r.f.Helper(); return r.patch(`{"status":{"abort":false}}`, "status") }
+
+// Pause does what `kubectl argo rollouts pause` does.
+func (r *R) Pause() *R { r.f.Helper(); return r.patch(`{"spec":{"paused":true}}`) }
+
+// Resume clears a manual pause.
+func (r *R) Resume() *R { r.f.Helper(); return r.patch(`{"spec":{"paused":false}}`) }
+
+// Undo does what `kubectl argo rollouts undo` does: the template of the
+// previous revision's ReplicaSet, without the hash label, replaces the Rollout's.
+func (r *R) Undo() *R {
+	r.f.Helper()
+	ro := r.Get()
+	current, _ := strconv.Atoi(ro.Annotations[v1alpha1.AnnotationRevision])
+	var target *appsv1.ReplicaSet
+	for _, rs := range r.ReplicaSets() {
+		rev, _ := strconv.Atoi(rs.Annotations[v1alpha1.AnnotationRevision])
+		if rev < current && (target == nil || rev > mustAtoi(target.Annotations[v1alpha1.AnnotationRevision])) {
+			target = rs.DeepCopy()
+		}
+	}
+	if target == nil {
+		r.f.Fatalf("no earlier revision to undo to")
+	}
+	tmpl := target.Spec.Template
+	delete(tmpl.Labels, v1alpha1.LabelPodTemplateHash)
+	value, _ := json.Marshal(tmpl)
+	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/template","value":%s}]`, value)
+	if _, err := r.f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(r.f.Namespace).Patch(r.f.ctx, r.Name, types.JSONPatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		r.f.Fatalf("undo: %v", err)
+	}
+	return r
+}
+
+// ReplicaSets are the Rollout's ReplicaSets, found by owner UID as the plugin does.
+func (r *R) ReplicaSets() []appsv1.ReplicaSet {
+	r.f.Helper()
+	ro := r.Get()
+	list, err := r.f.Env.Kube.AppsV1().ReplicaSets(r.f.Namespace).List(r.f.ctx, metav1.ListOptions{})
+	if err != nil {
+		r.f.Fatal(err)
+	}
+	var out []appsv1.ReplicaSet
+	for _, rs := range list.Items {
+		if ref := metav1.GetControllerOf(&rs); ref != nil && ref.UID == ro.UID {
+			out = append(out, rs)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return mustAtoi(out[i].Annotations[v1alpha1.AnnotationRevision]) < mustAtoi(out[j].Annotations[v1alpha1.AnnotationRevision])
+	})
+	return out
+}
+
+// Replicas maps "rev<N>" to the spec.replicas of that revision's ReplicaSet.
+func (r *R) Replicas() map[string]int32 {
+	out := map[string]int32{}
+	for _, rs := range r.ReplicaSets() {
+		n := int32(0)
+		if rs.Spec.Replicas != nil {
+			n = *rs.Spec.Replicas
+		}
+		out["rev"+rs.Annotations[v1alpha1.AnnotationRevision]] = n
+	}
+	return out
+}
+
+func mustAtoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
