@@ -129,4 +129,3 @@ func withoutMetadata(obj map[string]any) map[string]any {
 	}
 	return out
 }
-
