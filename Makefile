@@ -17,7 +17,7 @@ build: ## Build the controller into bin/serin-controller.
 	go build -o $(BIN)/serin-controller ./cmd/serin-controller
 
 .PHONY: test
-test: unit e2e ## Everything a user's CI runs: unit tests, then end-to-end tests on a real local cluster.
+test: verify unit e2e ## Everything a user's CI runs: generated-code checks, unit tests, then end-to-end tests on a real local cluster.
 
 .PHONY: unit
 unit: ## Unit tests of the main module.
