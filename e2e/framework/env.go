@@ -115,6 +115,10 @@ func (e *Env) StartController() error {
 		"--healthzPort", fmt.Sprint(healthz),
 		"--loglevel", "debug",
 		"--leader-elect=true",
+		// Short leases so a killed controller's successor takes over quickly.
+		"--leader-election-lease-duration", "4s",
+		"--leader-election-renew-deadline", "3s",
+		"--leader-election-retry-period", "500ms",
 	)
 	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ControllerNamespace)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

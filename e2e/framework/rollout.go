@@ -243,3 +243,19 @@ func mustAtoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// Events counts the events with a reason recorded on the Rollout.
+func (r *R) Events(reason string) int {
+	r.f.Helper()
+	list, err := r.f.Env.Kube.CoreV1().Events(r.f.Namespace).List(r.f.ctx, metav1.ListOptions{})
+	if err != nil {
+		r.f.Fatal(err)
+	}
+	n := 0
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Rollout" && e.InvolvedObject.Name == r.Name && e.Reason == reason {
+			n += int(max(e.Count, 1))
+		}
+	}
+	return n
+}
