@@ -1,0 +1,671 @@
+// Package datadog measures a metric with a Datadog metrics query, through
+// either the v1 query API (the last point of the first series) or the v2
+// scalar query API (queries combined by a formula and reduced by an
+// aggregator).
+package datadog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// ProviderType is the provider's name in metrics and events.
+const ProviderType = "Datadog"
+
+const (
+	// SecretName is the Secret read from the controller's namespace when the
+	// metric names none and the environment holds no credentials.
+	SecretName = "datadog"
+	// Keys of the credentials Secret.
+	apiKeyKey  = "api-key"
+	appKeyKey  = "app-key"
+	addressKey = "address"
+
+	// Environment variables consulted before the default Secret.
+	envAPIKey  = "DD_API_KEY"
+	envAppKey  = "DD_APP_KEY"
+	envAddress = "DD_ADDRESS"
+
+	defaultAddress  = "https://api.datadoghq.com"
+	defaultInterval = 5 * time.Minute
+	defaultTimeout  = 10 * time.Second
+	// defaultAggregator is what v2 queries are reduced with unless the
+	// metric says otherwise; the API rejects an empty aggregator.
+	defaultAggregator = "last"
+
+	// maxGroups caps how many (group, value) pairs of a grouped v2 query
+	// are recorded in the measurement's metadata. The pairs are for people
+	// reading the run; conditions always see every value.
+	maxGroups = 100
+	// maxBody bounds how much of a response is read.
+	maxBody = 32 << 20
+)
+
+// EvaluateFunc judges a provider's typed result against the metric's
+// success and failure conditions; metric.Evaluate is the implementation.
+type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+// Provider queries Datadog. It is safe for concurrent use.
+type Provider struct {
+	client              *http.Client
+	secrets             metric.SecretGetter
+	controllerNamespace string
+	evaluate            EvaluateFunc
+
+	now       func() time.Time
+	lookupEnv func(string) (string, bool)
+}
+
+var _ metric.Provider = (*Provider)(nil)
+
+// New returns a Datadog provider. client sends the requests (its own
+// timeout, if any, still applies; each request is also bounded by the
+// metric's requestTimeout), secrets reads the credentials Secret,
+// controllerNamespace is where the default Secret lives, and evaluate turns
+// a query result into a phase (pass metric.Evaluate).
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Provider{
+		client:              client,
+		secrets:             secrets,
+		controllerNamespace: controllerNamespace,
+		evaluate:            evaluate,
+		now:                 time.Now,
+		lookupEnv:           os.LookupEnv,
+	}
+}
+
+// Type returns "Datadog".
+func (p *Provider) Type() string { return ProviderType }
+
+// Metadata returns nothing for Datadog.
+func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
+
+// Resume returns the measurement unchanged: Datadog measurements finish in Run.
+func (p *Provider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// Terminate returns the measurement unchanged: Datadog measurements finish in Run.
+func (p *Provider) Terminate(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// GarbageCollect has nothing to remove.
+func (p *Provider) GarbageCollect(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric, int) error {
+	return nil
+}
+
+// credentials are what a request to Datadog is signed with.
+type credentials struct {
+	address string
+	apiKey  string
+	appKey  string
+}
+
+// Run sends the metric's query and judges its result.
+func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	dd := m.Provider.Datadog
+	if dd == nil {
+		return errored(out, "datadog: metric %q has no datadog provider", m.Name)
+	}
+	cfg, err := readConfig(dd)
+	if err != nil {
+		return errored(out, "datadog: %v", err)
+	}
+	creds, err := p.findCredentials(ctx, run, dd)
+	if err != nil {
+		return errored(out, "datadog: %v", err)
+	}
+	out = p.measure(ctx, m, cfg, creds)
+	return scrub(out, creds.apiKey, creds.appKey)
+}
+
+// config is a validated DatadogMetric with its defaults applied.
+type config struct {
+	version    string
+	interval   time.Duration
+	timeout    time.Duration
+	query      string
+	queries    map[string]string
+	formula    string
+	aggregator string
+}
+
+// readConfig checks the combinations the CRD schema cannot express and
+// fills in the defaults (apiVersion v1, interval 5m, requestTimeout 10s).
+func readConfig(dd *v1alpha1.DatadogMetric) (config, error) {
+	c := config{
+		version:    dd.ApiVersion,
+		query:      dd.Query,
+		queries:    dd.Queries,
+		formula:    dd.Formula,
+		aggregator: dd.Aggregator,
+		interval:   defaultInterval,
+		timeout:    defaultTimeout,
+	}
+	switch c.version {
+	case "":
+		c.version = "v1"
+	case "v1", "v2":
+	default:
+		return c, fmt.Errorf("apiVersion %q is not supported, use v1 or v2", dd.ApiVersion)
+	}
+	switch {
+	case c.query == "" && len(c.queries) == 0:
+		return c, errors.New("the metric needs a query or queries")
+	case c.query != "" && len(c.queries) > 0:
+		return c, errors.New("set either query or queries, not both")
+	case c.version == "v1" && c.query == "":
+		return c, errors.New("apiVersion v1 takes a single query; queries and formula need apiVersion v2")
+	case c.formula != "" && len(c.queries) == 0:
+		return c, errors.New("a formula needs queries to combine")
+	case c.formula == "" && len(c.queries) > 1:
+		return c, errors.New("several queries need a formula that combines them")
+	case c.version == "v1" && c.aggregator != "":
+		return c, errors.New("aggregator needs apiVersion v2")
+	}
+	if dd.Interval != "" {
+		d, err := dd.Interval.Duration()
+		if err != nil {
+			return c, fmt.Errorf("interval %q: %v", dd.Interval, err)
+		}
+		c.interval = d
+	}
+	if dd.RequestTimeout != "" {
+		d, err := dd.RequestTimeout.Duration()
+		if err != nil {
+			return c, fmt.Errorf("requestTimeout %q: %v", dd.RequestTimeout, err)
+		}
+		if d <= 0 {
+			return c, fmt.Errorf("requestTimeout %q must be positive", dd.RequestTimeout)
+		}
+		c.timeout = d
+	}
+	if c.version == "v2" && c.query != "" {
+		c.queries = map[string]string{"query": c.query}
+	}
+	if c.aggregator == "" {
+		c.aggregator = defaultAggregator
+	}
+	return c, nil
+}
+
+// findCredentials looks for the API and application keys where Argo
+// Rollouts does. A metric that names a Secret is served from that Secret
+// only: in the run's namespace when secretRef.namespaced is set, otherwise
+// in the controller's. A metric that names none is served from the
+// DD_API_KEY, DD_APP_KEY and DD_ADDRESS variables when all three are set,
+// else from the Secret "datadog" in the controller's namespace.
+func (p *Provider) findCredentials(ctx context.Context, run *v1alpha1.AnalysisRun, dd *v1alpha1.DatadogMetric) (credentials, error) {
+	ref := dd.SecretRef
+	if ref.Namespaced && ref.Name == "" {
+		return credentials{}, errors.New("secretRef.namespaced needs secretRef.name")
+	}
+	if ref.Name != "" {
+		ns := p.controllerNamespace
+		if ref.Namespaced && run != nil {
+			ns = run.Namespace
+		}
+		return p.fromSecret(ctx, ns, ref.Name)
+	}
+	if c, ok := p.fromEnv(); ok {
+		return c, nil
+	}
+	c, err := p.fromSecret(ctx, p.controllerNamespace, SecretName)
+	if err != nil {
+		return c, fmt.Errorf("%v (and %s, %s, %s are not all set)", err, envAPIKey, envAppKey, envAddress)
+	}
+	return c, nil
+}
+
+// fromEnv reads the credentials from the environment. Like Argo Rollouts it
+// only takes them when all three variables exist, DD_ADDRESS possibly empty.
+func (p *Provider) fromEnv() (credentials, bool) {
+	apiKey, ok1 := p.lookupEnv(envAPIKey)
+	appKey, ok2 := p.lookupEnv(envAppKey)
+	address, ok3 := p.lookupEnv(envAddress)
+	if !ok1 || !ok2 || !ok3 || apiKey == "" || appKey == "" {
+		return credentials{}, false
+	}
+	return credentials{address: address, apiKey: apiKey, appKey: appKey}, true
+}
+
+// fromSecret reads the credentials from one Secret. Errors name the Secret
+// and the missing keys, never a value.
+func (p *Provider) fromSecret(ctx context.Context, namespace, name string) (credentials, error) {
+	if p.secrets == nil {
+		return credentials{}, fmt.Errorf("cannot read Secret %s/%s: no Secret reader configured", namespace, name)
+	}
+	s, err := p.secrets.GetSecret(ctx, namespace, name)
+	if err != nil {
+		return credentials{}, fmt.Errorf("cannot read Secret %s/%s with the Datadog credentials: %v", namespace, name, err)
+	}
+	c := credentials{
+		address: string(s.Data[addressKey]),
+		apiKey:  string(s.Data[apiKeyKey]),
+		appKey:  string(s.Data[appKeyKey]),
+	}
+	var missing []string
+	if c.apiKey == "" {
+		missing = append(missing, apiKeyKey)
+	}
+	if c.appKey == "" {
+		missing = append(missing, appKeyKey)
+	}
+	if len(missing) > 0 {
+		return credentials{}, fmt.Errorf("Secret %s/%s lacks %s", namespace, name, strings.Join(missing, " and "))
+	}
+	return c, nil
+}
+
+// measure sends the query and turns the answer into a measurement.
+func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, creds credentials) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	address := strings.TrimRight(creds.address, "/")
+	if address == "" {
+		address = defaultAddress
+	}
+	if _, err := url.Parse(address); err != nil {
+		return errored(out, "datadog: address %q is not a URL: %v", address, err)
+	}
+	to := p.now().Unix()
+	from := to - int64(cfg.interval.Seconds())
+
+	var req *http.Request
+	var err error
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	if cfg.version == "v1" {
+		req, err = v1Request(ctx, address, cfg.query, from, to)
+	} else {
+		req, err = v2Request(ctx, address, cfg, from, to)
+	}
+	if err != nil {
+		return errored(out, "datadog: building the request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("DD-API-KEY", creds.apiKey)
+	req.Header.Set("DD-APPLICATION-KEY", creds.appKey)
+
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return errored(out, "datadog: %s %s: %v", req.Method, req.URL.Redacted(), unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return errored(out, "datadog: reading the response of %s: %v", req.URL.Path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return errored(out, "datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, snippet(body))
+	case resp.StatusCode != http.StatusOK:
+		return errored(out, "datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, snippet(body))
+	}
+
+	var r result
+	if cfg.version == "v1" {
+		r, err = parseV1(body)
+	} else {
+		r, err = parseV2(body)
+	}
+	if err != nil {
+		return errored(out, "datadog: %v", err)
+	}
+	out.Value = r.value
+	if len(r.metadata) > 0 {
+		out.Metadata = r.metadata
+	}
+	if p.evaluate == nil {
+		return errored(out, "datadog: no condition evaluator configured")
+	}
+	phase, err := p.evaluate(r.typed, m)
+	if err != nil {
+		return errored(out, "%v", err)
+	}
+	out.Phase = phase
+	return out
+}
+
+// v1Request is GET /api/v1/query over the window [from, to], in seconds.
+func v1Request(ctx context.Context, address, query string, from, to int64) (*http.Request, error) {
+	u, err := url.Parse(address + "/api/v1/query")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Set("query", query)
+	q.Set("from", strconv.FormatInt(from, 10))
+	q.Set("to", strconv.FormatInt(to, 10))
+	u.RawQuery = q.Encode()
+	return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+}
+
+// v2Body is the JSON document POST /api/v2/query/scalar takes.
+type v2Body struct {
+	Data v2Data `json:"data"`
+}
+
+type v2Data struct {
+	Type       string       `json:"type"`
+	Attributes v2Attributes `json:"attributes"`
+}
+
+type v2Attributes struct {
+	From     int64               `json:"from"`
+	To       int64               `json:"to"`
+	Queries  []v2Query           `json:"queries"`
+	Formulas []map[string]string `json:"formulas"`
+}
+
+type v2Query struct {
+	Aggregator string `json:"aggregator"`
+	DataSource string `json:"data_source"`
+	Name       string `json:"name"`
+	Query      string `json:"query"`
+}
+
+// v2Request is POST /api/v2/query/scalar over the window [from, to], sent
+// in milliseconds as that API wants.
+func v2Request(ctx context.Context, address string, cfg config, from, to int64) (*http.Request, error) {
+	names := make([]string, 0, len(cfg.queries))
+	for name := range cfg.queries {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	b := v2Body{Data: v2Data{
+		Type: "scalar_request",
+		Attributes: v2Attributes{
+			From:     from * 1000,
+			To:       to * 1000,
+			Queries:  make([]v2Query, 0, len(names)),
+			Formulas: []map[string]string{},
+		},
+	}}
+	for _, name := range names {
+		b.Data.Attributes.Queries = append(b.Data.Attributes.Queries, v2Query{
+			Aggregator: cfg.aggregator,
+			DataSource: "metrics",
+			Name:       name,
+			Query:      cfg.queries[name],
+		})
+	}
+	if cfg.formula != "" {
+		b.Data.Attributes.Formulas = append(b.Data.Attributes.Formulas, map[string]string{"formula": cfg.formula})
+	}
+	payload, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	return http.NewRequestWithContext(ctx, http.MethodPost, address+"/api/v2/query/scalar", bytes.NewReader(payload))
+}
+
+// result is a parsed answer: the typed value conditions see, its textual
+// form for the measurement, and optional metadata.
+type result struct {
+	typed    any
+	value    string
+	metadata map[string]string
+}
+
+// v1Response is the part of a v1 query answer that is read.
+type v1Response struct {
+	Series []v1Series `json:"series"`
+}
+
+type v1Series struct {
+	Pointlist [][]*float64 `json:"pointlist"`
+}
+
+// parseV1 takes the value of the last point of the first series. A query
+// with no series or no points yields a nil result (so `default(result, x)`
+// applies) and records the series as returned; a last point whose value is
+// null counts as no data too.
+func parseV1(body []byte) (result, error) {
+	var r v1Response
+	if err := json.Unmarshal(body, &r); err != nil {
+		return result{}, fmt.Errorf("the v1 query answer is not JSON: %v", err)
+	}
+	if len(r.Series) == 0 || len(r.Series[0].Pointlist) == 0 {
+		return emptyV1(r.Series)
+	}
+	points := r.Series[0].Pointlist
+	last := points[len(points)-1]
+	if len(last) != 2 {
+		return result{}, fmt.Errorf("the last point of the series has %d values, expected a timestamp and a value", len(last))
+	}
+	if last[1] == nil {
+		return emptyV1(r.Series)
+	}
+	v := *last[1]
+	return result{typed: v, value: formatFloat(v)}, nil
+}
+
+// emptyV1 is the result of a v1 query that found no data: nil, recorded as
+// the series Datadog returned.
+func emptyV1(series []v1Series) (result, error) {
+	raw, err := json.Marshal(series)
+	if err != nil {
+		return result{}, err
+	}
+	return result{typed: nil, value: string(raw)}, nil
+}
+
+// v2Response is the part of a v2 scalar answer that is read.
+type v2Response struct {
+	Data struct {
+		Attributes struct {
+			Columns []v2Column `json:"columns"`
+		} `json:"attributes"`
+		Errors string `json:"errors"`
+	} `json:"data"`
+	Errors []string `json:"errors"`
+}
+
+// v2Column is one column of a scalar answer. A "number" column holds one
+// value (or null) per group; a "group" column holds, per group, the tag
+// values of one dimension of a `by {...}` clause. Older answers carry no
+// type; such a column is read as numbers.
+type v2Column struct {
+	Name   string            `json:"name"`
+	Type   string            `json:"type"`
+	Values []json.RawMessage `json:"values"`
+}
+
+// group pairs a value of a grouped query with the tags it belongs to.
+type group struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// parseV2 reads the first number column. Without a group column the result
+// is its first value, a float64; with one (a `by {...}` query) the result
+// is every value as []float64, even a single one, and the (tags, value)
+// pairs go to metadata "groups". Null values are groups without data and
+// are skipped. No value at all yields a nil result recorded as "[]".
+func parseV2(body []byte) (result, error) {
+	var r v2Response
+	if err := json.Unmarshal(body, &r); err != nil {
+		return result{}, fmt.Errorf("the v2 query answer is not JSON: %v", err)
+	}
+	if r.Data.Errors != "" {
+		return result{}, fmt.Errorf("the query failed: %s", r.Data.Errors)
+	}
+	if len(r.Errors) > 0 {
+		return result{}, fmt.Errorf("the query failed: %s", strings.Join(r.Errors, "; "))
+	}
+	var numbers *v2Column
+	var groups []*v2Column
+	for i := range r.Data.Attributes.Columns {
+		c := &r.Data.Attributes.Columns[i]
+		switch c.Type {
+		case "", "number":
+			if numbers == nil {
+				numbers = c
+			}
+		case "group":
+			groups = append(groups, c)
+		}
+	}
+	var values []float64
+	var pairs []group
+	if numbers != nil {
+		for i, raw := range numbers.Values {
+			if isNull(raw) {
+				continue
+			}
+			var f float64
+			if err := json.Unmarshal(raw, &f); err != nil {
+				return result{}, fmt.Errorf("value %s of column %q is not a number", snippet(raw), numbers.Name)
+			}
+			values = append(values, f)
+			if len(groups) > 0 {
+				name, err := groupName(groups, i)
+				if err != nil {
+					return result{}, err
+				}
+				pairs = append(pairs, group{Name: name, Value: f})
+			}
+		}
+	}
+	if len(values) == 0 {
+		return result{typed: nil, value: "[]"}, nil
+	}
+	if len(groups) == 0 {
+		return result{typed: values[0], value: formatFloat(values[0])}, nil
+	}
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = formatFloat(v)
+	}
+	meta := map[string]string{}
+	shown, truncated := keepExtremes(pairs)
+	raw, err := json.Marshal(shown)
+	if err != nil {
+		return result{}, err
+	}
+	meta["groups"] = string(raw)
+	if truncated {
+		meta["groups_truncated"] = "true"
+	}
+	return result{typed: values, value: "[" + strings.Join(parts, ",") + "]", metadata: meta}, nil
+}
+
+// groupName joins the tag values of row i across the group columns, so a
+// query `by {region, host}` names its rows "us-east,host-a". A row missing
+// from a column, or with no tag there, is an error rather than a blank name.
+func groupName(columns []*v2Column, i int) (string, error) {
+	var tags []string
+	for _, c := range columns {
+		if i >= len(c.Values) {
+			return "", fmt.Errorf("group column %q has no entry for row %d", c.Name, i)
+		}
+		var t []string
+		if err := json.Unmarshal(c.Values[i], &t); err != nil || len(t) == 0 {
+			return "", fmt.Errorf("group column %q has no tags for row %d", c.Name, i)
+		}
+		tags = append(tags, t...)
+	}
+	return strings.Join(tags, ","), nil
+}
+
+// keepExtremes returns at most maxGroups pairs: all of them when they fit,
+// otherwise the lowest and highest values (half each), since the group a
+// condition trips on sits at one end or the other.
+func keepExtremes(pairs []group) ([]group, bool) {
+	if len(pairs) <= maxGroups {
+		return pairs, false
+	}
+	sorted := append([]group(nil), pairs...)
+	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].Value < sorted[b].Value })
+	low := maxGroups / 2
+	high := maxGroups - low
+	kept := append(sorted[:low:low], sorted[len(sorted)-high:]...)
+	return kept, true
+}
+
+func isNull(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == "null"
+}
+
+// formatFloat writes a value as Argo Rollouts records it: the shortest
+// decimal form that reads back to the same float.
+func formatFloat(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// errored marks a measurement as an Error with a message.
+func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
+	in.Phase = v1alpha1.AnalysisPhaseError
+	in.Message = fmt.Sprintf(format, args...)
+	return in
+}
+
+// unwrapURLError drops the method and URL net/http puts in front of a
+// transport error, since the message already names them.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet is the start of a response body, for an error message.
+func snippet(body []byte) string {
+	const limit = 512
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	if s == "" {
+		s = "(empty body)"
+	}
+	return s
+}
+
+// minSecretLen is the shortest credential scrub looks for; shorter strings
+// would blank out ordinary words rather than protect anything.
+const minSecretLen = 4
+
+// scrub replaces any credential that found its way into the measurement
+// (a backend echoing a key in an error, say) with a mask.
+func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
+	clean := func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= minSecretLen {
+				s = strings.ReplaceAll(s, secret, "*****")
+			}
+		}
+		return s
+	}
+	in.Message = clean(in.Message)
+	in.Value = clean(in.Value)
+	if in.Metadata != nil {
+		md := make(map[string]string, len(in.Metadata))
+		for k, v := range in.Metadata {
+			md[clean(k)] = clean(v)
+		}
+		in.Metadata = md
+	}
+	return in
+}

@@ -1,0 +1,568 @@
+package datadog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+const (
+	testAPIKey = "dd-api-4f1c9e2b7a"
+	testAppKey = "dd-app-8d3e6b1f0c"
+	ctrlNS     = "argo-rollouts"
+)
+
+// fakeSecrets serves Secrets from memory, keyed "namespace/name".
+type fakeSecrets map[string]map[string]string
+
+func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
+	data, ok := f[namespace+"/"+name]
+	if !ok {
+		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
+	for k, v := range data {
+		s.Data[k] = []byte(v)
+	}
+	return s, nil
+}
+
+// recorder is an evaluator that keeps the result it was given.
+type recorder struct {
+	got    any
+	called bool
+	phase  v1alpha1.AnalysisPhase
+	err    error
+}
+
+func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
+	r.got, r.called = result, true
+	if r.err != nil {
+		return v1alpha1.AnalysisPhaseError, r.err
+	}
+	if r.phase == "" {
+		return v1alpha1.AnalysisPhaseSuccessful, nil
+	}
+	return r.phase, nil
+}
+
+var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// newTestProvider returns a provider whose default Secret points at
+// address, with no Datadog variables in its environment.
+func newTestProvider(t *testing.T, address string, rec *recorder) *Provider {
+	t.Helper()
+	secrets := fakeSecrets{ctrlNS + "/" + SecretName: {apiKeyKey: testAPIKey, appKeyKey: testAppKey, addressKey: address}}
+	p := New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+	p.now = func() time.Time { return fixedNow }
+	p.lookupEnv = func(string) (string, bool) { return "", false }
+	return p
+}
+
+func ddMetric(dd v1alpha1.DatadogMetric) v1alpha1.Metric {
+	return v1alpha1.Metric{Name: "error-rate", SuccessCondition: "result < 0.1", Provider: v1alpha1.MetricProvider{Datadog: &dd}}
+}
+
+var testRun = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "run-1"}}
+
+func checkKeys(t *testing.T, r *http.Request) {
+	t.Helper()
+	if got := r.Header.Get("DD-API-KEY"); got != testAPIKey {
+		t.Errorf("DD-API-KEY = %q", got)
+	}
+	if got := r.Header.Get("DD-APPLICATION-KEY"); got != testAppKey {
+		t.Errorf("DD-APPLICATION-KEY = %q", got)
+	}
+}
+
+func TestV1LastPointOfFirstSeries(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/query" {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		checkKeys(t, r)
+		q := r.URL.Query()
+		to := fixedNow.Unix()
+		if q.Get("query") != "avg:errors{service:shop}" || q.Get("to") != fmt.Sprint(to) || q.Get("from") != fmt.Sprint(to-600) {
+			t.Errorf("query parameters %v", q)
+		}
+		_, _ = io.WriteString(w, `{"status":"ok","res_type":"time_series","series":[
+			{"metric":"errors","pointlist":[[1772366100000.0,0.5],[1772366160000.0,0.0625]]},
+			{"metric":"other","pointlist":[[1772366160000.0,9]]}]}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	p := newTestProvider(t, srv.URL, rec)
+	m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "avg:errors{service:shop}", Interval: "10m"}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "0.0625" || m.Message != "" {
+		t.Fatalf("measurement %+v", m)
+	}
+	if rec.got != 0.0625 {
+		t.Errorf("evaluated %#v, want float64 0.0625", rec.got)
+	}
+	if m.StartedAt != nil || m.FinishedAt != nil {
+		t.Errorf("the provider stamped times: %+v", m)
+	}
+}
+
+func TestV1DefaultsToFiveMinutes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("from") != fmt.Sprint(fixedNow.Unix()-300) {
+			t.Errorf("from = %s", q.Get("from"))
+		}
+		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,2]]}]}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "2" {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestV1EmptyResultIsNil(t *testing.T) {
+	for _, tc := range []struct{ body, value string }{
+		{`{"series":[]}`, `[]`},
+		{`{"series":[{"pointlist":[]}]}`, `[{"pointlist":[]}]`},
+		{`{}`, `null`},
+		{`{"series":[{"pointlist":[[1772366160000.0,null]]}]}`, `[{"pointlist":[[1772366160000,null]]}]`},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, tc.body)
+		}))
+		rec := &recorder{}
+		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", ApiVersion: "v1"}))
+		srv.Close()
+		if m.Value != tc.value || !rec.called || rec.got != nil {
+			t.Errorf("%s: measurement %+v, evaluated %#v", tc.body, m, rec.got)
+		}
+	}
+}
+
+func TestV2FormulaRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v2/query/scalar" {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		checkKeys(t, r)
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		to := fixedNow.Unix() * 1000
+		want := map[string]any{"data": map[string]any{
+			"type": "scalar_request",
+			"attributes": map[string]any{
+				"from": float64(to - 300_000),
+				"to":   float64(to),
+				"queries": []any{
+					map[string]any{"aggregator": "sum", "data_source": "metrics", "name": "a", "query": "sum:errors{*}.as_count()"},
+					map[string]any{"aggregator": "sum", "data_source": "metrics", "name": "b", "query": "sum:requests{*}.as_count()"},
+				},
+				"formulas": []any{map[string]any{"formula": "a / b"}},
+			},
+		}}
+		if !reflect.DeepEqual(body, want) {
+			t.Errorf("body\n got %v\nwant %v", body, want)
+		}
+		_, _ = io.WriteString(w, `{"data":{"type":"scalar_response","attributes":{"columns":[
+			{"name":"a / b","type":"number","values":[0.015],"meta":{"unit":null}}]}}}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{
+		ApiVersion: "v2",
+		Aggregator: "sum",
+		Queries:    map[string]string{"b": "sum:requests{*}.as_count()", "a": "sum:errors{*}.as_count()"},
+		Formula:    "a / b",
+	}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "0.015" || rec.got != 0.015 {
+		t.Fatalf("measurement %+v, evaluated %#v", m, rec.got)
+	}
+	if m.Metadata != nil {
+		t.Errorf("metadata %v for an ungrouped query", m.Metadata)
+	}
+}
+
+func TestV2SingleQueryDefaultsToLast(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body v2Body
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		qs := body.Data.Attributes.Queries
+		if len(qs) != 1 || qs[0].Name != "query" || qs[0].Aggregator != "last" || qs[0].Query != "max:restarts{*}" || len(body.Data.Attributes.Formulas) != 0 {
+			t.Errorf("body %+v", body)
+		}
+		// An answer without column types, as older API versions sent.
+		_, _ = io.WriteString(w, `{"data":{"attributes":{"columns":[{"name":"query","values":[3]}]}}}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "max:restarts{*}"}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "3" || rec.got != 3.0 {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestV2GroupedQueryIsASlice(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":{"type":"scalar_response","attributes":{"columns":[
+			{"name":"region","type":"group","values":[["us-east"],["eu-west"],["ap-south"]]},
+			{"name":"resource","type":"group","values":[["GET /a"],["GET /b"],["GET /c"]]},
+			{"name":"query","type":"number","values":[0.02,null,0.5]}]}}}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "sum:e{*} by {region,resource}"}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "[0.02,0.5]" {
+		t.Fatalf("measurement %+v", m)
+	}
+	if !reflect.DeepEqual(rec.got, []float64{0.02, 0.5}) {
+		t.Errorf("evaluated %#v", rec.got)
+	}
+	if got := m.Metadata["groups"]; got != `[{"name":"us-east,GET /a","value":0.02},{"name":"ap-south,GET /c","value":0.5}]` {
+		t.Errorf("groups %s", got)
+	}
+	if _, ok := m.Metadata["groups_truncated"]; ok {
+		t.Error("groups_truncated set for three groups")
+	}
+}
+
+func TestV2ManyGroupsKeepExtremes(t *testing.T) {
+	var names, values []string
+	for i := range 150 {
+		names = append(names, fmt.Sprintf(`["h%d"]`, i))
+		values = append(values, fmt.Sprint(i))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"data":{"attributes":{"columns":[{"name":"host","type":"group","values":[%s]},{"name":"q","type":"number","values":[%s]}]}}}`,
+			strings.Join(names, ","), strings.Join(values, ","))
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q by {host}"}))
+	var groups []group
+	if err := json.Unmarshal([]byte(m.Metadata["groups"]), &groups); err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != maxGroups || groups[0].Value != 0 || groups[49].Value != 49 || groups[50].Value != 100 || groups[99].Value != 149 {
+		t.Errorf("kept %d groups: first %v, last %v", len(groups), groups[0], groups[len(groups)-1])
+	}
+	if m.Metadata["groups_truncated"] != "true" {
+		t.Error("groups_truncated not set")
+	}
+	if got := rec.got.([]float64); len(got) != 150 {
+		t.Errorf("conditions saw %d values, want all 150", len(got))
+	}
+}
+
+func TestV2EmptyResultIsNil(t *testing.T) {
+	for _, body := range []string{
+		`{"data":{"attributes":{"columns":[]}}}`,
+		`{"data":{"attributes":{"columns":[{"name":"q","type":"number","values":[null]}]}}}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
+		rec := &recorder{}
+		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q"}))
+		srv.Close()
+		if m.Value != "[]" || !rec.called || rec.got != nil {
+			t.Errorf("%s: measurement %+v, evaluated %#v", body, m, rec.got)
+		}
+	}
+}
+
+func TestV2QueryErrors(t *testing.T) {
+	for _, body := range []string{
+		`{"data":{"attributes":{"columns":[]},"errors":"unknown metric foo"}}`,
+		`{"data":{"attributes":{"columns":[{"name":"q","type":"number","values":["x"]}]}}}`,
+		`{"data":{"attributes":{"columns":[{"name":"h","type":"group","values":[]},{"name":"q","type":"number","values":[1]}]}}}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
+		rec := &recorder{}
+		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q"}))
+		srv.Close()
+		if m.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+			t.Errorf("%s: measurement %+v", body, m)
+		}
+	}
+}
+
+func TestServerErrorsAreErrors(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{http.StatusInternalServerError, `{"errors":["Internal error"]}`, "500"},
+		{http.StatusBadGateway, `<html>bad gateway</html>`, "502"},
+		{http.StatusForbidden, `{"errors":["Forbidden"]}`, "refused"},
+		{http.StatusUnauthorized, `{"errors":["Unauthorized"]}`, "refused"},
+		{http.StatusBadRequest, `{"errors":["Error parsing query"]}`, "Error parsing query"},
+	} {
+		for _, version := range []string{"v1", "v2"} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			rec := &recorder{}
+			m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: version, Query: "q"}))
+			srv.Close()
+			if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, tc.want) || rec.called {
+				t.Errorf("%s %d: measurement %+v", version, tc.status, m)
+			}
+		}
+	}
+}
+
+func TestUnreachableIsError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	address := srv.URL
+	srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(t, address, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "datadog") || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	rec := &recorder{}
+	start := time.Now()
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", RequestTimeout: "100ms"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || time.Since(start) > 5*time.Second {
+		t.Fatalf("measurement %+v after %v", m, time.Since(start))
+	}
+}
+
+func TestBadJSONIsError(t *testing.T) {
+	for _, version := range []string{"v1", "v2"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"series": [`)
+		}))
+		rec := &recorder{}
+		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: version, Query: "q"}))
+		srv.Close()
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.called {
+			t.Errorf("%s: measurement %+v", version, m)
+		}
+	}
+	// A point without a value is malformed too.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1772366160000.0]]}]}`)
+	}))
+	defer srv.Close()
+	m := newTestProvider(t, srv.URL, &recorder{}).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError {
+		t.Errorf("one-value point: %+v", m)
+	}
+}
+
+func TestEvaluationErrorIsError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,2]]}]}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{err: errors.New(`could not evaluate successCondition "result <": unexpected token`)}
+	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.err.Error() || m.Value != "2" {
+		t.Fatalf("measurement %+v", m)
+	}
+	rec = &recorder{phase: v1alpha1.AnalysisPhaseFailed}
+	m = newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseFailed {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
+	rec := &recorder{}
+	p := New(http.DefaultClient, fakeSecrets{}, ctrlNS, rec.evaluate)
+	p.lookupEnv = func(string) (string, bool) { return "", false }
+	m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/datadog") || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+
+	// A Secret without the application key: the message names the key.
+	p = New(http.DefaultClient, fakeSecrets{ctrlNS + "/datadog": {apiKeyKey: testAPIKey}}, ctrlNS, rec.evaluate)
+	p.lookupEnv = func(string) (string, bool) { return "", false }
+	m = p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, appKeyKey) || strings.Contains(m.Message, testAPIKey) {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestSecretRef(t *testing.T) {
+	var hits []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits = append(hits, r.Header.Get("DD-API-KEY"))
+		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,1]]}]}`)
+	}))
+	defer srv.Close()
+	secrets := fakeSecrets{
+		ctrlNS + "/datadog": {apiKeyKey: "default-api", appKeyKey: "default-app", addressKey: srv.URL},
+		ctrlNS + "/team":    {apiKeyKey: "team-api", appKeyKey: "team-app", addressKey: srv.URL},
+		"shop/team":         {apiKeyKey: "shop-api", appKeyKey: "shop-app", addressKey: srv.URL},
+	}
+	rec := &recorder{}
+	p := New(srv.Client(), secrets, ctrlNS, rec.evaluate)
+	p.lookupEnv = func(string) (string, bool) { return "", false }
+	for _, ref := range []v1alpha1.SecretRef{{}, {Name: "team"}, {Name: "team", Namespaced: true}} {
+		m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", SecretRef: ref}))
+		if m.Phase != v1alpha1.AnalysisPhaseSuccessful {
+			t.Fatalf("%+v: %+v", ref, m)
+		}
+	}
+	if want := []string{"default-api", "team-api", "shop-api"}; !reflect.DeepEqual(hits, want) {
+		t.Errorf("keys used %v, want %v", hits, want)
+	}
+
+	// A named Secret that does not exist is not replaced by the default one.
+	m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", SecretRef: v1alpha1.SecretRef{Name: "missing", Namespaced: true}}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "shop/missing") {
+		t.Errorf("missing namespaced Secret: %+v", m)
+	}
+	m = p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", SecretRef: v1alpha1.SecretRef{Namespaced: true}}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "secretRef.name") {
+		t.Errorf("namespaced without a name: %+v", m)
+	}
+}
+
+func TestEnvironmentCredentials(t *testing.T) {
+	var used string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		used = r.Header.Get("DD-API-KEY") + "/" + r.Header.Get("DD-APPLICATION-KEY")
+		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,1]]}]}`)
+	}))
+	defer srv.Close()
+	secrets := fakeSecrets{ctrlNS + "/datadog": {apiKeyKey: "secret-api", appKeyKey: "secret-app", addressKey: srv.URL}}
+	env := map[string]string{envAPIKey: "env-api", envAppKey: "env-app", envAddress: srv.URL}
+	rec := &recorder{}
+	p := New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+	p.lookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"})); m.Phase != v1alpha1.AnalysisPhaseSuccessful || used != "env-api/env-app" {
+		t.Fatalf("with all variables: %+v, used %s", m, used)
+	}
+	// Without DD_ADDRESS the variables are ignored, as in Argo Rollouts.
+	delete(env, envAddress)
+	if m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"})); m.Phase != v1alpha1.AnalysisPhaseSuccessful || used != "secret-api/secret-app" {
+		t.Fatalf("without DD_ADDRESS: %+v, used %s", m, used)
+	}
+}
+
+// transportFunc lets a test see requests without a server.
+type transportFunc func(*http.Request) (*http.Response, error)
+
+func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestDefaultAddress(t *testing.T) {
+	var got string
+	client := &http.Client{Transport: transportFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.Path
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"series":[]}`)), Header: http.Header{}}, nil
+	})}
+	rec := &recorder{}
+	p := newTestProvider(t, "", rec)
+	p.client = client
+	p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	if got != "https://api.datadoghq.com/api/v1/query" {
+		t.Errorf("request sent to %s", got)
+	}
+}
+
+func TestInvalidSpecs(t *testing.T) {
+	for name, dd := range map[string]v1alpha1.DatadogMetric{
+		"nothing":            {},
+		"query and queries":  {ApiVersion: "v2", Query: "a", Queries: map[string]string{"a": "b"}},
+		"v1 with queries":    {ApiVersion: "v1", Queries: map[string]string{"a": "b"}},
+		"formula alone":      {ApiVersion: "v2", Query: "a", Formula: "a"},
+		"two without a sum":  {ApiVersion: "v2", Queries: map[string]string{"a": "x", "b": "y"}},
+		"v1 aggregator":      {ApiVersion: "v1", Query: "a", Aggregator: "sum"},
+		"bad interval":       {Query: "a", Interval: "five"},
+		"zero timeout":       {Query: "a", RequestTimeout: "0s"},
+		"unknown apiVersion": {ApiVersion: "v3", Query: "a"},
+	} {
+		rec := &recorder{}
+		p := newTestProvider(t, "http://127.0.0.1:1", rec)
+		if m := p.Run(context.Background(), testRun, ddMetric(dd)); m.Phase != v1alpha1.AnalysisPhaseError || m.Message == "" {
+			t.Errorf("%s: %+v", name, m)
+		}
+	}
+}
+
+// measurementText is every string a measurement carries.
+func measurementText(m v1alpha1.Measurement) string {
+	raw, _ := json.Marshal(m)
+	return string(raw)
+}
+
+func TestCredentialsNeverInMeasurement(t *testing.T) {
+	// A backend that echoes the keys it was sent, in an error and in data.
+	for _, status := range []int{http.StatusOK, http.StatusForbidden, http.StatusInternalServerError} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			if status == http.StatusOK {
+				fmt.Fprintf(w, `{"data":{"attributes":{"columns":[{"name":"h","type":"group","values":[[%q],[%q]]},{"name":"q","type":"number","values":[1,2]}]}}}`,
+					r.Header.Get("DD-API-KEY"), r.Header.Get("DD-APPLICATION-KEY"))
+				return
+			}
+			fmt.Fprintf(w, `{"errors":["key %s with app key %s is invalid"]}`, r.Header.Get("DD-API-KEY"), r.Header.Get("DD-APPLICATION-KEY"))
+		}))
+		rec := &recorder{}
+		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q by {h}"}))
+		srv.Close()
+		text := measurementText(m)
+		if strings.Contains(text, testAPIKey) || strings.Contains(text, testAppKey) {
+			t.Errorf("status %d: a key leaked into %s", status, text)
+		}
+		if !strings.Contains(text, "*****") {
+			t.Errorf("status %d: echoed keys were not masked: %s", status, text)
+		}
+	}
+}
+
+func TestSynchronousMethods(t *testing.T) {
+	p := New(nil, fakeSecrets{}, ctrlNS, (&recorder{}).evaluate)
+	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning, Value: "x"}
+	if got := p.Resume(context.Background(), testRun, v1alpha1.Metric{}, in); !reflect.DeepEqual(got, in) {
+		t.Errorf("Resume changed the measurement: %+v", got)
+	}
+	if got := p.Terminate(context.Background(), testRun, v1alpha1.Metric{}, in); !reflect.DeepEqual(got, in) {
+		t.Errorf("Terminate changed the measurement: %+v", got)
+	}
+	if err := p.GarbageCollect(context.Background(), testRun, v1alpha1.Metric{}, 1); err != nil {
+		t.Error(err)
+	}
+	if p.Type() != "Datadog" || p.Metadata(v1alpha1.Metric{}) != nil {
+		t.Error("Type or Metadata")
+	}
+}
