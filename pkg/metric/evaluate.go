@@ -1,0 +1,271 @@
+package metric
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// Evaluate judges one provider value against a metric's successCondition and
+// failureCondition, with Argo Rollouts' rules:
+//
+//   - no condition at all: Successful;
+//   - only successCondition: Failed when it is false;
+//   - only failureCondition: Successful when it is false;
+//   - both: Failed when failureCondition holds (even if successCondition holds
+//     too), Successful when only successCondition holds, Inconclusive when
+//     neither does.
+//
+// A condition that cannot be evaluated, or that does not yield a bool, makes
+// the measurement an Error; the error says which condition failed and, when
+// the provider returned nothing (nil or an empty list), says so.
+func Evaluate(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
+	success, failure := false, false
+	if m.SuccessCondition != "" {
+		ok, err := EvalCondition(result, m.SuccessCondition)
+		if err != nil {
+			return v1alpha1.AnalysisPhaseError, conditionError("successCondition", m.SuccessCondition, result, err)
+		}
+		success = ok
+	}
+	if m.FailureCondition != "" {
+		ok, err := EvalCondition(result, m.FailureCondition)
+		if err != nil {
+			return v1alpha1.AnalysisPhaseError, conditionError("failureCondition", m.FailureCondition, result, err)
+		}
+		failure = ok
+	}
+	switch {
+	case m.SuccessCondition == "" && m.FailureCondition == "":
+		return v1alpha1.AnalysisPhaseSuccessful, nil
+	case m.FailureCondition == "":
+		failure = !success
+	case m.SuccessCondition == "":
+		success = !failure
+	}
+	switch {
+	case failure:
+		return v1alpha1.AnalysisPhaseFailed, nil
+	case success:
+		return v1alpha1.AnalysisPhaseSuccessful, nil
+	default:
+		return v1alpha1.AnalysisPhaseInconclusive, nil
+	}
+}
+
+// conditionError explains why a condition could not be evaluated. An empty
+// result is the usual cause (a query that matched no series), so that case
+// gets its own wording instead of expr's index error.
+func conditionError(which, expression string, result any, err error) error {
+	if nilOrEmpty(result) {
+		return fmt.Errorf("could not evaluate %s %q: metric result is nil or empty: no data returned from the metric provider", which, expression)
+	}
+	return fmt.Errorf("could not evaluate %s %q: %w", which, expression, err)
+}
+
+// conditionEnv is what a condition sees. The result is typed `any` when the
+// program is compiled, so one compiled program serves every result shape
+// (float64 from a Prometheus scalar, []float64 from a vector, maps from a web
+// metric) and can be cached by its source text alone.
+type conditionEnv struct {
+	Result  any                `expr:"result"`
+	AsInt   func(any) int64    `expr:"asInt"`
+	AsFloat func(any) float64  `expr:"asFloat"`
+	IsNaN   func(float64) bool `expr:"isNaN"`
+	IsInf   func(float64) bool `expr:"isInf"`
+	IsNil   func(any) bool     `expr:"isNil"`
+	Default func(any, any) any `expr:"default"`
+}
+
+// EvalCondition evaluates one condition against a provider value. Pointers
+// are followed, so a provider may pass *float64 and nil alike. isNil and
+// default look at the result itself whatever their first argument is, as in
+// Argo Rollouts (`isNil(result)`, `default(result, 0)`).
+func EvalCondition(result any, condition string) (bool, error) {
+	program, err := compiled(condition)
+	if err != nil {
+		return false, err
+	}
+	value := deref(result)
+	env := conditionEnv{
+		Result:  value,
+		AsInt:   asInt,
+		AsFloat: asFloat,
+		IsNaN:   math.IsNaN,
+		IsInf:   func(f float64) bool { return math.IsInf(f, 0) },
+		IsNil:   func(any) bool { return isNil(result) },
+		Default: func(_ any, fallback any) any {
+			if isNil(result) {
+				return fallback
+			}
+			return value
+		},
+	}
+	out, err := expr.Run(program, env)
+	if err != nil {
+		return false, plainError(err)
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("expected bool, but got %T", out)
+	}
+	return b, nil
+}
+
+// programs caches compiled conditions by their text. The set of conditions
+// is bounded by the specs in the cluster; the cap only guards against a
+// pathological stream of distinct expressions.
+var programs = struct {
+	sync.Mutex
+	m map[string]*vm.Program
+}{m: map[string]*vm.Program{}}
+
+const maxCachedPrograms = 4096
+
+func compiled(condition string) (*vm.Program, error) {
+	programs.Lock()
+	p, ok := programs.m[condition]
+	programs.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := expr.Compile(condition, expr.Env(conditionEnv{}))
+	if err != nil {
+		return nil, plainError(err)
+	}
+	programs.Lock()
+	if len(programs.m) >= maxCachedPrograms {
+		programs.m = map[string]*vm.Program{}
+	}
+	programs.m[condition] = p
+	programs.Unlock()
+	return p, nil
+}
+
+// timeEnv is what a range query's start and end expressions see.
+type timeEnv struct {
+	IsNaN func(float64) bool `expr:"isNaN"`
+	IsInf func(float64) bool `expr:"isInf"`
+}
+
+// EvalTime evaluates a time expression such as `now() - duration("10m")`,
+// with now() returning the given instant rather than reading the clock.
+func EvalTime(expression string, now time.Time) (time.Time, error) {
+	program, err := expr.Compile(expression,
+		expr.Env(timeEnv{}),
+		expr.DisableBuiltin("now"),
+		expr.Function("now", func(...any) (any, error) { return now, nil }, new(func() time.Time)),
+	)
+	if err != nil {
+		return time.Time{}, plainError(err)
+	}
+	out, err := expr.Run(program, timeEnv{IsNaN: math.IsNaN, IsInf: func(f float64) bool { return math.IsInf(f, 0) }})
+	if err != nil {
+		return time.Time{}, plainError(err)
+	}
+	t, ok := out.(time.Time)
+	if !ok {
+		return time.Time{}, fmt.Errorf("expected time.Time, but got %T", out)
+	}
+	return t, nil
+}
+
+// plainError drops expr's multi-line source excerpt, keeping the message
+// that fits a status field.
+func plainError(err error) error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return errors.New(fe.Message)
+	}
+	return err
+}
+
+// asInt converts numbers and numeric strings; anything else panics, which
+// expr reports as an evaluation error.
+func asInt(in any) int64 {
+	if s, ok := in.(string); ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			panic(err)
+		}
+		return n
+	}
+	v := reflect.ValueOf(in)
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return int64(v.Float())
+	}
+	panic(fmt.Sprintf("asInt() not supported on %T %v", in, in))
+}
+
+// asFloat converts numbers and numeric strings; anything else panics.
+func asFloat(in any) float64 {
+	if s, ok := in.(string); ok {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			panic(err)
+		}
+		return f
+	}
+	v := reflect.ValueOf(in)
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return v.Float()
+	}
+	panic(fmt.Sprintf("asFloat() not supported on %T %v", in, in))
+}
+
+// isNil reports a nil interface or a nil pointer, map, slice or channel.
+func isNil(in any) bool {
+	if in == nil {
+		return true
+	}
+	v := reflect.ValueOf(in)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface, reflect.Func:
+		return v.IsNil()
+	}
+	return false
+}
+
+func nilOrEmpty(in any) bool {
+	if isNil(in) {
+		return true
+	}
+	v := reflect.ValueOf(deref(in))
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array:
+		return v.Len() == 0
+	}
+	return false
+}
+
+// deref follows a pointer to its value; nil stays nil.
+func deref(in any) any {
+	if isNil(in) {
+		return nil
+	}
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Pointer {
+		return v.Elem().Interface()
+	}
+	return in
+}
