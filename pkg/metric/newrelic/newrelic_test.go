@@ -1,0 +1,309 @@
+package newrelic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+const (
+	testKey = "NRAK-7Q2W9E4R1T6Y3U8I5O0P"
+	ctrlNS  = "argo-rollouts"
+)
+
+// fakeSecrets serves Secrets from memory, keyed "namespace/name".
+type fakeSecrets map[string]map[string]string
+
+func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
+	data, ok := f[namespace+"/"+name]
+	if !ok {
+		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
+	for k, v := range data {
+		s.Data[k] = []byte(v)
+	}
+	return s, nil
+}
+
+// recorder is an evaluator that keeps the result it was given.
+type recorder struct {
+	got    any
+	called bool
+	err    error
+}
+
+func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
+	r.got, r.called = result, true
+	if r.err != nil {
+		return v1alpha1.AnalysisPhaseError, r.err
+	}
+	return v1alpha1.AnalysisPhaseSuccessful, nil
+}
+
+func nrMetric(nr v1alpha1.NewRelicMetric) v1alpha1.Metric {
+	return v1alpha1.Metric{Name: "success-rate", SuccessCondition: "result.successRate >= 0.95", Provider: v1alpha1.MetricProvider{NewRelic: &nr}}
+}
+
+const testNRQL = "FROM Transaction SELECT percentage(count(*), WHERE httpResponseCode != 500) as successRate where appName = 'shop'"
+
+// nerdGraph is a fake NerdGraph endpoint that checks the request and
+// answers with the given NRQL rows.
+func nerdGraph(t *testing.T, wantTimeout float64, rows string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/graphql" {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		if got := r.Header.Get("API-Key"); got != testKey {
+			t.Errorf("API-Key %q", got)
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		var body struct {
+			Query     string         `json:"query"`
+			Variables map[string]any `json:"variables"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(body.Query, "nrql(query: $query, timeout: $timeout)") || !strings.Contains(body.Query, "account(id: $accountId)") {
+			t.Errorf("GraphQL query %s", body.Query)
+		}
+		want := map[string]any{"accountId": float64(1234567), "query": testNRQL, "timeout": wantTimeout}
+		if !reflect.DeepEqual(body.Variables, want) {
+			t.Errorf("variables %v, want %v", body.Variables, want)
+		}
+		fmt.Fprintf(w, `{"data":{"actor":{"account":{"nrql":{"results":%s}}}}}`, rows)
+	}))
+}
+
+func newTestProvider(endpoint string, rec *recorder) *Provider {
+	secrets := fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1234567", nerdGraphURLKey: endpoint}}
+	return New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+}
+
+func TestSingleRowIsAMap(t *testing.T) {
+	srv := nerdGraph(t, 5, `[{"successRate":99.5,"count":1200}]`)
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != `{"count":1200,"successRate":99.5}` {
+		t.Fatalf("measurement %+v", m)
+	}
+	if want := map[string]any{"successRate": 99.5, "count": 1200.0}; !reflect.DeepEqual(rec.got, want) {
+		t.Errorf("evaluated %#v", rec.got)
+	}
+}
+
+func TestSeveralRowsAreAList(t *testing.T) {
+	timeout := int64(20)
+	srv := nerdGraph(t, 20, `[{"facet":"a","average.duration":0.2},{"facet":"b","average.duration":0.4}]`)
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL, Timeout: &timeout}))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != `[{"average.duration":0.2,"facet":"a"},{"average.duration":0.4,"facet":"b"}]` {
+		t.Fatalf("measurement %+v", m)
+	}
+	rows, ok := rec.got.([]map[string]any)
+	if !ok || len(rows) != 2 || rows[1]["average.duration"] != 0.4 {
+		t.Errorf("evaluated %#v", rec.got)
+	}
+}
+
+func TestEmptyResultIsError(t *testing.T) {
+	for _, rows := range []string{`[]`, `[{}]`, `null`} {
+		srv := nerdGraph(t, 5, rows)
+		rec := &recorder{}
+		m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+		srv.Close()
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "no results") || rec.called {
+			t.Errorf("%s: measurement %+v", rows, m)
+		}
+	}
+}
+
+func TestGraphQLErrorsAreErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":{"actor":{"account":{"nrql":null}}},"errors":[{"message":"NRQL Syntax Error: Error at line 1 position 5","path":["actor","account","nrql"]}]}`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "NRQL Syntax Error") || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestServerErrorIsError(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusUnauthorized} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"errors":[{"message":"Internal Server Error"}]}`)
+		}))
+		rec := &recorder{}
+		m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+		srv.Close()
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, fmt.Sprint(status)) || rec.called {
+			t.Errorf("%d: measurement %+v", status, m)
+		}
+	}
+}
+
+func TestUnreachableIsError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	address := srv.URL
+	srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(address, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "newrelic:") || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestBadJSONIsError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":{"actor":`)
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestEvaluationErrorIsError(t *testing.T) {
+	srv := nerdGraph(t, 5, `[{"successRate":99.5}]`)
+	defer srv.Close()
+	rec := &recorder{err: errors.New("could not evaluate successCondition")}
+	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.err.Error() || m.Value == "" {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	var used []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		used = append(used, r.Header.Get("API-Key"))
+		_, _ = io.WriteString(w, `{"data":{"actor":{"account":{"nrql":{"results":[{"x":1}]}}}}}`)
+	}))
+	defer srv.Close()
+	secrets := fakeSecrets{
+		ctrlNS + "/newrelic": {apiKeyKey: "key-default", accountIDKey: "1", nerdGraphURLKey: srv.URL},
+		ctrlNS + "/team-b":   {apiKeyKey: "key-team-b", accountIDKey: "2", nerdGraphURLKey: srv.URL, "base-url-rest": srv.URL},
+		"shop/team-b":        {apiKeyKey: "key-wrong-namespace", accountIDKey: "3", nerdGraphURLKey: srv.URL},
+	}
+	p := New(nil, secrets, ctrlNS, (&recorder{}).evaluate)
+	run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: "shop"}}
+	for _, profile := range []string{"", "team-b"} {
+		if m := p.Run(context.Background(), run, nrMetric(v1alpha1.NewRelicMetric{Profile: profile, Query: "q"})); m.Phase != v1alpha1.AnalysisPhaseSuccessful {
+			t.Fatalf("profile %q: %+v", profile, m)
+		}
+	}
+	if !reflect.DeepEqual(used, []string{"key-default", "key-team-b"}) {
+		t.Errorf("keys used %v", used)
+	}
+}
+
+func TestRegions(t *testing.T) {
+	for region, want := range map[string]string{
+		"":        "https://api.newrelic.com/graphql",
+		"us":      "https://api.newrelic.com/graphql",
+		"EU":      "https://api.eu.newrelic.com/graphql",
+		"staging": "https://staging-api.newrelic.com/graphql",
+	} {
+		data := map[string]string{apiKeyKey: testKey, accountIDKey: "42"}
+		if region != "" {
+			data[regionKey] = region
+		}
+		p := New(nil, fakeSecrets{ctrlNS + "/newrelic": data}, ctrlNS, nil)
+		prof, err := p.readProfile(context.Background(), "newrelic")
+		if err != nil || prof.endpoint != want || prof.accountID != 42 {
+			t.Errorf("region %q: %+v, %v", region, prof, err)
+		}
+	}
+	p := New(nil, fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "42", regionKey: "mars"}}, ctrlNS, nil)
+	if _, err := p.readProfile(context.Background(), "newrelic"); err == nil || !strings.Contains(err.Error(), "mars") {
+		t.Errorf("unknown region: %v", err)
+	}
+}
+
+func TestBadProfiles(t *testing.T) {
+	for name, data := range map[string]map[string]string{
+		"no key":         {accountIDKey: "1"},
+		"no account":     {apiKeyKey: testKey},
+		"account not id": {apiKeyKey: testKey, accountIDKey: "acme"},
+	} {
+		rec := &recorder{}
+		p := New(nil, fakeSecrets{ctrlNS + "/newrelic": data}, ctrlNS, rec.evaluate)
+		m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: "q"}))
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/newrelic") || strings.Contains(m.Message, testKey) || rec.called {
+			t.Errorf("%s: %+v", name, m)
+		}
+	}
+	negative := int64(-1)
+	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	if m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: "q", Timeout: &negative})); m.Phase != v1alpha1.AnalysisPhaseError {
+		t.Errorf("negative timeout: %+v", m)
+	}
+}
+
+func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
+	rec := &recorder{}
+	p := New(nil, fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1"}}, ctrlNS, rec.evaluate)
+	m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Profile: "other", Query: "q"}))
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/other") || strings.Contains(m.Message, testKey) || rec.called {
+		t.Fatalf("measurement %+v", m)
+	}
+}
+
+func TestCredentialsNeverInMeasurement(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusForbidden} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			key := r.Header.Get("API-Key")
+			if status == http.StatusOK {
+				fmt.Fprintf(w, `{"data":{"actor":{"account":{"nrql":{"results":[{"echo":%q}]}}}}}`, key)
+				return
+			}
+			fmt.Fprintf(w, `{"errors":[{"message":"invalid key %s"}]}`, key)
+		}))
+		rec := &recorder{}
+		m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
+		srv.Close()
+		raw, _ := json.Marshal(m)
+		if strings.Contains(string(raw), testKey) || !strings.Contains(string(raw), "*****") {
+			t.Errorf("status %d: %s", status, raw)
+		}
+	}
+}
+
+func TestMetadataAndSynchronousMethods(t *testing.T) {
+	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	if got := p.Metadata(nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL})); !reflect.DeepEqual(got, map[string]string{"ResolvedNewRelicQuery": testNRQL}) {
+		t.Errorf("Metadata %v", got)
+	}
+	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning}
+	if !reflect.DeepEqual(p.Resume(context.Background(), nil, v1alpha1.Metric{}, in), in) || !reflect.DeepEqual(p.Terminate(context.Background(), nil, v1alpha1.Metric{}, in), in) {
+		t.Error("Resume or Terminate changed the measurement")
+	}
+	if p.Type() != "NewRelic" || p.GarbageCollect(context.Background(), nil, v1alpha1.Metric{}, 0) != nil {
+		t.Error("Type or GarbageCollect")
+	}
+}
