@@ -1,0 +1,618 @@
+package plan
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func mt(t time.Time) *metav1.Time { m := metav1.NewTime(t); return &m }
+
+func ios(i int) *intstr.IntOrString { v := intstr.FromInt32(int32(i)); return &v }
+
+// metricOpt changes a test metric.
+type metricOpt func(*v1alpha1.Metric)
+
+func interval(d string) metricOpt {
+	return func(m *v1alpha1.Metric) { m.Interval = v1alpha1.DurationString(d) }
+}
+func count(n int) metricOpt { return func(m *v1alpha1.Metric) { m.Count = ios(n) } }
+func failureLimit(n int) metricOpt {
+	return func(m *v1alpha1.Metric) { m.FailureLimit = ios(n) }
+}
+func inconclusiveLimit(n int) metricOpt {
+	return func(m *v1alpha1.Metric) { m.InconclusiveLimit = ios(n) }
+}
+func consecutiveSuccessLimit(n int) metricOpt {
+	return func(m *v1alpha1.Metric) { m.ConsecutiveSuccessLimit = ios(n) }
+}
+func consecutiveErrorLimit(n int) metricOpt {
+	return func(m *v1alpha1.Metric) { m.ConsecutiveErrorLimit = ios(n) }
+}
+func initialDelay(d string) metricOpt {
+	return func(m *v1alpha1.Metric) { m.InitialDelay = v1alpha1.DurationString(d) }
+}
+
+func newMetric(name string, opts ...metricOpt) v1alpha1.Metric {
+	m := v1alpha1.Metric{Name: name, Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Query: "up"}}}
+	for _, o := range opts {
+		o(&m)
+	}
+	return m
+}
+
+func newRun(metrics ...v1alpha1.Metric) *v1alpha1.AnalysisRun {
+	return &v1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{Name: "run", Namespace: "default"},
+		Spec:       v1alpha1.AnalysisRunSpec{Metrics: metrics},
+	}
+}
+
+// sim drives a run through reconciles: every due task gets the next phase
+// scripted for its metric, measured in no time.
+type sim struct {
+	t      *testing.T
+	run    *v1alpha1.AnalysisRun
+	now    time.Time
+	script map[string][]v1alpha1.AnalysisPhase
+	events []Event
+	last   Plan
+}
+
+func newSim(t *testing.T, run *v1alpha1.AnalysisRun, script map[string][]v1alpha1.AnalysisPhase) *sim {
+	return &sim{t: t, run: run, now: t0, script: script}
+}
+
+// reconcile runs one reconcile at s.now and returns the scheduled tasks.
+func (s *sim) reconcile() Scheduled {
+	st := State{Run: s.run, Now: s.now}
+	sched := Schedule(st)
+	var outcomes []Outcome
+	for i, task := range sched.Tasks {
+		phases := s.script[task.Metric.Name]
+		if len(phases) == 0 {
+			s.t.Fatalf("metric %s measured more often than scripted", task.Metric.Name)
+		}
+		phase := phases[0]
+		s.script[task.Metric.Name] = phases[1:]
+		m := v1alpha1.Measurement{Phase: phase, StartedAt: mt(s.now), Value: "[1]"}
+		if task.InFlight != nil {
+			m = *task.InFlight
+			m.Phase = phase
+		}
+		if phase == v1alpha1.AnalysisPhaseError {
+			m.Message = "backend down"
+		}
+		if phase.Completed() {
+			m.FinishedAt = mt(s.now)
+		}
+		outcomes = append(outcomes, Outcome{Task: i, Measurement: m, Metadata: map[string]string{"k": "v"}})
+	}
+	p := Compute(st, sched, Measured{Outcomes: outcomes, Now: s.now})
+	s.run = s.run.DeepCopy()
+	s.run.Status = p.Status
+	s.events = append(s.events, p.Events...)
+	s.last = p
+	return sched
+}
+
+// runUntilDone reconciles at each requeue until the run completes.
+func (s *sim) runUntilDone() {
+	for i := 0; i < 100; i++ {
+		s.reconcile()
+		if s.run.Status.Phase.Completed() {
+			return
+		}
+		if s.last.RequeueAfter <= 0 {
+			s.t.Fatalf("run %s is not complete and asks for no requeue", s.run.Status.Phase)
+		}
+		s.now = s.now.Add(s.last.RequeueAfter)
+	}
+	s.t.Fatal("run did not complete")
+}
+
+func (s *sim) reasons() []string {
+	var out []string
+	for _, e := range s.events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+const (
+	S = v1alpha1.AnalysisPhaseSuccessful
+	F = v1alpha1.AnalysisPhaseFailed
+	I = v1alpha1.AnalysisPhaseInconclusive
+	E = v1alpha1.AnalysisPhaseError
+	R = v1alpha1.AnalysisPhaseRunning
+)
+
+func TestRunOutcomes(t *testing.T) {
+	tests := map[string]struct {
+		metrics     []v1alpha1.Metric
+		dryRun      []v1alpha1.DryRun
+		script      map[string][]v1alpha1.AnalysisPhase
+		wantPhase   v1alpha1.AnalysisPhase
+		wantMessage string
+		wantMetric  map[string]v1alpha1.AnalysisPhase
+		wantSummary v1alpha1.RunSummary
+		wantDry     v1alpha1.RunSummary
+	}{
+		"one successful measurement with no count or interval completes the run": {
+			metrics:     []v1alpha1.Metric{newMetric("m")},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {S}},
+			wantPhase:   S,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": S},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+		},
+		"a failure over failureLimit 0 fails the run with upstream's message": {
+			metrics:     []v1alpha1.Metric{newMetric("m")},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {F}},
+			wantPhase:   F,
+			wantMessage: `Metric "m" assessed Failed due to failed (1) > failureLimit (0)`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": F},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Failed: 1},
+		},
+		"failures within failureLimit still succeed once count is reached": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(3), failureLimit(1))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {F, S, S}},
+			wantPhase:   S,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": S},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+		},
+		"the second failure over failureLimit 1 fails before count is reached": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(5), failureLimit(1))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {F, S, F}},
+			wantPhase:   F,
+			wantMessage: `Metric "m" assessed Failed due to failed (2) > failureLimit (1)`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": F},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Failed: 1},
+		},
+		"failureLimit -1 never fails; consecutiveSuccessLimit ends it": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(10), failureLimit(-1), consecutiveSuccessLimit(2))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {F, F, S, F, S, S}},
+			wantPhase:   S,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": S},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+		},
+		"count reached without the consecutive successes is Inconclusive": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(4), failureLimit(1), consecutiveSuccessLimit(3))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {S, S, F, S}},
+			wantPhase:   I,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": I},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1}, // no limit was breached
+		},
+		"count reached without the consecutive successes and failureLimit -1 is Failed": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(3), failureLimit(-1), consecutiveSuccessLimit(2))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {S, F, S}},
+			wantPhase:   F,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": F},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+		},
+		"an inconclusive measurement over inconclusiveLimit": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(3), inconclusiveLimit(1))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {I, S, I}},
+			wantPhase:   I,
+			wantMessage: `Metric "m" assessed Inconclusive due to inconclusive (2) > inconclusiveLimit (1)`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": I},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Inconclusive: 1},
+		},
+		"five errors in a row exceed the default consecutiveErrorLimit": {
+			metrics:     []v1alpha1.Metric{newMetric("m")},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {E, E, E, E, E}},
+			wantPhase:   E,
+			wantMessage: `Metric "m" assessed Error due to consecutiveErrors (5) > consecutiveErrorLimit (4): "Error Message: backend down"`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": E},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Error: 1},
+		},
+		"errors are retried and not counted in count": {
+			metrics:     []v1alpha1.Metric{newMetric("m", interval("1m"), count(2))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {E, S, E, E, S}},
+			wantPhase:   S,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": S},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+		},
+		"consecutiveErrorLimit 0 errors on the first error": {
+			metrics:     []v1alpha1.Metric{newMetric("m", consecutiveErrorLimit(0))},
+			script:      map[string][]v1alpha1.AnalysisPhase{"m": {E}},
+			wantPhase:   E,
+			wantMessage: `Metric "m" assessed Error due to consecutiveErrors (1) > consecutiveErrorLimit (0): "Error Message: backend down"`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"m": E},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Error: 1},
+		},
+		"a failing dry-run metric does not fail the run": {
+			metrics:     []v1alpha1.Metric{newMetric("real"), newMetric("dry")},
+			dryRun:      []v1alpha1.DryRun{{MetricName: "dry"}},
+			script:      map[string][]v1alpha1.AnalysisPhase{"real": {S}, "dry": {F}},
+			wantPhase:   S,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"real": S, "dry": F},
+			wantSummary: v1alpha1.RunSummary{Count: 1, Successful: 1},
+			wantDry:     v1alpha1.RunSummary{Count: 1, Failed: 1},
+		},
+		"only dry-run metrics: the run succeeds whatever they say": {
+			metrics:    []v1alpha1.Metric{newMetric("a"), newMetric("b")},
+			dryRun:     []v1alpha1.DryRun{{MetricName: ".*"}},
+			script:     map[string][]v1alpha1.AnalysisPhase{"a": {F}, "b": {I}},
+			wantPhase:  S,
+			wantMetric: map[string]v1alpha1.AnalysisPhase{"a": F, "b": I},
+			wantDry:    v1alpha1.RunSummary{Count: 2, Failed: 1, Inconclusive: 1},
+		},
+		"the worst metric decides: Failed beats Inconclusive": {
+			metrics:     []v1alpha1.Metric{newMetric("a"), newMetric("b")},
+			script:      map[string][]v1alpha1.AnalysisPhase{"a": {I}, "b": {F}},
+			wantPhase:   F,
+			wantMessage: `Metric "b" assessed Failed due to failed (1) > failureLimit (0)`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"a": I, "b": F},
+			wantSummary: v1alpha1.RunSummary{Count: 2, Failed: 1, Inconclusive: 1},
+		},
+		"a failing metric terminates an indefinite one, which counts as Successful": {
+			metrics:     []v1alpha1.Metric{newMetric("forever", interval("1m")), newMetric("once")},
+			script:      map[string][]v1alpha1.AnalysisPhase{"forever": {S}, "once": {F}},
+			wantPhase:   F,
+			wantMessage: `Metric "once" assessed Failed due to failed (1) > failureLimit (0)`,
+			wantMetric:  map[string]v1alpha1.AnalysisPhase{"forever": S, "once": F},
+			wantSummary: v1alpha1.RunSummary{Count: 2, Successful: 1, Failed: 1},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			run := newRun(tt.metrics...)
+			run.Spec.DryRun = tt.dryRun
+			s := newSim(t, run, tt.script)
+			s.runUntilDone()
+			st := s.run.Status
+			if st.Phase != tt.wantPhase || st.Message != tt.wantMessage {
+				t.Errorf("run = %s %q, want %s %q", st.Phase, st.Message, tt.wantPhase, tt.wantMessage)
+			}
+			for name, want := range tt.wantMetric {
+				if r := st.MetricResultByName(name); r == nil || r.Phase != want {
+					t.Errorf("metric %s = %+v, want %s", name, r, want)
+				}
+			}
+			if st.RunSummary != tt.wantSummary {
+				t.Errorf("runSummary = %+v, want %+v", st.RunSummary, tt.wantSummary)
+			}
+			if st.DryRunSummary == nil || *st.DryRunSummary != tt.wantDry {
+				t.Errorf("dryRunSummary = %+v, want %+v", st.DryRunSummary, tt.wantDry)
+			}
+			if st.StartedAt == nil || st.CompletedAt == nil {
+				t.Errorf("startedAt %v completedAt %v", st.StartedAt, st.CompletedAt)
+			}
+			for name, left := range s.script {
+				if len(left) > 0 {
+					t.Errorf("metric %s: %d scripted measurements not taken", name, len(left))
+				}
+			}
+			reasons := s.reasons()
+			if last := reasons[len(reasons)-1]; last != "AnalysisRun"+string(tt.wantPhase) {
+				t.Errorf("events %v, want the last to be AnalysisRun%s", reasons, tt.wantPhase)
+			}
+		})
+	}
+}
+
+func TestCountersAndErrorsNotCounted(t *testing.T) {
+	s := newSim(t, newRun(newMetric("m", interval("1m"), count(2))), map[string][]v1alpha1.AnalysisPhase{"m": {E, S, S}})
+	s.runUntilDone()
+	r := s.run.Status.MetricResultByName("m")
+	want := v1alpha1.MetricResult{Name: "m", Phase: S, Count: 2, Successful: 2, Error: 1, ConsecutiveSuccess: 2, Metadata: map[string]string{"k": "v"}}
+	got := *r
+	got.Measurements = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("result = %+v\nwant %+v", got, want)
+	}
+	if len(r.Measurements) != 3 {
+		t.Errorf("%d measurements, want 3", len(r.Measurements))
+	}
+	// E at 0s, retried 10s later (S at 10s), then the interval: 1m10s.
+	for i, want := range []time.Duration{0, 10 * time.Second, 70 * time.Second} {
+		if got := r.Measurements[i].StartedAt.Time; !got.Equal(at(want)) {
+			t.Errorf("measurement %d at %v, want %v", i, got.Sub(t0), want)
+		}
+	}
+}
+
+func TestScheduleAndRequeue(t *testing.T) {
+	t.Run("the interval counts from the last finishedAt and the requeue is exact", func(t *testing.T) {
+		s := newSim(t, newRun(newMetric("m", interval("1m"), count(3))), map[string][]v1alpha1.AnalysisPhase{"m": {S, S, S}})
+		if got := len(s.reconcile().Tasks); got != 1 {
+			t.Fatalf("%d tasks", got)
+		}
+		if s.last.RequeueAfter != time.Minute {
+			t.Fatalf("requeue after %v, want 1m", s.last.RequeueAfter)
+		}
+		s.now = at(59 * time.Second)
+		if got := len(s.reconcile().Tasks); got != 0 || s.last.RequeueAfter != time.Second {
+			t.Fatalf("early reconcile: %d tasks, requeue %v", got, s.last.RequeueAfter)
+		}
+		s.now = at(time.Minute)
+		if got := len(s.reconcile().Tasks); got != 1 || s.last.RequeueAfter != time.Minute {
+			t.Fatalf("due reconcile: %d tasks, requeue %v", got, s.last.RequeueAfter)
+		}
+	})
+	t.Run("initialDelay postpones the first measurement from startedAt", func(t *testing.T) {
+		s := newSim(t, newRun(newMetric("m", initialDelay("30s"))), map[string][]v1alpha1.AnalysisPhase{"m": {S}})
+		if got := len(s.reconcile().Tasks); got != 0 {
+			t.Fatalf("%d tasks before the delay", got)
+		}
+		if s.run.Status.Phase != R || s.run.Status.StartedAt == nil || s.last.RequeueAfter != 30*time.Second {
+			t.Fatalf("phase %s startedAt %v requeue %v", s.run.Status.Phase, s.run.Status.StartedAt, s.last.RequeueAfter)
+		}
+		s.now = at(30 * time.Second)
+		if got := len(s.reconcile().Tasks); got != 1 || s.run.Status.Phase != S {
+			t.Fatalf("%d tasks, phase %s", got, s.run.Status.Phase)
+		}
+	})
+	t.Run("an in-flight measurement is resumed at its resumeAt", func(t *testing.T) {
+		run := newRun(newMetric("job"))
+		run.Status = v1alpha1.AnalysisRunStatus{Phase: R, StartedAt: mt(t0), MetricResults: []v1alpha1.MetricResult{{
+			Name: "job", Phase: R, Measurements: []v1alpha1.Measurement{{Phase: R, StartedAt: mt(t0), ResumeAt: mt(at(5 * time.Second))}},
+		}}}
+		sched := Schedule(State{Run: run, Now: at(4 * time.Second)})
+		if len(sched.Tasks) != 0 {
+			t.Fatal("resumed before resumeAt")
+		}
+		p := Compute(State{Run: run, Now: at(4 * time.Second)}, sched, Measured{Now: at(4 * time.Second)})
+		if p.RequeueAfter != time.Second {
+			t.Fatalf("requeue %v, want 1s", p.RequeueAfter)
+		}
+		sched = Schedule(State{Run: run, Now: at(5 * time.Second)})
+		if len(sched.Tasks) != 1 || sched.Tasks[0].Action != ActionResume || sched.Tasks[0].InFlight == nil {
+			t.Fatalf("tasks %+v", sched.Tasks)
+		}
+	})
+	t.Run("a metric with only an interval runs until the run is terminated", func(t *testing.T) {
+		s := newSim(t, newRun(newMetric("m", interval("10s"))), map[string][]v1alpha1.AnalysisPhase{"m": {S, S, S}})
+		for i := 0; i < 3; i++ {
+			s.reconcile()
+			s.now = s.now.Add(s.last.RequeueAfter)
+		}
+		if s.run.Status.Phase != R {
+			t.Fatalf("phase %s", s.run.Status.Phase)
+		}
+		s.run.Spec.Terminate = true
+		if got := len(s.reconcile().Tasks); got != 0 {
+			t.Fatalf("%d tasks after terminate", got)
+		}
+		if st := s.run.Status; st.Phase != S || st.Message != "Run Terminated" || st.MetricResults[0].Count != 3 {
+			t.Fatalf("status %+v", st)
+		}
+	})
+}
+
+func TestTerminate(t *testing.T) {
+	t.Run("nothing measured yet: Successful, Run Terminated", func(t *testing.T) {
+		run := newRun(newMetric("m", initialDelay("1h")))
+		run.Spec.Terminate = true
+		s := newSim(t, run, nil)
+		s.reconcile()
+		if st := s.run.Status; st.Phase != S || st.Message != MessageRunTerminated || st.CompletedAt == nil {
+			t.Fatalf("status %+v", st)
+		}
+	})
+	t.Run("an in-flight measurement is terminated and says so", func(t *testing.T) {
+		run := newRun(newMetric("job"))
+		run.Spec.Terminate = true
+		run.Status = v1alpha1.AnalysisRunStatus{Phase: R, StartedAt: mt(t0), MetricResults: []v1alpha1.MetricResult{{
+			Name: "job", Phase: R, Measurements: []v1alpha1.Measurement{{Phase: R, StartedAt: mt(t0)}},
+		}}}
+		s := newSim(t, run, map[string][]v1alpha1.AnalysisPhase{"job": {S}})
+		sched := s.reconcile()
+		if len(sched.Tasks) != 1 || sched.Tasks[0].Action != ActionTerminate {
+			t.Fatalf("tasks %+v", sched.Tasks)
+		}
+		r := s.run.Status.MetricResults[0]
+		if len(r.Measurements) != 1 || r.Measurements[0].Message != MessageMetricTerminated || r.Phase != S {
+			t.Fatalf("result %+v", r)
+		}
+		if s.run.Status.Phase != S || s.run.Status.Message != MessageRunTerminated {
+			t.Fatalf("run %s %q", s.run.Status.Phase, s.run.Status.Message)
+		}
+	})
+	t.Run("a failed metric stops the others on the next reconcile, asked for at once", func(t *testing.T) {
+		s := newSim(t, newRun(newMetric("slow", interval("1h"), count(2)), newMetric("fast")), map[string][]v1alpha1.AnalysisPhase{"slow": {S}, "fast": {F}})
+		s.reconcile()
+		if s.run.Status.Phase != R || s.last.RequeueAfter != minRequeue {
+			t.Fatalf("phase %s requeue %v", s.run.Status.Phase, s.last.RequeueAfter)
+		}
+		s.now = s.now.Add(s.last.RequeueAfter)
+		if got := len(s.reconcile().Tasks); got != 0 {
+			t.Fatalf("%d tasks while terminating", got)
+		}
+		if st := s.run.Status; st.Phase != F || st.MetricResultByName("slow").Phase != S {
+			t.Fatalf("status %+v", st)
+		}
+	})
+}
+
+func TestInvalidRuns(t *testing.T) {
+	unresolved := newMetric("m")
+	unresolved.SuccessCondition = "result > {{args.threshold}}"
+	tooFew := newMetric("m", count(2))
+	tests := map[string]struct {
+		run  *v1alpha1.AnalysisRun
+		want string
+	}{
+		"an unknown argument placeholder": {run: newRun(unresolved), want: "Unable to resolve metric arguments: failed to resolve {{args.threshold}}"},
+		"an argument without a value": {
+			run: func() *v1alpha1.AnalysisRun {
+				r := newRun(newMetric("m"))
+				r.Spec.Args = []v1alpha1.Argument{{Name: "x"}}
+				return r
+			}(),
+			want: `Unable to resolve metric arguments: argument "x" was not supplied`,
+		},
+		"count above one without interval": {run: newRun(tooFew), want: "Analysis spec invalid: metrics[0]: interval must be specified when count > 1"},
+		"no metrics":                       {run: newRun(), want: "Analysis spec invalid: no metrics specified"},
+		"duplicate metric names":           {run: newRun(newMetric("m"), newMetric("m")), want: "Analysis spec invalid: metrics[1]: duplicate name 'm'"},
+		"no provider": {
+			run:  newRun(v1alpha1.Metric{Name: "m"}),
+			want: "Analysis spec invalid: metrics[0]: no provider specified",
+		},
+		"both limits disabled": {
+			run:  newRun(newMetric("m", failureLimit(-1))),
+			want: "Analysis spec invalid: metrics[0]: failureLimit and consecutiveSuccessLimit cannot both be disabled",
+		},
+		"a dry-run rule matching nothing": {
+			run: func() *v1alpha1.AnalysisRun {
+				r := newRun(newMetric("m"))
+				r.Spec.DryRun = []v1alpha1.DryRun{{MetricName: "other"}}
+				return r
+			}(),
+			want: "Analysis spec invalid: dryRun[0]: Rule didn't match any metric name(s)",
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := newSim(t, tt.run, nil)
+			s.reconcile()
+			st := s.run.Status
+			if st.Phase != E || st.Message != tt.want || st.CompletedAt == nil {
+				t.Errorf("status %s %q (completedAt %v), want Error %q", st.Phase, st.Message, st.CompletedAt, tt.want)
+			}
+			if len(s.events) != 1 || s.events[0].Reason != "AnalysisRunError" || !s.events[0].Warning {
+				t.Errorf("events %+v", s.events)
+			}
+		})
+	}
+	t.Run("secret arguments are placeholders while scheduling", func(t *testing.T) {
+		m := newMetric("m")
+		m.Provider.Prometheus.Query = `up{token="{{args.token}}"}`
+		run := newRun(m)
+		run.Spec.Args = []v1alpha1.Argument{{Name: "token", ValueFrom: &v1alpha1.ValueFrom{SecretKeyRef: &v1alpha1.SecretKeyRef{Name: "s", Key: "k"}}}}
+		sched := Schedule(State{Run: run, Now: t0})
+		if sched.Invalid != "" || len(sched.Tasks) != 1 {
+			t.Fatalf("%+v", sched)
+		}
+		if q := sched.Tasks[0].Metric.Provider.Prometheus.Query; !strings.Contains(q, "{{args.token}}") {
+			t.Errorf("task metric should keep its placeholders for the reconciler, got %q", q)
+		}
+	})
+	t.Run("an argument error at measurement time ends the run in Error", func(t *testing.T) {
+		run := newRun(newMetric("m"))
+		st := State{Run: run, Now: t0}
+		p := Compute(st, Schedule(st), Measured{ArgsError: "key 'k' does not exist in secret 's'", Now: t0})
+		if p.Status.Phase != E || p.Status.Message != "Unable to resolve metric arguments: key 'k' does not exist in secret 's'" {
+			t.Fatalf("%+v", p.Status)
+		}
+	})
+}
+
+func TestMeasurementRetention(t *testing.T) {
+	phases := make([]v1alpha1.AnalysisPhase, 12)
+	for i := range phases {
+		phases[i] = S
+	}
+	t.Run("ten measurements are kept by default and the provider collects the rest", func(t *testing.T) {
+		s := newSim(t, newRun(newMetric("m", interval("1s"), count(12))), map[string][]v1alpha1.AnalysisPhase{"m": append([]v1alpha1.AnalysisPhase(nil), phases...)})
+		var collected []int
+		for !s.run.Status.Phase.Completed() {
+			s.reconcile()
+			for _, c := range s.last.Collect {
+				collected = append(collected, c.Limit)
+			}
+			s.now = s.now.Add(time.Second)
+		}
+		r := s.run.Status.MetricResults[0]
+		if len(r.Measurements) != 10 || r.Count != 12 || !r.Measurements[9].StartedAt.Time.Equal(at(11*time.Second)) {
+			t.Fatalf("%d measurements, count %d", len(r.Measurements), r.Count)
+		}
+		if !reflect.DeepEqual(collected, []int{10, 10}) {
+			t.Fatalf("collected %v", collected)
+		}
+	})
+	t.Run("a matching measurementRetention rule sets the limit", func(t *testing.T) {
+		run := newRun(newMetric("keep-3", interval("1s"), count(5)), newMetric("other", interval("1s"), count(5)))
+		run.Spec.MeasurementRetention = []v1alpha1.MeasurementRetention{{MetricName: "keep-.*", Limit: 3}}
+		s := newSim(t, run, map[string][]v1alpha1.AnalysisPhase{"keep-3": phases[:5], "other": append([]v1alpha1.AnalysisPhase(nil), phases[:5]...)})
+		s.runUntilDone()
+		if got := len(s.run.Status.MetricResultByName("keep-3").Measurements); got != 3 {
+			t.Errorf("keep-3 kept %d", got)
+		}
+		if got := len(s.run.Status.MetricResultByName("other").Measurements); got != 5 {
+			t.Errorf("other kept %d", got)
+		}
+	})
+}
+
+func TestTTL(t *testing.T) {
+	i32 := func(i int32) *int32 { return &i }
+	completed := func(phase v1alpha1.AnalysisPhase, ttl v1alpha1.TTLStrategy) *v1alpha1.AnalysisRun {
+		r := newRun(newMetric("m"))
+		r.Spec.TTLStrategy = &ttl
+		r.Status = v1alpha1.AnalysisRunStatus{Phase: phase, CompletedAt: mt(t0)}
+		return r
+	}
+	tests := map[string]struct {
+		run         *v1alpha1.AnalysisRun
+		now         time.Duration
+		wantDelete  bool
+		wantRequeue time.Duration
+	}{
+		"before secondsAfterCompletion: requeue exactly at it": {run: completed(S, v1alpha1.TTLStrategy{SecondsAfterCompletion: i32(60)}), now: 20 * time.Second, wantRequeue: 40 * time.Second},
+		"at secondsAfterCompletion: delete":                    {run: completed(S, v1alpha1.TTLStrategy{SecondsAfterCompletion: i32(60)}), now: time.Minute, wantDelete: true},
+		"secondsAfterSuccess wins for a Successful run":        {run: completed(S, v1alpha1.TTLStrategy{SecondsAfterCompletion: i32(60), SecondsAfterSuccess: i32(10)}), now: 10 * time.Second, wantDelete: true},
+		"secondsAfterFailure wins for a Failed run":            {run: completed(F, v1alpha1.TTLStrategy{SecondsAfterCompletion: i32(60), SecondsAfterFailure: i32(120)}), now: time.Minute, wantRequeue: time.Minute},
+		"an Error run falls back to secondsAfterCompletion":    {run: completed(E, v1alpha1.TTLStrategy{SecondsAfterSuccess: i32(1), SecondsAfterCompletion: i32(5)}), now: 5 * time.Second, wantDelete: true},
+		"no applicable ttl: kept forever":                      {run: completed(I, v1alpha1.TTLStrategy{SecondsAfterSuccess: i32(1)}), now: time.Hour},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			st := State{Run: tt.run, Now: at(tt.now)}
+			p := Compute(st, Schedule(st), Measured{Now: st.Now})
+			if p.Delete != tt.wantDelete || p.RequeueAfter != tt.wantRequeue {
+				t.Errorf("delete %v requeue %v, want %v %v", p.Delete, p.RequeueAfter, tt.wantDelete, tt.wantRequeue)
+			}
+			if !reflect.DeepEqual(p.Status, tt.run.Status) || len(p.Events) > 0 {
+				t.Errorf("a completed run's status or events changed")
+			}
+		})
+	}
+	t.Run("a run that completes now asks for its TTL", func(t *testing.T) {
+		run := newRun(newMetric("m"))
+		run.Spec.TTLStrategy = &v1alpha1.TTLStrategy{SecondsAfterCompletion: i32(30)}
+		s := newSim(t, run, map[string][]v1alpha1.AnalysisPhase{"m": {S}})
+		s.reconcile()
+		if s.run.Status.Phase != S || s.last.RequeueAfter != 30*time.Second {
+			t.Fatalf("phase %s requeue %v", s.run.Status.Phase, s.last.RequeueAfter)
+		}
+	})
+}
+
+func TestMetricEvents(t *testing.T) {
+	s := newSim(t, newRun(newMetric("a"), newMetric("b")), map[string][]v1alpha1.AnalysisPhase{"a": {S}, "b": {F}})
+	s.reconcile()
+	want := []Event{
+		{Reason: "MetricSuccessful", Message: "Metric 'a' Completed. Result: Successful"},
+		{Warning: true, Reason: "MetricFailed", Message: "Metric 'b' Completed. Result: Failed"},
+		{Warning: true, Reason: "AnalysisRunFailed", Message: "Analysis Completed. Result: Failed"},
+	}
+	if !reflect.DeepEqual(s.events, want) {
+		t.Errorf("events %+v\nwant %+v", s.events, want)
+	}
+	if s.run.Status.MetricResultByName("a").Metadata["k"] != "v" {
+		t.Error("provider metadata not recorded")
+	}
+}
+
+func TestWorst(t *testing.T) {
+	order := []v1alpha1.AnalysisPhase{S, R, v1alpha1.AnalysisPhasePending, I, E, F}
+	for i := range order {
+		for j := range order {
+			want := order[max(i, j)]
+			if got := Worst(order[i], order[j]); got != want {
+				t.Errorf("Worst(%s, %s) = %s, want %s", order[i], order[j], got, want)
+			}
+		}
+	}
+}
