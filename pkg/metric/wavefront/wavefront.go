@@ -1,0 +1,306 @@
+// Package wavefront measures a metric with a Wavefront (VMware Aria
+// Operations for Applications) chart query, taking the point of each series
+// closest to the time of the measurement.
+package wavefront
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// ProviderType is the provider's name in metrics and events.
+const ProviderType = "Wavefront"
+
+const (
+	// TokensSecretName is the Secret, in the controller's namespace, that
+	// maps each Wavefront address to its API token.
+	TokensSecretName = "wavefront-api-tokens"
+
+	chartPath      = "/api/v2/chart/api"
+	requestTimeout = 30 * time.Second
+	maxBody        = 32 << 20
+)
+
+// EvaluateFunc judges a provider's typed result against the metric's
+// success and failure conditions; metric.Evaluate is the implementation.
+type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+// Provider queries Wavefront. It is safe for concurrent use.
+type Provider struct {
+	client              *http.Client
+	secrets             metric.SecretGetter
+	controllerNamespace string
+	evaluate            EvaluateFunc
+	now                 func() time.Time
+}
+
+var _ metric.Provider = (*Provider)(nil)
+
+// New returns a Wavefront provider. client sends the requests (always over
+// HTTPS, to the metric's address), secrets reads the tokens Secret from
+// controllerNamespace, and evaluate turns the values into a phase (pass
+// metric.Evaluate).
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Provider{
+		client:              client,
+		secrets:             secrets,
+		controllerNamespace: controllerNamespace,
+		evaluate:            evaluate,
+		now:                 time.Now,
+	}
+}
+
+// Type returns "Wavefront".
+func (p *Provider) Type() string { return ProviderType }
+
+// Metadata returns nothing for Wavefront.
+func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
+
+// Resume returns the measurement unchanged: Wavefront measurements finish in Run.
+func (p *Provider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// Terminate returns the measurement unchanged: Wavefront measurements finish in Run.
+func (p *Provider) Terminate(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// GarbageCollect has nothing to remove.
+func (p *Provider) GarbageCollect(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric, int) error {
+	return nil
+}
+
+// Run sends the query and judges the values it returns: one series gives a
+// float64, several a []float64, in the order Wavefront listed them.
+func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	wf := m.Provider.Wavefront
+	if wf == nil {
+		return errored(out, "wavefront: metric %q has no wavefront provider", m.Name)
+	}
+	if wf.Address == "" {
+		return errored(out, "wavefront: the metric has no address")
+	}
+	token, err := p.token(ctx, wf.Address)
+	if err != nil {
+		return errored(out, "wavefront: %v", err)
+	}
+	out = p.measure(ctx, m, wf, token)
+	return scrub(out, token)
+}
+
+// token reads the API token for address from the tokens Secret.
+func (p *Provider) token(ctx context.Context, address string) (string, error) {
+	ns := p.controllerNamespace
+	if p.secrets == nil {
+		return "", fmt.Errorf("cannot read Secret %s/%s: no Secret reader configured", ns, TokensSecretName)
+	}
+	s, err := p.secrets.GetSecret(ctx, ns, TokensSecretName)
+	if err != nil {
+		return "", fmt.Errorf("cannot read Secret %s/%s with the API tokens: %v", ns, TokensSecretName, err)
+	}
+	token := string(s.Data[address])
+	if token == "" {
+		return "", fmt.Errorf("Secret %s/%s has no token for %s", ns, TokensSecretName, address)
+	}
+	return token, nil
+}
+
+// chartResponse is the part of a chart query answer that is read.
+type chartResponse struct {
+	TimeSeries []series `json:"timeseries"`
+	Warnings   string   `json:"warnings"`
+}
+
+// series is one time series; each point is [epoch seconds, value].
+type series struct {
+	Label string       `json:"label"`
+	Host  string       `json:"host"`
+	Data  [][]*float64 `json:"data"`
+}
+
+// measure sends the query and turns the series into a measurement. The
+// window is a single instant, the time of the measurement, with series
+// outside it allowed and one point per series, so each series yields the
+// point nearest that instant.
+func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.WavefrontMetric, token string) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	at := p.now()
+	millis := strconv.FormatInt(at.Unix()*1000, 10)
+	u := &url.URL{Scheme: "https", Host: wf.Address, Path: chartPath}
+	q := url.Values{}
+	q.Set("q", wf.Query)
+	q.Set("s", millis)
+	q.Set("e", millis)
+	q.Set("g", "s")
+	q.Set("p", "1")
+	q.Set("i", "true")
+	q.Set("strict", "false")
+	u.RawQuery = q.Encode()
+
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return errored(out, "wavefront: building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return errored(out, "wavefront: GET https://%s%s: %v", wf.Address, chartPath, unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return errored(out, "wavefront: reading the answer of %s: %v", wf.Address, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 204 {
+		return errored(out, "wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, snippet(body))
+	}
+	var r chartResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return errored(out, "wavefront: the answer of %s is not JSON: %v", wf.Address, err)
+	}
+	if r.Warnings != "" {
+		out.Metadata = map[string]string{"warnings": r.Warnings}
+	}
+	if len(r.TimeSeries) == 0 {
+		return errored(out, "wavefront: no time series found in the answer of %s", wf.Address)
+	}
+	values := make([]float64, 0, len(r.TimeSeries))
+	var shownValues, shownTimes, shownDrifts []string
+	for _, s := range r.TimeSeries {
+		v, ts, drift, err := nearest(s, at.Unix())
+		if err != nil {
+			return errored(out, "wavefront: %v", err)
+		}
+		values = append(values, v)
+		shownValues = append(shownValues, fmt.Sprintf("%.2f", v))
+		shownTimes = append(shownTimes, strconv.FormatInt(ts, 10))
+		shownDrifts = append(shownDrifts, strconv.FormatInt(drift, 10))
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	var typed any
+	if len(values) == 1 {
+		typed = values[0]
+		out.Value = shownValues[0]
+		out.Metadata["timestamps"] = shownTimes[0]
+		out.Metadata["drift"] = shownDrifts[0]
+	} else {
+		typed = values
+		out.Value = "[" + strings.Join(shownValues, ",") + "]"
+		out.Metadata["timestamps"] = "[" + strings.Join(shownTimes, ",") + "]"
+		out.Metadata["drift"] = "[" + strings.Join(shownDrifts, ",") + "]"
+	}
+	if p.evaluate == nil {
+		return errored(out, "wavefront: no condition evaluator configured")
+	}
+	phase, err := p.evaluate(typed, m)
+	if err != nil {
+		return errored(out, "%v", err)
+	}
+	out.Phase = phase
+	return out
+}
+
+// nearest returns the value of the point of s closest to at (epoch
+// seconds), that point's time and its distance from at in seconds (negative
+// when the point is older). A series without points has no value to offer
+// and is an error rather than a zero; so is a malformed point. A point
+// whose value is null is skipped.
+func nearest(s series, at int64) (value float64, ts, drift int64, err error) {
+	best := math.Inf(1)
+	found := false
+	for _, point := range s.Data {
+		if len(point) < 2 || point[0] == nil {
+			return 0, 0, 0, fmt.Errorf("series %q has a malformed point", s.Label)
+		}
+		if point[1] == nil {
+			continue
+		}
+		d := *point[0] - float64(at)
+		if math.Abs(d) < math.Abs(best) {
+			value, ts, best, found = *point[1], int64(*point[0]), d, true
+		}
+	}
+	if !found {
+		return 0, 0, 0, fmt.Errorf("series %q has no data points", s.Label)
+	}
+	return value, ts, int64(best), nil
+}
+
+// errored marks a measurement as an Error with a message.
+func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
+	in.Phase = v1alpha1.AnalysisPhaseError
+	in.Message = fmt.Sprintf(format, args...)
+	return in
+}
+
+// unwrapURLError drops the method and URL net/http puts in front of a
+// transport error, since the message already names them.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet is the start of a response body, for an error message.
+func snippet(body []byte) string {
+	const limit = 512
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	if s == "" {
+		s = "(empty body)"
+	}
+	return s
+}
+
+// minSecretLen is the shortest credential scrub looks for; shorter strings
+// would blank out ordinary words rather than protect anything.
+const minSecretLen = 4
+
+// scrub replaces any credential that found its way into the measurement
+// (a backend echoing a token in an error, say) with a mask.
+func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
+	clean := func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= minSecretLen {
+				s = strings.ReplaceAll(s, secret, "*****")
+			}
+		}
+		return s
+	}
+	in.Message = clean(in.Message)
+	in.Value = clean(in.Value)
+	if in.Metadata != nil {
+		md := make(map[string]string, len(in.Metadata))
+		for k, v := range in.Metadata {
+			md[clean(k)] = clean(v)
+		}
+		in.Metadata = md
+	}
+	return in
+}
