@@ -1,0 +1,245 @@
+// Package graphite measures a metric with a Graphite render API query.
+package graphite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// ProviderType is the provider's name in metrics and events.
+const ProviderType = "Graphite"
+
+const (
+	requestTimeout = 10 * time.Second
+	maxBody        = 32 << 20
+)
+
+// EvaluateFunc judges a provider's typed result against the metric's
+// success and failure conditions; metric.Evaluate is the implementation.
+type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+// Provider queries Graphite. It is safe for concurrent use.
+type Provider struct {
+	client   *http.Client
+	evaluate EvaluateFunc
+}
+
+var _ metric.Provider = (*Provider)(nil)
+
+// New returns a Graphite provider: client sends the requests and evaluate
+// turns the datapoints into a phase (pass metric.Evaluate). Graphite needs
+// no credentials.
+func New(client *http.Client, evaluate EvaluateFunc) *Provider {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Provider{client: client, evaluate: evaluate}
+}
+
+// Type returns "Graphite".
+func (p *Provider) Type() string { return ProviderType }
+
+// Metadata returns nothing for Graphite.
+func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
+
+// Resume returns the measurement unchanged: Graphite measurements finish in Run.
+func (p *Provider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// Terminate returns the measurement unchanged: Graphite measurements finish in Run.
+func (p *Provider) Terminate(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// GarbageCollect has nothing to remove.
+func (p *Provider) GarbageCollect(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric, int) error {
+	return nil
+}
+
+// Run renders the metric's query and judges the datapoints of the first
+// target returned. The query is the parameter list of /render, such as
+// "target=sumSeries(a.b.*)&from=-5min", written over several lines if need
+// be: every whitespace character is dropped before it is sent. Conditions
+// see the non-null values as []float64, oldest first.
+func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	g := m.Provider.Graphite
+	if g == nil {
+		return errored(out, "graphite: metric %q has no graphite provider", m.Name)
+	}
+	u, err := renderURL(g.Address, g.Query)
+	if err != nil {
+		return errored(out, "graphite: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return errored(out, "graphite: building the request: %v", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return errored(out, "graphite: GET %s: %v", u.Redacted(), unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return errored(out, "graphite: reading the answer of %s: %v", u.Host, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return errored(out, "graphite: %s answered %d: %s", u.Host, resp.StatusCode, snippet(body))
+	}
+	var targets []target
+	if err := json.Unmarshal(body, &targets); err != nil {
+		return errored(out, "graphite: the answer of %s is not a render result: %v", u.Host, err)
+	}
+	if len(targets) == 0 || len(targets[0].Datapoints) == 0 {
+		return errored(out, "graphite: no values found")
+	}
+	values := make([]float64, 0, len(targets[0].Datapoints))
+	shown := make([]string, 0, len(targets[0].Datapoints))
+	for _, dp := range targets[0].Datapoints {
+		if dp.value == nil {
+			continue
+		}
+		values = append(values, *dp.value)
+		shown = append(shown, strconv.FormatFloat(*dp.value, 'f', 6, 64))
+	}
+	out.Value = "[" + strings.Join(shown, ",") + "]"
+	if p.evaluate == nil {
+		return errored(out, "graphite: no condition evaluator configured")
+	}
+	phase, err := p.evaluate(values, m)
+	if err != nil {
+		return errored(out, "%v", err)
+	}
+	out.Phase = phase
+	return out
+}
+
+// renderURL is <address>/render with the query's parameters and
+// format=json. The address may carry a path prefix, which is kept.
+func renderURL(address, query string) (*url.URL, error) {
+	if address == "" {
+		return nil, errors.New("the metric has no address")
+	}
+	base, err := url.Parse(address)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("address %q is not a valid URL", address)
+	}
+	compact := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, query)
+	params, err := url.ParseQuery(compact)
+	if err != nil {
+		return nil, fmt.Errorf("query %q is not a list of render parameters: %v", compact, err)
+	}
+	params.Set("format", "json")
+	u := *base
+	u.Path = path.Join("/", base.Path, "render")
+	u.RawPath = ""
+	u.RawQuery = params.Encode()
+	u.Fragment = ""
+	return &u, nil
+}
+
+// target is one series of a render answer.
+type target struct {
+	Target     string      `json:"target"`
+	Datapoints []datapoint `json:"datapoints"`
+}
+
+// datapoint is a [value, timestamp] pair. Graphite writes a missing value
+// as null; some servers write numbers as strings.
+type datapoint struct {
+	value     *float64
+	timestamp int64
+}
+
+// UnmarshalJSON reads a [value, timestamp] pair.
+func (d *datapoint) UnmarshalJSON(raw []byte) error {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(raw, &pair); err != nil {
+		return err
+	}
+	if len(pair) != 2 {
+		return fmt.Errorf("datapoint %s is not a [value, timestamp] pair", raw)
+	}
+	v, err := number(pair[0])
+	if err != nil {
+		return fmt.Errorf("datapoint value %s: %v", pair[0], err)
+	}
+	d.value = v
+	ts, err := number(pair[1])
+	if err != nil {
+		return fmt.Errorf("datapoint timestamp %s: %v", pair[1], err)
+	}
+	if ts != nil {
+		d.timestamp = int64(*ts)
+	}
+	return nil
+}
+
+// number reads a JSON number, a numeric string or null.
+func number(raw json.RawMessage) (*float64, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "null" {
+		return nil, nil
+	}
+	if unquoted, err := strconv.Unquote(s); err == nil {
+		s = unquoted
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, errors.New("not a number")
+	}
+	return &f, nil
+}
+
+// errored marks a measurement as an Error with a message.
+func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
+	in.Phase = v1alpha1.AnalysisPhaseError
+	in.Message = fmt.Sprintf(format, args...)
+	return in
+}
+
+// unwrapURLError drops the method and URL net/http puts in front of a
+// transport error, since the message already names them.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet is the start of a response body, for an error message.
+func snippet(body []byte) string {
+	const limit = 512
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	if s == "" {
+		s = "(empty body)"
+	}
+	return s
+}
