@@ -3,6 +3,10 @@ package main
 import (
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -21,6 +25,9 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	rollouts := d.informers.argo.Argoproj().V1alpha1().Rollouts()
 	replicaSets := d.informers.replicaSets.Apps().V1().ReplicaSets()
 	services := d.informers.kube.Core().V1().Services()
+	// Pods share the ReplicaSets' label-filtered factory: only pods of
+	// Rollout (and Experiment) revisions are cached, without their spec.
+	pods := d.informers.replicaSets.Core().V1().Pods()
 
 	if err := rollouts.Informer().AddIndexers(cache.Indexers{rollout.ServicesIndex: rollout.ServicesIndexFunc}); err != nil {
 		return nil, err
@@ -32,6 +39,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		RolloutLister:    lister,
 		ReplicaSetLister: replicaSets.Lister(),
 		ServiceLister:    services.Lister(),
+		PodLister:        pods.Lister(),
 		Recorder:         d.recorder,
 	})
 	c := controller.New("Rollouts", r, controller.Options{
@@ -54,10 +62,34 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		{rollouts.Informer(), d.forgetOnDelete(d.metrics.ForgetRollout)},
 		{replicaSets.Informer(), controller.HandleOwner(c, "Rollout", v1alpha1.GroupName)},
 		{services.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.ServicesIndex))},
+		{pods.Informer(), controller.HandleMapped(c, podOwnerRollout(replicaSets.Lister()))},
 	} {
 		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// podOwnerRollout maps a pod to the Rollout that controls its ReplicaSet.
+func podOwnerRollout(rsLister appslisters.ReplicaSetLister) func(obj any) []cache.ObjectName {
+	return func(obj any) []cache.ObjectName {
+		pod, ok := obj.(*corev1.Pod)
+		if !ok {
+			return nil
+		}
+		ref := metav1.GetControllerOf(pod)
+		if ref == nil || ref.Kind != "ReplicaSet" {
+			return nil
+		}
+		rs, err := rsLister.ReplicaSets(pod.Namespace).Get(ref.Name)
+		if err != nil {
+			return nil
+		}
+		owner := metav1.GetControllerOf(rs)
+		if owner == nil || owner.Kind != v1alpha1.RolloutKind {
+			return nil
+		}
+		return []cache.ObjectName{{Namespace: pod.Namespace, Name: owner.Name}}
+	}
 }

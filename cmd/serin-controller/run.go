@@ -97,11 +97,23 @@ func newInformers(kube kubernetes.Interface, argo versioned.Interface, namespace
 		replicaSets: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
 			kubeinformers.WithNamespace(namespace),
 			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = v1alpha1.LabelPodTemplateHash }),
-			kubeinformers.WithTransform(controller.StripManagedFields)),
+			kubeinformers.WithTransform(leanPods)),
 		kube: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
 			kubeinformers.WithNamespace(namespace),
 			kubeinformers.WithTransform(controller.StripManagedFields)),
 	}
+}
+
+// leanPods drops managedFields from every object and, from pods, everything
+// the controller never reads (spec, container statuses), so caching a
+// Rollout's pods costs little memory.
+func leanPods(obj any) (any, error) {
+	obj, err := controller.StripManagedFields(obj)
+	if pod, ok := obj.(*corev1.Pod); ok {
+		pod.Spec = corev1.PodSpec{}
+		pod.Status = corev1.PodStatus{Phase: pod.Status.Phase, Conditions: pod.Status.Conditions}
+	}
+	return obj, err
 }
 
 func (i *informers) start(ctx context.Context) {

@@ -259,3 +259,37 @@ func (r *R) Events(reason string) int {
 	}
 	return n
 }
+
+// Restart does what `kubectl argo rollouts restart` does.
+func (r *R) Restart(at time.Time) *R {
+	r.f.Helper()
+	return r.patch(fmt.Sprintf(`{"spec":{"restartAt":%q}}`, at.UTC().Format(time.RFC3339)))
+}
+
+// Pods lists the namespace's pods matching a label selector.
+func (f *T) Pods(selector string) []corev1.Pod {
+	f.Helper()
+	list, err := f.Env.Kube.CoreV1().Pods(f.Namespace).List(f.ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return list.Items
+}
+
+// WaitForPodCount waits until exactly n running (not deleting) pods match the selector.
+func (f *T) WaitForPodCount(selector string, n int) {
+	f.Helper()
+	got := -1
+	err := wait.PollUntilContextTimeout(f.ctx, 200*time.Millisecond, DefaultTimeout, true, func(ctx context.Context) (bool, error) {
+		got = 0
+		for _, p := range f.Pods(selector) {
+			if p.DeletionTimestamp == nil {
+				got++
+			}
+		}
+		return got == n, nil
+	})
+	if err != nil {
+		f.Fatalf("waiting for %d pods matching %s: have %d", n, selector, got)
+	}
+}

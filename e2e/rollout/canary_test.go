@@ -197,3 +197,40 @@ func TestKubectlGetRolloutPrintsUpstreamColumns(t *testing.T) {
 		t.Fatalf("-o wide row = %q", wide[1])
 	}
 }
+
+func TestRestartReplacesEveryPod(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
+	r := f.Rollout(basicCanary)
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev1": 5})
+	restartAt := time.Now().UTC().Truncate(time.Second).Add(time.Second)
+	time.Sleep(1100 * time.Millisecond) // every pod is now older than restartAt
+	r.Restart(restartAt)
+	r.WaitFor("status.restartedAt to reach spec.restartAt", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.RestartedAt != nil && ro.Status.RestartedAt.Time.Equal(restartAt) && ro.Status.Phase == v1alpha1.RolloutPhaseHealthy
+	})
+	for _, pod := range f.Pods("app=demo") {
+		if pod.DeletionTimestamp == nil && pod.CreationTimestamp.Time.Before(restartAt) {
+			t.Errorf("pod %s was created at %s, before restartAt %s", pod.Name, pod.CreationTimestamp, restartAt)
+		}
+	}
+	r.WaitForReplicas(map[string]int32{"rev1": 5})
+}
+
+func TestEphemeralMetadataOnRunningPods(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
+	manifest := strings.Replace(basicCanary, "      stableService: demo-stable\n",
+		"      stableService: demo-stable\n      canaryMetadata: {labels: {role: canary}}\n      stableMetadata: {labels: {role: stable}}\n", 1)
+	r := f.Rollout(manifest)
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev1": 5})
+	r.SetImage("demo:v2")
+	r.WaitForPausedAtStep(1).WaitForReplicas(map[string]int32{"rev1": 4, "rev2": 1})
+	f.WaitForPodCount("role=canary", 1)
+	f.WaitForPodCount("role=stable", 4)
+	r.PromoteFull()
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev2": 5})
+	// The canary pod became stable in place: its label changed, it was not replaced.
+	f.WaitForPodCount("role=stable", 5)
+	f.WaitForPodCount("role=canary", 0)
+}

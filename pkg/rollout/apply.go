@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/mergepatch"
@@ -42,6 +44,27 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &rs.UID, ResourceVersion: &rs.ResourceVersion}}
 		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
+		}
+	}
+	for _, pp := range p.PodPatches {
+		data, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": pp.Labels, "annotations": pp.Annotations}})
+		if err != nil {
+			return err
+		}
+		if _, err := r.o.KubeClient.CoreV1().Pods(pp.Pod.Namespace).Patch(ctx, pp.Pod.Name, types.MergePatchType, data, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("updating the metadata of pod %s: %w", pp.Pod.Name, err)
+		}
+	}
+	for _, pod := range p.Evictions {
+		klog.FromContext(ctx).V(2).Info("evicting pod for spec.restartAt", "rollout", klog.KObj(ro), "pod", pod.Name)
+		eviction := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace}}
+		err := r.o.KubeClient.CoreV1().Pods(pod.Namespace).EvictV1(ctx, eviction)
+		switch {
+		case apierrors.IsTooManyRequests(err), apierrors.IsNotFound(err):
+			// A PodDisruptionBudget said not now, or the pod is gone; the plan
+			// already asked to come back.
+		case err != nil:
+			return fmt.Errorf("evicting pod %s: %w", pod.Name, err)
 		}
 	}
 	for _, sw := range p.ServiceSwitches {

@@ -33,8 +33,11 @@ type Options struct {
 	RolloutLister    rolloutlisters.RolloutLister
 	ReplicaSetLister appslisters.ReplicaSetLister
 	ServiceLister    corelisters.ServiceLister
-	Recorder         record.EventRecorder
-	Clock            clock.PassiveClock
+	// PodLister lists pods carrying the rollouts-pod-template-hash label
+	// (for spec.restartAt). Optional: without it restarts wait.
+	PodLister corelisters.PodLister
+	Recorder  record.EventRecorder
+	Clock     clock.PassiveClock
 }
 
 // Reconciler reconciles one Rollout at a time.
@@ -91,6 +94,13 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 			st.ReplicaSets = append(st.ReplicaSets, rs)
 		}
 	}
+	if r.o.PodLister != nil && needsPods(ro) {
+		pods, err := r.o.PodLister.Pods(ro.Namespace).List(labels.Everything())
+		if err != nil {
+			return st, err
+		}
+		st.Pods = pods
+	}
 	for _, name := range ServiceNames(ro) {
 		svc, err := r.o.ServiceLister.Services(ro.Namespace).Get(name)
 		if apierrors.IsNotFound(err) {
@@ -142,4 +152,14 @@ func ServicesIndexFunc(obj any) ([]string, error) {
 		keys = append(keys, ro.Namespace+"/"+n)
 	}
 	return keys, nil
+}
+
+// needsPods tells whether a reconcile looks at pods: for spec.restartAt and
+// for ephemeral pod metadata.
+func needsPods(ro *v1alpha1.Rollout) bool {
+	if ro.Spec.RestartAt != nil {
+		return true
+	}
+	c := ro.Spec.Strategy.Canary
+	return c != nil && (c.CanaryMetadata != nil || c.StableMetadata != nil)
 }

@@ -23,6 +23,11 @@ func (p *planner) canary() {
 		p.syncCanaryStatus()
 		return
 	}
+	if p.restartPods() {
+		// Wait for the evicted pods' replacements before anything else.
+		p.plan.Status = *p.ro.Status.DeepCopy()
+		return
+	}
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices()
@@ -226,6 +231,10 @@ func (p *planner) syncCanaryStatus() {
 	}
 
 	if p.templateOrStepsChanged() {
+		// A new revision's pods are all new: a pending restart is done.
+		if p.ro.Spec.RestartAt != nil && !p.ro.Spec.RestartAt.Time.After(p.now) {
+			s.RestartedAt = p.ro.Spec.RestartAt.DeepCopy()
+		}
 		p.pause.clearAll()
 		p.pause.removeAbort()
 		s.PromoteFull = false
@@ -311,6 +320,9 @@ func (p *planner) carryStatus() v1alpha1.RolloutStatus {
 	}
 	if p.ro.Spec.Selector != nil {
 		s.Selector = formatSelector(p.ro)
+	}
+	if p.restartedAt != nil {
+		s.RestartedAt = p.restartedAt
 	}
 	s.PromoteFull = s.CurrentPodHash != s.StableRS && old.PromoteFull
 	s.Canary.Weights = old.Canary.Weights

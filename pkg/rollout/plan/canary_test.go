@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
@@ -378,10 +379,19 @@ func TestEphemeralMetadataFollowsTheRoles(t *testing.T) {
 	if w.rss[second].Annotations[v1alpha1.AnnotationEphemeralMetadata] != `{"labels":{"role":"canary"}}` {
 		t.Fatalf("ephemeral-metadata annotation = %q", w.rss[second].Annotations[v1alpha1.AnnotationEphemeralMetadata])
 	}
+	for _, got := range w.podLabels(second, "role") {
+		if got != "canary" {
+			t.Fatalf("running canary pods carry role=%q, want canary", got)
+		}
+	}
 	w.promote()
 	w.settle()
 	if got := w.rss[second].Spec.Template.Labels["role"]; got != "stable" {
 		t.Fatalf("after promotion the new stable pods get role=stable, got %q", got)
+	}
+	// The running pods are relabelled in place, not replaced.
+	if got := w.podLabels(second, "role"); len(got) != 5 || strings.Join(got, ",") != "stable,stable,stable,stable,stable" {
+		t.Fatalf("pods of the promoted revision carry role=%v, want stable on all 5", got)
 	}
 	if w.ro.Status.CurrentPodHash != w.hash() {
 		t.Fatal("ephemeral metadata must not change the revision's hash")
@@ -408,4 +418,30 @@ func TestRollbackWithinWindowSkipsSteps(t *testing.T) {
 	if len(w.ro.Status.PauseConditions) != 0 {
 		t.Fatal("a rollback within the window must not pause")
 	}
+}
+
+func TestRestartAtReplacesOldPodsWithinAvailability(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	at := metav1.NewTime(epoch.Add(time.Minute))
+	w.ro.Spec.RestartAt = &at
+	w.ro.Generation++
+	w.step()
+	if w.evicted != 0 || w.last.RequeueAfter == 0 || w.last.RequeueAfter > time.Minute {
+		t.Fatalf("a future restartAt must wait, evicted %d, requeue %s", w.evicted, w.last.RequeueAfter)
+	}
+	w.expectPhase(v1alpha1.RolloutPhaseProgressing, v1alpha1.PhaseMessageRestarting)
+	w.advance(61 * time.Second)
+	w.settle()
+	if w.evicted != 5 {
+		t.Fatalf("evicted %d pods, want all 5", w.evicted)
+	}
+	if w.maxEvict != 1 {
+		t.Fatalf("evicted up to %d pods at once; maxUnavailable 25%% of 5 allows one", w.maxEvict)
+	}
+	if w.ro.Status.RestartedAt == nil || !w.ro.Status.RestartedAt.Equal(&at) {
+		t.Fatalf("status.restartedAt = %v, want %v", w.ro.Status.RestartedAt, at)
+	}
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	w.expectReplicas(map[string]int32{"rev1": 5})
 }

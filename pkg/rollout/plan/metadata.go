@@ -2,6 +2,7 @@ package plan
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
@@ -33,10 +34,59 @@ func (p *planner) syncEphemeralMetadata() {
 		if !ok || (rs != revs.newRS && rs != revs.stable && rsReplicas(rs) == 0 && injectedMetadata(rs) == nil) {
 			continue
 		}
+		old := injectedMetadata(rs)
 		changed := rs.DeepCopy()
 		if applyEphemeralMetadata(changed, md) {
 			p.update(changed)
 			p.replace(rs, changed)
 		}
+		p.relabelPods(rs, old, md)
 	}
+}
+
+// relabelPods brings the running pods of a ReplicaSet in line with its
+// ephemeral metadata in place, without restarting them.
+func (p *planner) relabelPods(rs *appsv1.ReplicaSet, old, want *v1alpha1.PodTemplateMetadata) {
+	for _, pod := range p.st.Pods {
+		if ref := metav1.GetControllerOf(pod); ref == nil || ref.UID != rs.UID {
+			continue
+		}
+		patch := PodPatch{Pod: pod}
+		patch.Labels = metadataChanges(pod.Labels, fieldsOf(old, true), fieldsOf(want, true))
+		patch.Annotations = metadataChanges(pod.Annotations, fieldsOf(old, false), fieldsOf(want, false))
+		if len(patch.Labels)+len(patch.Annotations) > 0 {
+			p.plan.PodPatches = append(p.plan.PodPatches, patch)
+		}
+	}
+}
+
+func fieldsOf(md *v1alpha1.PodTemplateMetadata, labels bool) map[string]string {
+	switch {
+	case md == nil:
+		return nil
+	case labels:
+		return md.Labels
+	}
+	return md.Annotations
+}
+
+// metadataChanges is what to set (a value) or remove (nil) so that have
+// carries want and none of old's keys that want dropped.
+func metadataChanges(have, old, want map[string]string) map[string]*string {
+	out := map[string]*string{}
+	for k, v := range want {
+		if cur, ok := have[k]; !ok || cur != v {
+			v := v
+			out[k] = &v
+		}
+	}
+	for k := range old {
+		if _, keep := want[k]; keep {
+			continue
+		}
+		if _, present := have[k]; present {
+			out[k] = nil
+		}
+	}
+	return out
 }

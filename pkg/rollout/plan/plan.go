@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -27,6 +28,8 @@ type planner struct {
 	// scaled is set once a ReplicaSet is resized in this reconcile; the rest
 	// of the update then waits for the pods to follow.
 	scaled bool
+	// restartedAt is set when every pod is newer than spec.restartAt.
+	restartedAt *metav1.Time
 }
 
 // Compute decides what one reconcile of the Rollout does.

@@ -30,6 +30,10 @@ type world struct {
 	broken map[string]bool
 	uid    int
 	last   Plan
+	// pods per ReplicaSet name; the kubelet keeps their number at spec.replicas.
+	pods     map[string][]*corev1.Pod
+	evicted  int
+	maxEvict int // the most evictions one plan asked for
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -38,7 +42,7 @@ func newWorld(t *testing.T, ro *v1alpha1.Rollout) *world {
 	ro.UID = "rollout-uid"
 	ro.Namespace = "default"
 	ro.Generation = 1
-	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}}
+	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}, pods: map[string][]*corev1.Pod{}}
 	return w
 }
 
@@ -56,6 +60,11 @@ func (w *world) state() State {
 	}
 	for n, s := range w.services {
 		st.Services[n] = s.DeepCopy()
+	}
+	for _, pods := range w.pods {
+		for _, pod := range pods {
+			st.Pods = append(st.Pods, pod.DeepCopy())
+		}
 	}
 	return st
 }
@@ -92,6 +101,34 @@ func (w *world) step() Plan {
 	}
 	for _, d := range p.Deletes {
 		delete(w.rss, d.Name)
+		delete(w.pods, d.Name)
+	}
+	for _, pp := range p.PodPatches {
+		for _, pods := range w.pods {
+			for _, pod := range pods {
+				if pod.Name != pp.Pod.Name {
+					continue
+				}
+				for k, v := range pp.Labels {
+					if v == nil {
+						delete(pod.Labels, k)
+					} else {
+						pod.Labels[k] = *v
+					}
+				}
+			}
+		}
+	}
+	w.maxEvict = max(w.maxEvict, len(p.Evictions))
+	for _, e := range p.Evictions {
+		for rs, pods := range w.pods {
+			for i, pod := range pods {
+				if pod.Name == e.Name {
+					w.pods[rs] = append(pods[:i:i], pods[i+1:]...)
+					w.evicted++
+				}
+			}
+		}
 	}
 	for _, sw := range p.ServiceSwitches {
 		svc := w.services[sw.Service.Name]
@@ -111,6 +148,24 @@ func (w *world) step() Plan {
 func (w *world) kubelet() {
 	for _, rs := range w.rss {
 		n := rsReplicas(rs)
+		pods := w.pods[rs.Name]
+		for int32(len(pods)) > n {
+			pods = pods[:len(pods)-1]
+		}
+		for int32(len(pods)) < n {
+			w.uid++
+			ready := corev1.ConditionTrue
+			if w.broken[rs.Labels[v1alpha1.LabelPodTemplateHash]] {
+				ready = corev1.ConditionFalse
+			}
+			pods = append(pods, &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", rs.Name, w.uid), Namespace: "default", UID: types.UID(fmt.Sprintf("pod-%d", w.uid)),
+					CreationTimestamp: metav1.NewTime(w.now), Labels: withLabel(rs.Spec.Template.Labels, "sim", "pod"),
+					OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &isController}}},
+				Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready, LastTransitionTime: metav1.NewTime(w.now)}}},
+			})
+		}
+		w.pods[rs.Name] = pods
 		rs.Status.Replicas = n
 		rs.Status.ObservedGeneration = rs.Generation
 		if w.broken[rs.Labels[v1alpha1.LabelPodTemplateHash]] {
@@ -136,7 +191,7 @@ func (w *world) settle() {
 
 func (w *world) snapshot() string {
 	status, _ := json.Marshal(w.ro.Status)
-	return fmt.Sprintf("%s|%v|%v|%d|%d|%v", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes())
+	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches))
 }
 
 func (w *world) serviceHashes() map[string]string {
@@ -256,3 +311,13 @@ func pauseFor(d string) v1alpha1.CanaryStep {
 	v := intstr.FromString(d)
 	return v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: &v}}
 }
+
+// podLabels lists a label's value on each pod of a ReplicaSet.
+func (w *world) podLabels(rs, key string) []string {
+	var out []string
+	for _, pod := range w.pods[rs] {
+		out = append(out, pod.Labels[key])
+	}
+	return out
+}
+var isController = true

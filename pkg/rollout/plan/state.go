@@ -15,6 +15,9 @@ type State struct {
 	Rollout *v1alpha1.Rollout
 	// ReplicaSets the Rollout controls (its controller owner reference).
 	ReplicaSets []*appsv1.ReplicaSet
+	// Pods carrying the rollouts-pod-template-hash label in the Rollout's
+	// namespace; only those of its own ReplicaSets are looked at.
+	Pods []*corev1.Pod
 	// Services in the Rollout's namespace that it names, by name. A name
 	// the Rollout uses but that is missing here does not exist.
 	Services map[string]*corev1.Service
@@ -34,6 +37,10 @@ type Plan struct {
 	Updates []*appsv1.ReplicaSet
 	// Deletes are ReplicaSets past the revision history limit.
 	Deletes []*appsv1.ReplicaSet
+	// PodPatches change the ephemeral labels and annotations of running pods.
+	PodPatches []PodPatch
+	// Evictions are pods replaced for spec.restartAt.
+	Evictions []*corev1.Pod
 	// ServiceSwitches point Services at a revision.
 	ServiceSwitches []ServiceSwitch
 	// Status is the status to write; the reconciler patches only what differs
@@ -67,4 +74,11 @@ func (p *Plan) requeue(after time.Duration) {
 	if p.RequeueAfter == 0 || after < p.RequeueAfter {
 		p.RequeueAfter = after
 	}
+}
+
+// PodPatch sets (a value) or removes (nil) labels and annotations of a pod.
+type PodPatch struct {
+	Pod         *corev1.Pod
+	Labels      map[string]*string
+	Annotations map[string]*string
 }
