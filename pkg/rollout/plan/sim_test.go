@@ -320,4 +320,5 @@ func (w *world) podLabels(rs, key string) []string {
 	}
 	return out
 }
+
 var isController = true
