@@ -1,0 +1,421 @@
+// Package influxdb measures a metric with a Flux query against InfluxDB 2's
+// query API, reading the annotated CSV it answers with.
+package influxdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// ProviderType is the provider's name in metrics and events.
+const ProviderType = "Influxdb"
+
+const (
+	// DefaultProfile is the Secret, in the controller's namespace, read when
+	// the metric names no profile.
+	DefaultProfile = "influxdb"
+	// Keys of the profile Secret.
+	tokenKey   = "authToken"
+	orgKey     = "org"
+	addressKey = "address"
+
+	queryTimeout = 30 * time.Second
+	maxBody      = 32 << 20
+)
+
+// EvaluateFunc judges a provider's typed result against the metric's
+// success and failure conditions; metric.Evaluate is the implementation.
+type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+// Provider runs Flux queries. It is safe for concurrent use.
+type Provider struct {
+	client              *http.Client
+	secrets             metric.SecretGetter
+	controllerNamespace string
+	evaluate            EvaluateFunc
+}
+
+var _ metric.Provider = (*Provider)(nil)
+
+// New returns an InfluxDB provider. client sends the requests, secrets
+// reads the profile Secret from controllerNamespace, and evaluate turns the
+// values into a phase (pass metric.Evaluate).
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Provider{client: client, secrets: secrets, controllerNamespace: controllerNamespace, evaluate: evaluate}
+}
+
+// Type returns "Influxdb".
+func (p *Provider) Type() string { return ProviderType }
+
+// Metadata returns nothing for InfluxDB.
+func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
+
+// Resume returns the measurement unchanged: InfluxDB measurements finish in Run.
+func (p *Provider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// Terminate returns the measurement unchanged: InfluxDB measurements finish in Run.
+func (p *Provider) Terminate(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// GarbageCollect has nothing to remove.
+func (p *Provider) GarbageCollect(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric, int) error {
+	return nil
+}
+
+// profile is what one profile Secret says about a server.
+type profile struct {
+	address string
+	token   string
+	org     string
+}
+
+// Run executes the Flux query and judges its records. Conditions see the
+// _value of every record of every table, in order, as a []any whose
+// elements have the column's type (float64 for double, int64 for long, and
+// so on), as in `result[0] <= 0.01`.
+func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	spec := m.Provider.Influxdb
+	if spec == nil {
+		return errored(out, "influxdb: metric %q has no influxdb provider", m.Name)
+	}
+	name := spec.Profile
+	if name == "" {
+		name = DefaultProfile
+	}
+	prof, err := p.readProfile(ctx, name)
+	if err != nil {
+		return errored(out, "influxdb: %v", err)
+	}
+	out = p.measure(ctx, m, spec.Query, prof)
+	return scrub(out, prof.token)
+}
+
+// readProfile reads a profile Secret from the controller's namespace.
+// Errors name the Secret and its missing keys, never a value.
+func (p *Provider) readProfile(ctx context.Context, name string) (profile, error) {
+	ns := p.controllerNamespace
+	if p.secrets == nil {
+		return profile{}, fmt.Errorf("cannot read Secret %s/%s: no Secret reader configured", ns, name)
+	}
+	s, err := p.secrets.GetSecret(ctx, ns, name)
+	if err != nil {
+		return profile{}, fmt.Errorf("cannot read Secret %s/%s with the InfluxDB profile: %v", ns, name, err)
+	}
+	prof := profile{address: string(s.Data[addressKey]), token: string(s.Data[tokenKey]), org: string(s.Data[orgKey])}
+	var missing []string
+	for _, k := range []struct{ key, value string }{{tokenKey, prof.token}, {orgKey, prof.org}, {addressKey, prof.address}} {
+		if k.value == "" {
+			missing = append(missing, k.key)
+		}
+	}
+	if len(missing) > 0 {
+		return profile{}, fmt.Errorf("Secret %s/%s lacks %s", ns, name, strings.Join(missing, ", "))
+	}
+	return prof, nil
+}
+
+// fluxRequest is the body of POST /api/v2/query.
+type fluxRequest struct {
+	Query   string  `json:"query"`
+	Type    string  `json:"type"`
+	Dialect dialect `json:"dialect"`
+}
+
+type dialect struct {
+	Annotations []string `json:"annotations"`
+	Delimiter   string   `json:"delimiter"`
+	Header      bool     `json:"header"`
+}
+
+// measure sends the query and turns the records into a measurement.
+func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string, prof profile) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	u, err := url.Parse(prof.address)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return errored(out, "influxdb: address %q is not a valid URL", prof.address)
+	}
+	u.Path = path.Join("/", u.Path, "api/v2/query")
+	u.RawPath = ""
+	u.RawQuery = url.Values{"org": {prof.org}}.Encode()
+	payload, err := json.Marshal(fluxRequest{
+		Query: query,
+		Type:  "flux",
+		Dialect: dialect{
+			Annotations: []string{"datatype", "group", "default"},
+			Delimiter:   ",",
+			Header:      true,
+		},
+	})
+	if err != nil {
+		return errored(out, "influxdb: building the request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
+	if err != nil {
+		return errored(out, "influxdb: building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Token "+prof.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/csv")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return errored(out, "influxdb: POST %s: %v", u.Redacted(), unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return errored(out, "influxdb: reading the answer of %s: %v", u.Host, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return errored(out, "influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body))
+	}
+	values, err := parseValues(body)
+	if err != nil {
+		return errored(out, "influxdb: reading the query result: %v", err)
+	}
+	if len(values) == 0 {
+		return errored(out, "influxdb: no results returned from flux query")
+	}
+	out.Value = fmt.Sprint(values)
+	if p.evaluate == nil {
+		return errored(out, "influxdb: no condition evaluator configured")
+	}
+	phase, err := p.evaluate(values, m)
+	if err != nil {
+		return errored(out, "%v", err)
+	}
+	out.Phase = phase
+	return out
+}
+
+// apiError is the message of an InfluxDB error document, or the start of
+// the body when it is not one.
+func apiError(body []byte) string {
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		if e.Code != "" {
+			return e.Code + ": " + e.Message
+		}
+		return e.Message
+	}
+	return snippet(body)
+}
+
+// column is one column of an annotated CSV table.
+type column struct {
+	name     string
+	datatype string
+	fallback string
+}
+
+// parseValues reads InfluxDB's annotated CSV and returns the _value of
+// every record, converted to its column's datatype. Each table opens with
+// #datatype, #group and #default rows and a header row; a table whose
+// header is "error,reference" reports a failed query.
+func parseValues(body []byte) ([]any, error) {
+	r := csv.NewReader(bytes.NewReader(body))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = false
+	var (
+		values      []any
+		cols        []column
+		annotating  bool
+		haveTypes   bool
+		awaitHeader bool
+		errorTable  bool
+		valueIndex  = -1
+	)
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return values, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(row) <= 1 {
+			// A blank line ends a table; the next one brings its own annotations.
+			annotating = false
+			continue
+		}
+		if strings.HasPrefix(row[0], "#") {
+			if !annotating {
+				cols = make([]column, len(row)-1)
+				annotating, haveTypes, awaitHeader, errorTable, valueIndex = true, false, true, false, -1
+			}
+			if len(row)-1 != len(cols) {
+				return nil, fmt.Errorf("annotation %s has %d columns, the table %d", row[0], len(row)-1, len(cols))
+			}
+			switch row[0] {
+			case "#datatype":
+				haveTypes = true
+				for i, t := range row[1:] {
+					cols[i].datatype = t
+				}
+			case "#default":
+				for i, d := range row[1:] {
+					cols[i].fallback = d
+				}
+			}
+			continue
+		}
+		annotating = false
+		if cols == nil {
+			return nil, errors.New("the table has no annotations")
+		}
+		if len(row)-1 != len(cols) {
+			return nil, fmt.Errorf("a row has %d columns, the table %d", len(row)-1, len(cols))
+		}
+		if awaitHeader {
+			if !haveTypes {
+				return nil, errors.New("the table has no #datatype annotation")
+			}
+			for i, n := range row[1:] {
+				cols[i].name = n
+				if n == "_value" {
+					valueIndex = i
+				}
+			}
+			errorTable = row[1] == "error"
+			awaitHeader = false
+			continue
+		}
+		if errorTable {
+			msg := row[1]
+			if msg == "" {
+				msg = "unknown query error"
+			}
+			if len(row) > 2 && row[2] != "" {
+				msg += " (reference " + row[2] + ")"
+			}
+			return nil, fmt.Errorf("the query failed: %s", msg)
+		}
+		if valueIndex < 0 {
+			values = append(values, nil)
+			continue
+		}
+		c := cols[valueIndex]
+		raw := row[valueIndex+1]
+		if raw == "" {
+			raw = c.fallback
+		}
+		v, err := convert(raw, c.datatype)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %v", c.name, err)
+		}
+		values = append(values, v)
+	}
+}
+
+// convert turns a CSV cell into the Go value of its Flux datatype; an empty
+// cell is nil.
+func convert(s, datatype string) (any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	switch datatype {
+	case "string":
+		return s, nil
+	case "double":
+		return strconv.ParseFloat(s, 64)
+	case "long":
+		return strconv.ParseInt(s, 10, 64)
+	case "unsignedLong":
+		return strconv.ParseUint(s, 10, 64)
+	case "boolean":
+		return !strings.EqualFold(s, "false"), nil
+	case "dateTime:RFC3339":
+		return time.Parse(time.RFC3339, s)
+	case "dateTime:RFC3339Nano":
+		return time.Parse(time.RFC3339Nano, s)
+	case "duration":
+		return time.ParseDuration(s)
+	case "base64Binary":
+		return base64.StdEncoding.DecodeString(s)
+	default:
+		return nil, fmt.Errorf("unknown datatype %q", datatype)
+	}
+}
+
+// errored marks a measurement as an Error with a message.
+func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
+	in.Phase = v1alpha1.AnalysisPhaseError
+	in.Message = fmt.Sprintf(format, args...)
+	return in
+}
+
+// unwrapURLError drops the method and URL net/http puts in front of a
+// transport error, since the message already names them.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet is the start of a response body, for an error message.
+func snippet(body []byte) string {
+	const limit = 512
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	if s == "" {
+		s = "(empty body)"
+	}
+	return s
+}
+
+// minSecretLen is the shortest credential scrub looks for; shorter strings
+// would blank out ordinary words rather than protect anything.
+const minSecretLen = 4
+
+// scrub replaces any credential that found its way into the measurement
+// (a backend echoing a token in an error, say) with a mask.
+func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
+	clean := func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= minSecretLen {
+				s = strings.ReplaceAll(s, secret, "*****")
+			}
+		}
+		return s
+	}
+	in.Message = clean(in.Message)
+	in.Value = clean(in.Value)
+	if in.Metadata != nil {
+		md := make(map[string]string, len(in.Metadata))
+		for k, v := range in.Metadata {
+			md[clean(k)] = clean(v)
+		}
+		in.Metadata = md
+	}
+	return in
+}

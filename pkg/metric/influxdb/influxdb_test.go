@@ -1,0 +1,286 @@
+package influxdb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+const (
+	testToken = "influx-token-3c9a7e1d5b"
+	ctrlNS    = "argo-rollouts"
+)
+
+// fakeSecrets serves Secrets from memory, keyed "namespace/name".
+type fakeSecrets map[string]map[string]string
+
+func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
+	data, ok := f[namespace+"/"+name]
+	if !ok {
+		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
+	for k, v := range data {
+		s.Data[k] = []byte(v)
+	}
+	return s, nil
+}
+
+// recorder is an evaluator that keeps the result it was given.
+type recorder struct {
+	got    any
+	called bool
+	err    error
+}
+
+func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
+	r.got, r.called = result, true
+	if r.err != nil {
+		return v1alpha1.AnalysisPhaseError, r.err
+	}
+	return v1alpha1.AnalysisPhaseSuccessful, nil
+}
+
+const testFlux = `from(bucket: "app_istio")
+  |> range(start: -15m)
+  |> filter(fn: (r) => r["_measurement"] == "istio:istio_requests_errors_percentage:rate1m:5xx")`
+
+// Two tables with different schemas, as InfluxDB writes them.
+const twoTables = "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string\r\n" +
+	"#group,false,false,true,true,false,false,true,true\r\n" +
+	"#default,_result,,,,,,,\r\n" +
+	",result,table,_start,_stop,_time,_value,_field,_measurement\r\n" +
+	",,0,2026-03-01T11:45:00Z,2026-03-01T12:00:00Z,2026-03-01T11:50:00Z,0.004,rate,errors\r\n" +
+	",,0,2026-03-01T11:45:00Z,2026-03-01T12:00:00Z,2026-03-01T11:55:00Z,0.0125,rate,errors\r\n" +
+	"\r\n" +
+	"#datatype,string,long,dateTime:RFC3339,long,string\r\n" +
+	"#group,false,false,false,false,true\r\n" +
+	"#default,_result,,,,\r\n" +
+	",result,table,_time,_value,_field\r\n" +
+	",,1,2026-03-01T11:55:00Z,42,count\r\n" +
+	",,1,2026-03-01T11:56:00Z,,count\r\n" +
+	"\r\n"
+
+func setup(t *testing.T, rec *recorder, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	secrets := fakeSecrets{ctrlNS + "/influxdb": {addressKey: srv.URL, tokenKey: testToken, orgKey: "acme corp"}}
+	p := New(nil, secrets, ctrlNS, rec.evaluate)
+	m := v1alpha1.Metric{Name: "error-rate", SuccessCondition: "result[0] <= 0.01", Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: testFlux}}}
+	return p, m
+}
+
+func TestFluxQuery(t *testing.T) {
+	rec := &recorder{}
+	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v2/query" || r.URL.Query().Get("org") != "acme corp" {
+			t.Errorf("request %s %s", r.Method, r.URL)
+		}
+		if got := r.Header.Get("Authorization"); got != "Token "+testToken {
+			t.Errorf("Authorization %q", got)
+		}
+		if got := r.Header.Get("Content-Type"); got != "application/json" {
+			t.Errorf("Content-Type %q", got)
+		}
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{
+			"query": testFlux,
+			"type":  "flux",
+			"dialect": map[string]any{
+				"annotations": []any{"datatype", "group", "default"},
+				"delimiter":   ",",
+				"header":      true,
+			},
+		}
+		if !reflect.DeepEqual(body, want) {
+			t.Errorf("body %v", body)
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		_, _ = io.WriteString(w, twoTables)
+	})
+	out := p.Run(context.Background(), nil, m)
+	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "[0.004 0.0125 42 <nil>]" {
+		t.Fatalf("measurement %+v", out)
+	}
+	if want := []any{0.004, 0.0125, int64(42), nil}; !reflect.DeepEqual(rec.got, want) {
+		t.Errorf("evaluated %#v", rec.got)
+	}
+}
+
+func TestAddressWithPath(t *testing.T) {
+	rec := &recorder{}
+	var path string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.Path
+		_, _ = io.WriteString(w, "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,1\n")
+	}))
+	defer srv.Close()
+	p := New(nil, fakeSecrets{ctrlNS + "/team": {addressKey: srv.URL + "/influx/", tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.evaluate)
+	out := p.Run(context.Background(), nil, v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Profile: "team", Query: "q"}}})
+	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || path != "/influx/api/v2/query" || out.Value != "[1]" {
+		t.Fatalf("%+v at %s", out, path)
+	}
+}
+
+func TestDatatypes(t *testing.T) {
+	csv := "#datatype,string,long,string,boolean,unsignedLong,dateTime:RFC3339Nano,duration\n" +
+		"#group,false,false,false,false,false,false,false\n" +
+		"#default,_result,,,,,,\n" +
+		",result,table,_value,ok,n,_time,d\n" +
+		",,0,up,true,7,2026-03-01T12:00:00.5Z,1m\n"
+	values, err := parseValues([]byte(csv))
+	if err != nil || !reflect.DeepEqual(values, []any{"up"}) {
+		t.Fatalf("%#v, %v", values, err)
+	}
+	for datatype, want := range map[string]any{
+		"boolean":              false,
+		"unsignedLong":         uint64(7),
+		"dateTime:RFC3339Nano": time.Date(2026, 3, 1, 12, 0, 0, 500_000_000, time.UTC),
+		"duration":             time.Minute,
+		"base64Binary":         []byte("hi"),
+	} {
+		cell := map[string]string{"boolean": "false", "unsignedLong": "7", "dateTime:RFC3339Nano": "2026-03-01T12:00:00.5Z", "duration": "1m", "base64Binary": "aGk="}[datatype]
+		got, err := convert(cell, datatype)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %#v, %v", datatype, got, err)
+		}
+	}
+}
+
+func TestEmptyResultIsError(t *testing.T) {
+	for _, body := range []string{"", "\r\n", "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n"} {
+		rec := &recorder{}
+		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
+		out := p.Run(context.Background(), nil, m)
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no results") || rec.called {
+			t.Errorf("%q: %+v", body, out)
+		}
+	}
+}
+
+func TestQueryErrorTableIsError(t *testing.T) {
+	rec := &recorder{}
+	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n,\"failed to execute query: bucket \"\"app\"\" not found\",897\n")
+	})
+	out := p.Run(context.Background(), nil, m)
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, `bucket "app" not found`) || !strings.Contains(out.Message, "897") || rec.called {
+		t.Fatalf("%+v", out)
+	}
+}
+
+func TestServerErrorIsError(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadRequest, http.StatusUnauthorized} {
+		rec := &recorder{}
+		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"code":"invalid","message":"compilation failed: error at @1:1-1:5"}`)
+		})
+		out := p.Run(context.Background(), nil, m)
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || !strings.Contains(out.Message, "compilation failed") || rec.called {
+			t.Errorf("%d: %+v", status, out)
+		}
+	}
+}
+
+func TestUnreachableIsError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	address := srv.URL
+	srv.Close()
+	rec := &recorder{}
+	p := New(nil, fakeSecrets{ctrlNS + "/influxdb": {addressKey: address, tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.evaluate)
+	out := p.Run(context.Background(), nil, v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: "q"}}})
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(out.Message, "influxdb: POST") || rec.called {
+		t.Fatalf("%+v", out)
+	}
+}
+
+func TestBadCSVIsError(t *testing.T) {
+	for _, body := range []string{
+		",result,table,_value\n,,0,1\n",                               // no annotations
+		"#group,false,false,false\n,result,table,_value\n,,0,1\n",     // no datatype
+		"#datatype,string,long,double\n,result,table,_value\n,,0,x\n", // not a double
+		"#datatype,string,long,double\n,result,table,_value\n,,0\n",   // short row
+		"#datatype,string,long,bogus\n,result,table,_value\n,,0,1\n",  // unknown type
+		"<html>proxy error</html>\n",
+	} {
+		rec := &recorder{}
+		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
+		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+			t.Errorf("%q: %+v", body, out)
+		}
+	}
+}
+
+func TestEvaluationErrorIsError(t *testing.T) {
+	rec := &recorder{err: errors.New("could not evaluate")}
+	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, twoTables) })
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || out.Message != "could not evaluate" {
+		t.Fatalf("%+v", out)
+	}
+}
+
+func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
+	rec := &recorder{}
+	m := v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: "q"}}}
+	p := New(nil, fakeSecrets{}, ctrlNS, rec.evaluate)
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, ctrlNS+"/influxdb") || rec.called {
+		t.Fatalf("no Secret: %+v", out)
+	}
+	p = New(nil, fakeSecrets{ctrlNS + "/influxdb": {tokenKey: testToken}}, ctrlNS, rec.evaluate)
+	out := p.Run(context.Background(), nil, m)
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "org, address") || strings.Contains(out.Message, testToken) || rec.called {
+		t.Fatalf("incomplete Secret: %+v", out)
+	}
+}
+
+func TestTokenNeverInMeasurement(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusUnauthorized} {
+		rec := &recorder{}
+		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
+			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Token ")
+			w.WriteHeader(status)
+			if status == http.StatusOK {
+				fmt.Fprintf(w, "#datatype,string,long,string\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,%s\n", token)
+				return
+			}
+			fmt.Fprintf(w, `{"code":"unauthorized","message":"token %s is invalid"}`, token)
+		})
+		out := p.Run(context.Background(), nil, m)
+		raw, _ := json.Marshal(out)
+		if strings.Contains(string(raw), testToken) || !strings.Contains(string(raw), "*****") {
+			t.Errorf("%d: %s", status, raw)
+		}
+	}
+}
+
+func TestSynchronousMethods(t *testing.T) {
+	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning}
+	if !reflect.DeepEqual(p.Resume(context.Background(), nil, v1alpha1.Metric{}, in), in) || !reflect.DeepEqual(p.Terminate(context.Background(), nil, v1alpha1.Metric{}, in), in) {
+		t.Error("Resume or Terminate changed the measurement")
+	}
+	if p.Type() != "Influxdb" || p.Metadata(v1alpha1.Metric{}) != nil || p.GarbageCollect(context.Background(), nil, v1alpha1.Metric{}, 0) != nil {
+		t.Error("Type, Metadata or GarbageCollect")
+	}
+}
