@@ -1,0 +1,211 @@
+// Package skywalking measures a metric with a GraphQL query against an
+// Apache SkyWalking OAP server.
+package skywalking
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// ProviderType is the provider's name in metrics and events; Argo Rollouts
+// spells it in lower case.
+const ProviderType = "skywalking"
+
+const (
+	defaultInterval = 5 * time.Minute
+	queryTimeout    = 30 * time.Second
+	maxBody         = 32 << 20
+	// durationLayout is how SkyWalking's Duration input writes a minute.
+	durationLayout = "2006-01-02 1504"
+)
+
+// EvaluateFunc judges a provider's typed result against the metric's
+// success and failure conditions; metric.Evaluate is the implementation.
+type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+// Provider queries SkyWalking. It is safe for concurrent use.
+type Provider struct {
+	client   *http.Client
+	evaluate EvaluateFunc
+	now      func() time.Time
+}
+
+var _ metric.Provider = (*Provider)(nil)
+
+// New returns a SkyWalking provider: client sends the requests and evaluate
+// turns the query's data into a phase (pass metric.Evaluate). SkyWalking
+// needs no credentials.
+func New(client *http.Client, evaluate EvaluateFunc) *Provider {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Provider{client: client, evaluate: evaluate, now: time.Now}
+}
+
+// Type returns "skywalking".
+func (p *Provider) Type() string { return ProviderType }
+
+// Metadata returns nothing for SkyWalking.
+func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
+
+// Resume returns the measurement unchanged: SkyWalking measurements finish in Run.
+func (p *Provider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// Terminate returns the measurement unchanged: SkyWalking measurements finish in Run.
+func (p *Provider) Terminate(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+	return in
+}
+
+// GarbageCollect has nothing to remove.
+func (p *Provider) GarbageCollect(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric, int) error {
+	return nil
+}
+
+// duration is SkyWalking's Duration input: the minutes from start to end.
+type duration struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	Step  string `json:"step"`
+}
+
+// graphQLRequest is the body sent to /graphql.
+type graphQLRequest struct {
+	Query     string         `json:"query"`
+	Variables map[string]any `json:"variables"`
+}
+
+// graphQLResponse is the GraphQL answer.
+type graphQLResponse struct {
+	Data   any `json:"data"`
+	Errors []struct {
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// Run posts the metric's query to <address>/graphql with the variable
+// $duration covering the metric's interval (default 5m) up to now, by the
+// minute, and judges the query's data: conditions see the GraphQL "data"
+// object, e.g. `result.service_apdex.values.values`.
+func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	var out v1alpha1.Measurement
+	sw := m.Provider.SkyWalking
+	if sw == nil {
+		return errored(out, "skywalking: metric %q has no skywalking provider", m.Name)
+	}
+	window := defaultInterval
+	if sw.Interval != "" {
+		d, err := sw.Interval.Duration()
+		if err != nil {
+			return errored(out, "skywalking: interval %q: %v", sw.Interval, err)
+		}
+		window = d
+	}
+	base, err := url.Parse(sw.Address)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return errored(out, "skywalking: address %q is not a valid URL", sw.Address)
+	}
+	endpoint := strings.TrimRight(sw.Address, "/") + "/graphql"
+	end := p.now()
+	payload, err := json.Marshal(graphQLRequest{
+		Query: sw.Query,
+		Variables: map[string]any{"duration": duration{
+			Start: end.Add(-window).Format(durationLayout),
+			End:   end.Format(durationLayout),
+			Step:  "MINUTE",
+		}},
+	})
+	if err != nil {
+		return errored(out, "skywalking: building the request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return errored(out, "skywalking: building the request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Accept", "application/json; charset=utf-8")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return errored(out, "skywalking: POST %s: %v", req.URL.Redacted(), unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return errored(out, "skywalking: reading the answer of %s: %v", base.Host, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return errored(out, "skywalking: %s answered %d: %s", base.Host, resp.StatusCode, snippet(body))
+	}
+	var r graphQLResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return errored(out, "skywalking: the answer of %s is not JSON: %v", base.Host, err)
+	}
+	if len(r.Errors) > 0 {
+		msgs := make([]string, len(r.Errors))
+		for i, e := range r.Errors {
+			msgs[i] = e.Message
+		}
+		return errored(out, "skywalking: the query failed: %s", strings.Join(msgs, "; "))
+	}
+	if r.Data == nil {
+		return errored(out, "skywalking: no results returned from SkyWalking query")
+	}
+	raw, err := json.Marshal(r.Data)
+	if err != nil {
+		return errored(out, "skywalking: recording the result: %v", err)
+	}
+	out.Value = string(raw)
+	if p.evaluate == nil {
+		return errored(out, "skywalking: no condition evaluator configured")
+	}
+	phase, err := p.evaluate(r.Data, m)
+	if err != nil {
+		return errored(out, "%v", err)
+	}
+	out.Phase = phase
+	return out
+}
+
+// errored marks a measurement as an Error with a message.
+func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
+	in.Phase = v1alpha1.AnalysisPhaseError
+	in.Message = fmt.Sprintf(format, args...)
+	return in
+}
+
+// unwrapURLError drops the method and URL net/http puts in front of a
+// transport error, since the message already names them.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet is the start of a response body, for an error message.
+func snippet(body []byte) string {
+	const limit = 512
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	if s == "" {
+		s = "(empty body)"
+	}
+	return s
+}
