@@ -160,6 +160,9 @@ func needsPods(ro *v1alpha1.Rollout) bool {
 	if ro.Spec.RestartAt != nil {
 		return true
 	}
-	c := ro.Spec.Strategy.Canary
-	return c != nil && (c.CanaryMetadata != nil || c.StableMetadata != nil)
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		return c.CanaryMetadata != nil || c.StableMetadata != nil
+	}
+	bg := ro.Spec.Strategy.BlueGreen
+	return bg != nil && (bg.PreviewMetadata != nil || bg.ActiveMetadata != nil)
 }

@@ -8,22 +8,23 @@ import (
 )
 
 // syncEphemeralMetadata keeps each ReplicaSet's pod template carrying the
-// metadata of its role: canaryMetadata on the desired revision while another
-// is stable, stableMetadata on the stable one, none on older ones.
+// metadata of its role: canaryMetadata (previewMetadata) on the desired
+// revision while another is stable, stableMetadata (activeMetadata) on the
+// stable one, none on older ones.
 func (p *planner) syncEphemeralMetadata() {
-	c := p.ro.Spec.Strategy.Canary
-	if c == nil || (c.CanaryMetadata == nil && c.StableMetadata == nil) {
+	newMD, stableMD := roleMetadata(p.ro)
+	if newMD == nil && stableMD == nil {
 		return
 	}
 	revs := p.revs
 	promoted := p.ro.Status.StableRS == "" || p.ro.Status.StableRS == revs.hash
 	want := map[*appsv1.ReplicaSet]*v1alpha1.PodTemplateMetadata{}
 	if promoted {
-		want[revs.newRS] = c.StableMetadata
+		want[revs.newRS] = stableMD
 	} else {
-		want[revs.newRS] = c.CanaryMetadata
+		want[revs.newRS] = newMD
 		if revs.stable != nil {
-			want[revs.stable] = c.StableMetadata
+			want[revs.stable] = stableMD
 		}
 	}
 	for _, rs := range revs.others {

@@ -46,7 +46,11 @@ func Compute(st State) Plan {
 	}
 	p.revs = sortRevisions(ro, st.ReplicaSets)
 	p.syncRevision()
-	p.canary()
+	if ro.Spec.Strategy.BlueGreen != nil {
+		p.blueGreen()
+	} else {
+		p.canary()
+	}
 	return p.plan
 }
 
@@ -68,8 +72,14 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 	if ro.Spec.WorkloadRef != nil {
 		return field.Invalid(field.NewPath("spec", "workloadRef"), ro.Spec.WorkloadRef.Name, "workloadRef is not supported by this version of Serin yet")
 	}
-	if ro.Spec.Strategy.BlueGreen != nil {
-		return field.Invalid(st.Child("blueGreen"), ro.Spec.Strategy.BlueGreen.ActiveService, "the blueGreen strategy is not supported by this version of Serin yet")
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		if bg.PrePromotionAnalysis != nil {
+			return field.Invalid(st.Child("blueGreen", "prePromotionAnalysis"), "", "pre-promotion analysis is not supported by this version of Serin yet")
+		}
+		if bg.PostPromotionAnalysis != nil {
+			return field.Invalid(st.Child("blueGreen", "postPromotionAnalysis"), "", "post-promotion analysis is not supported by this version of Serin yet")
+		}
+		return nil
 	}
 	c := ro.Spec.Strategy.Canary
 	if c.TrafficRouting != nil {
@@ -95,11 +105,18 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 // validateReferences checks that the Services the Rollout names exist and are
 // not managed by another Rollout.
 func (p *planner) validateReferences() *field.Error {
-	c := p.ro.Spec.Strategy.Canary
-	path := field.NewPath("spec", "strategy", "canary")
-	for _, ref := range []struct {
-		field, name string
-	}{{"stableService", c.StableService}, {"canaryService", c.CanaryService}} {
+	type ref struct{ field, name string }
+	var path *field.Path
+	var refs []ref
+	if bg := p.ro.Spec.Strategy.BlueGreen; bg != nil {
+		path = field.NewPath("spec", "strategy", "blueGreen")
+		refs = []ref{{"activeService", bg.ActiveService}, {"previewService", bg.PreviewService}}
+	} else {
+		c := p.ro.Spec.Strategy.Canary
+		path = field.NewPath("spec", "strategy", "canary")
+		refs = []ref{{"stableService", c.StableService}, {"canaryService", c.CanaryService}}
+	}
+	for _, ref := range refs {
 		if ref.name == "" {
 			continue
 		}
@@ -198,15 +215,24 @@ func (p *planner) syncRevision() {
 // podMetadata is the ephemeral metadata for the desired revision's pods: the
 // canary's while another revision is stable, the stable one's otherwise.
 func (p *planner) podMetadata(isNew bool) *v1alpha1.PodTemplateMetadata {
-	c := p.ro.Spec.Strategy.Canary
-	if c == nil {
-		return nil
-	}
+	newMD, stableMD := roleMetadata(p.ro)
 	stableIsOther := p.revs.stable != nil && p.revs.stable != p.revs.newRS
 	if isNew && stableIsOther {
-		return c.CanaryMetadata
+		return newMD
 	}
-	return c.StableMetadata
+	return stableMD
+}
+
+// roleMetadata is the ephemeral metadata of the new revision's pods (canary
+// or preview) and of the stable one's (stable or active).
+func roleMetadata(ro *v1alpha1.Rollout) (newMD, stableMD *v1alpha1.PodTemplateMetadata) {
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		return c.CanaryMetadata, c.StableMetadata
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		return bg.PreviewMetadata, bg.ActiveMetadata
+	}
+	return nil, nil
 }
 
 func (p *planner) event(warning bool, reason, message string) {

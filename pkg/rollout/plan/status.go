@@ -205,7 +205,11 @@ func (p *planner) conditions(s *v1alpha1.RolloutStatus) {
 		}
 	}
 
-	if sumAvailable(p.revs.all) >= specReplicas(ro) {
+	available := sumAvailable(p.revs.all) >= specReplicas(ro)
+	if ro.Spec.Strategy.BlueGreen != nil {
+		available = p.saturated(p.byHash(s.BlueGreen.ActiveSelector))
+	}
+	if available {
 		setCondition(s, newCondition(p.now, v1alpha1.RolloutAvailable, corev1.ConditionTrue, v1alpha1.ReasonAvailable, v1alpha1.MessageAvailable))
 	} else {
 		setCondition(s, newCondition(p.now, v1alpha1.RolloutAvailable, corev1.ConditionFalse, v1alpha1.ReasonAvailable, v1alpha1.MessageNotAvailable))

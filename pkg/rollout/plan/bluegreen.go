@@ -1,0 +1,409 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// blueGreen plans one reconcile of a blue-green Rollout: the new revision
+// comes up behind the preview Service, and the active Service switches to it
+// at once when it is fully available and promoted.
+func (p *planner) blueGreen() {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	active := p.st.Services[bg.ActiveService]
+	preview := p.st.Services[bg.PreviewService]
+	if p.scalingEvent() {
+		p.blueGreenReplicaSets()
+		p.finishStatus(p.blueGreenCounts(p.carryStatus()), false)
+		return
+	}
+	p.previewService(preview)
+	if p.templateOrStepsChanged() {
+		p.syncBlueGreenStatus(active, preview)
+		return
+	}
+	p.restartPods()
+	p.blueGreenReplicaSets()
+	p.blueGreenPause(active)
+	p.activeService(active)
+	p.syncEphemeralMetadata()
+	p.syncBlueGreenStatus(active, preview)
+}
+
+// selectorOf is the revision hash a Service selects after this reconcile's switches.
+func (p *planner) selectorOf(svc *corev1.Service) string {
+	if svc == nil {
+		return ""
+	}
+	for _, sw := range p.plan.ServiceSwitches {
+		if sw.Service.Name == svc.Name {
+			return sw.Hash
+		}
+	}
+	return svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
+}
+
+// previewService points the preview Service at the desired revision.
+func (p *planner) previewService(svc *corev1.Service) {
+	if svc == nil || p.halted() != "" {
+		return
+	}
+	p.switchTo(svc, p.revs.hash)
+}
+
+// switchTo plans a Service switch (and the adoption of an unmanaged Service).
+func (p *planner) switchTo(svc *corev1.Service, hash string) {
+	current := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
+	if _, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && current == hash {
+		return
+	}
+	p.plan.ServiceSwitches = append(p.plan.ServiceSwitches, ServiceSwitch{Service: svc, Hash: hash})
+	p.event(false, v1alpha1.EventSwitchService, fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", svc.Name, current, hash))
+}
+
+// previewReplicas is how many pods the desired revision should run.
+func (p *planner) previewReplicas() int32 {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	want := specReplicas(p.ro)
+	if bg.PreviewReplicaCount == nil {
+		return want
+	}
+	s := p.ro.Status
+	activeRS := p.byHash(s.BlueGreen.ActiveSelector)
+	switch {
+	case activeRS == nil || activeRS == p.revs.newRS, s.PromoteFull:
+		return want
+	case p.revs.hash != s.CurrentPodHash:
+		return *bg.PreviewReplicaCount
+	case !p.ro.Spec.Paused && len(s.PauseConditions) == 0 && s.BlueGreen.ScaleUpPreviewCheckPoint:
+		return want
+	}
+	return *bg.PreviewReplicaCount
+}
+
+func (p *planner) byHash(hash string) *appsv1.ReplicaSet {
+	if hash == "" {
+		return nil
+	}
+	for _, rs := range p.revs.all {
+		if rs.Labels[v1alpha1.LabelPodTemplateHash] == hash {
+			return rs
+		}
+	}
+	return nil
+}
+
+// readyForPause tells whether the desired revision runs all the pods it should.
+func (p *planner) readyForPause() bool {
+	rs := p.revs.newRS
+	n := p.previewReplicas()
+	return rsReplicas(rs) == n && rs.Status.AvailableReplicas == n
+}
+
+// saturated tells whether a ReplicaSet runs spec.replicas available pods and
+// was sized for the current spec.replicas.
+func (p *planner) saturated(rs *appsv1.ReplicaSet) bool {
+	if rs == nil {
+		return false
+	}
+	replicas := specReplicas(p.ro)
+	desired, err := strconv.Atoi(rs.Annotations[v1alpha1.AnnotationDesiredReplicas])
+	return err == nil && int32(desired) == replicas && rsReplicas(rs) == replicas && rs.Status.AvailableReplicas == replicas
+}
+
+// blueGreenReplicaSets keeps the stable revision at full size, sizes the
+// desired one, and scales older ones down after their scale-down delay.
+func (p *planner) blueGreenReplicaSets() {
+	if p.halted() != "" {
+		return
+	}
+	revs := p.revs
+	aborted := p.pause.aborted(p.ro)
+	for _, rs := range []*appsv1.ReplicaSet{revs.newRS, revs.stable} {
+		if rs == nil || (rs == revs.newRS && aborted && rs != revs.stable) {
+			continue
+		}
+		p.clearScaleDownDeadline(p.current(rs))
+	}
+	if revs.stable != nil && revs.stable != revs.newRS {
+		p.scale(p.current(revs.stable), specReplicas(p.ro))
+	}
+	if aborted && revs.newRS != revs.stable {
+		p.scaleDownAbortedPreview()
+	} else {
+		p.scale(p.current(revs.newRS), p.previewReplicas())
+	}
+	p.scaleDownOldBlueGreen()
+	p.cleanupHistory()
+}
+
+func (p *planner) clearScaleDownDeadline(rs *appsv1.ReplicaSet) {
+	if _, ok := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]; !ok {
+		return
+	}
+	changed := rs.DeepCopy()
+	delete(changed.Annotations, v1alpha1.AnnotationScaleDownDeadline)
+	p.update(changed)
+	p.replace(rs, changed)
+}
+
+func (p *planner) setScaleDownDeadline(rs *appsv1.ReplicaSet, after time.Duration) {
+	changed := rs.DeepCopy()
+	if changed.Annotations == nil {
+		changed.Annotations = map[string]string{}
+	}
+	changed.Annotations[v1alpha1.AnnotationScaleDownDeadline] = p.now.Add(after).UTC().Format(time.RFC3339)
+	p.update(changed)
+	p.replace(rs, changed)
+	p.plan.requeue(after)
+}
+
+// deadlineLeft is how long until a ReplicaSet's scale-down deadline; ok is
+// false when it has none (or an unreadable one).
+func (p *planner) deadlineLeft(rs *appsv1.ReplicaSet) (time.Duration, bool) {
+	raw, has := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
+	if !has {
+		return 0, false
+	}
+	at, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return 0, false
+	}
+	return at.Sub(p.now), true
+}
+
+// scaleDownAbortedPreview keeps an aborted revision for abortScaleDownDelaySeconds
+// (never scaling it down when that is 0), then scales it to zero.
+func (p *planner) scaleDownAbortedPreview() {
+	rs := p.current(p.revs.newRS)
+	bg := p.ro.Spec.Strategy.BlueGreen
+	delay := v1alpha1.DefaultAbortScaleDownDelaySeconds
+	if bg.AbortScaleDownDelaySeconds != nil {
+		delay = *bg.AbortScaleDownDelaySeconds
+	}
+	if delay == 0 || rsReplicas(rs) == 0 {
+		return
+	}
+	left, has := p.deadlineLeft(rs)
+	switch {
+	case !has:
+		if stable := p.revs.stable; stable != nil && stable.Status.AvailableReplicas >= specReplicas(p.ro) {
+			p.setScaleDownDeadline(rs, time.Duration(delay)*time.Second)
+		}
+	case left > 0:
+		p.plan.requeue(left)
+	default:
+		p.scale(rs, 0)
+	}
+}
+
+// scaleDownOldBlueGreen scales down revisions that are neither desired nor
+// stable nor selected by a Service, after scaleDownDelaySeconds, keeping at
+// most scaleDownDelayRevisionLimit of them waiting.
+func (p *planner) scaleDownOldBlueGreen() {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	for _, c := range p.ro.Status.PauseConditions {
+		if c.Reason == v1alpha1.PauseReasonInconclusiveAnalysis {
+			return
+		}
+	}
+	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
+	if bg.ScaleDownDelaySeconds != nil {
+		delay = time.Duration(*bg.ScaleDownDelaySeconds) * time.Second
+	}
+	limit := int32(1<<31 - 1)
+	if bg.ScaleDownDelayRevisionLimit != nil {
+		limit = *bg.ScaleDownDelayRevisionLimit
+	}
+	referenced := map[string]bool{
+		p.ro.Status.BlueGreen.ActiveSelector:  true,
+		p.ro.Status.BlueGreen.PreviewSelector: true,
+		p.ro.Status.StableRS:                  true,
+	}
+	old := append([]*appsv1.ReplicaSet(nil), p.revs.others...)
+	sort.SliceStable(old, func(i, j int) bool {
+		return revisionOf(old[i].Annotations) > revisionOf(old[j].Annotations)
+	})
+	var waiting int32
+	for _, o := range old {
+		rs := p.current(o)
+		if referenced[rs.Labels[v1alpha1.LabelPodTemplateHash]] || rsReplicas(rs) == 0 {
+			continue
+		}
+		left, has := p.deadlineLeft(rs)
+		switch {
+		case !has && delay > 0 && waiting < limit:
+			waiting++
+			p.setScaleDownDeadline(rs, delay)
+		case has:
+			waiting++
+			if waiting <= limit && left > 0 {
+				p.plan.requeue(left)
+				continue
+			}
+			p.scale(rs, 0)
+		default:
+			p.scale(rs, 0)
+		}
+	}
+}
+
+// fastTracked tells whether the desired revision goes live without a pause:
+// a rollback to the stable revision, a full promotion, a first deploy, or a
+// revision that is already active.
+func (p *planner) fastTracked(active *corev1.Service) bool {
+	if p.ro.Status.StableRS == p.revs.hash || p.rollbackWithinWindow() || p.ro.Status.PromoteFull {
+		return true
+	}
+	current, ok := active.Spec.Selector[v1alpha1.LabelPodTemplateHash]
+	return !ok || current == p.revs.hash
+}
+
+// blueGreenPause adds the BlueGreenPause condition before the switch when
+// promotion is manual (autoPromotionEnabled: false) or delayed
+// (autoPromotionSeconds), and removes it when the pause is over.
+func (p *planner) blueGreenPause(active *corev1.Service) {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	if p.ro.Status.Abort || !p.readyForPause() || p.halted() != "" {
+		return
+	}
+	manual := bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled
+	if p.fastTracked(active) || p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint || (!manual && bg.AutoPromotionSeconds == 0) {
+		p.pause.remove(v1alpha1.PauseReasonBlueGreenPause)
+		return
+	}
+	cond := pauseCondition(p.ro, v1alpha1.PauseReasonBlueGreenPause)
+	switch {
+	case cond == nil && !p.ro.Status.ControllerPause:
+		p.pause.add(v1alpha1.PauseReasonBlueGreenPause)
+		if !manual {
+			p.plan.requeue(time.Duration(bg.AutoPromotionSeconds) * time.Second)
+		}
+	case cond != nil && p.blueGreenPauseDone():
+		p.pause.remove(v1alpha1.PauseReasonBlueGreenPause)
+	case cond != nil && !manual:
+		p.plan.requeue(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds) * time.Second).Sub(p.now))
+	}
+}
+
+// blueGreenPauseDone tells whether the pause before the switch is over.
+func (p *planner) blueGreenPauseDone() bool {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	cond := pauseCondition(p.ro, v1alpha1.PauseReasonBlueGreenPause)
+	switch {
+	case len(p.pause.added) > 0:
+		return false
+	case p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint:
+		return true
+	case bg.AutoPromotionEnabled == nil || *bg.AutoPromotionEnabled:
+		if bg.AutoPromotionSeconds == 0 {
+			return true
+		}
+		return cond != nil && p.now.After(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds)*time.Second))
+	}
+	return p.ro.Status.ControllerPause && cond == nil
+}
+
+// activeService switches the active Service to the desired revision once it
+// is fully available and promoted, and back to the stable one on abort. It
+// never points at a revision that is not fully available.
+func (p *planner) activeService(active *corev1.Service) {
+	if p.halted() != "" {
+		return
+	}
+	newRS := p.current(p.revs.newRS)
+	if p.ro.Status.Abort {
+		if p.ro.Status.StableRS != "" {
+			p.switchTo(active, p.ro.Status.StableRS)
+		}
+		return
+	}
+	if !p.readyForPause() || !p.saturated(newRS) {
+		return
+	}
+	if p.fastTracked(active) || p.blueGreenPauseDone() {
+		p.switchTo(active, p.revs.hash)
+	}
+}
+
+// syncBlueGreenStatus decides promotion and finishes the status.
+func (p *planner) syncBlueGreenStatus(active, preview *corev1.Service) {
+	s := p.carryStatus()
+	s.CurrentStepIndex = nil
+	s.BlueGreen.PrePromotionAnalysisRunStatus = p.ro.Status.BlueGreen.PrePromotionAnalysisRunStatus
+	s.BlueGreen.PostPromotionAnalysisRunStatus = p.ro.Status.BlueGreen.PostPromotionAnalysisRunStatus
+	s.BlueGreen.ScaleUpPreviewCheckPoint = p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint
+	if p.templateOrStepsChanged() {
+		p.pause.clearAll()
+		p.pause.removeAbort()
+		s.PromoteFull = false
+		s.BlueGreen.ScaleUpPreviewCheckPoint = false
+		s.BlueGreen.PrePromotionAnalysisRunStatus = nil
+		s.BlueGreen.PostPromotionAnalysisRunStatus = nil
+	}
+	if p.ro.Status.PromoteFull || p.rollbackWithinWindow() {
+		p.pause.clearAll()
+		p.pause.removeAbort()
+	}
+	s.BlueGreen.PreviewSelector = p.selectorOf(preview)
+	s.BlueGreen.ActiveSelector = p.selectorOf(active)
+	if reason := p.blueGreenPromotionReason(&s); reason != "" {
+		p.promote(&s, reason)
+		s.BlueGreen.ScaleUpPreviewCheckPoint = false
+		s.CurrentStepIndex = nil
+	} else {
+		s.BlueGreen.ScaleUpPreviewCheckPoint = p.scaleUpPreviewCheckPoint()
+	}
+	p.finishStatus(p.blueGreenCounts(s), true)
+}
+
+// blueGreenCounts reports the active revision's pods, as the scale
+// subresource (and so an HPA) must see them.
+func (p *planner) blueGreenCounts(s v1alpha1.RolloutStatus) v1alpha1.RolloutStatus {
+	if activeRS := p.byHash(s.BlueGreen.ActiveSelector); activeRS != nil {
+		s.HPAReplicas = activeRS.Status.Replicas
+		s.Selector = metav1.FormatLabelSelector(activeRS.Spec.Selector)
+		s.AvailableReplicas = activeRS.Status.AvailableReplicas
+		s.ReadyReplicas = activeRS.Status.ReadyReplicas
+	}
+	return s
+}
+
+func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus) string {
+	switch {
+	case p.revs.stable == nil, s.BlueGreen.ActiveSelector == "":
+		return "Initial deploy"
+	case s.BlueGreen.ActiveSelector != s.CurrentPodHash:
+		return ""
+	case p.ro.Status.PromoteFull:
+		return "Full promotion requested"
+	case p.rollbackWithinWindow():
+		return "Rollback within window"
+	case p.ro.Status.StableRS == p.revs.hash:
+		return "Fast rollback"
+	case p.pause.aborted(p.ro):
+		return ""
+	}
+	return "Completed blue-green update"
+}
+
+// scaleUpPreviewCheckPoint records that a preview of previewReplicaCount pods
+// passed its pause and may now grow to full size before the switch.
+func (p *planner) scaleUpPreviewCheckPoint() bool {
+	bg := p.ro.Spec.Strategy.BlueGreen
+	if bg.PreviewReplicaCount == nil {
+		return false
+	}
+	if p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint {
+		return true
+	}
+	return p.blueGreenPauseDone() && *bg.PreviewReplicaCount == rsAvailable(p.revs.newRS)
+}
