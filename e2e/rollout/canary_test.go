@@ -234,3 +234,25 @@ func TestEphemeralMetadataOnRunningPods(t *testing.T) {
 	f.WaitForPodCount("role=stable", 5)
 	f.WaitForPodCount("role=canary", 0)
 }
+
+// TestScaleSubresource does what an HPA does: it reads and writes the
+// Rollout's scale subresource.
+func TestScaleSubresource(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
+	r := f.Rollout(basicCanary)
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev1": 5})
+	out, err := f.Env.Cluster.Kubectl(t.Context(), "scale", "rollout", "demo", "-n", f.Namespace, "--replicas=7")
+	if err != nil {
+		t.Fatalf("kubectl scale: %v\n%s", err, out)
+	}
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev1": 7})
+	out, err = f.Env.Cluster.Kubectl(t.Context(), "get", "rollout", "demo", "-n", f.Namespace, "--subresource=scale",
+		"-o", "jsonpath={.spec.replicas} {.status.replicas} {.status.selector}")
+	if err != nil {
+		t.Fatalf("kubectl get --subresource=scale: %v\n%s", err, out)
+	}
+	if got := string(out); got != "7 7 app=demo" {
+		t.Fatalf("scale subresource = %q, want \"7 7 app=demo\"", got)
+	}
+}
