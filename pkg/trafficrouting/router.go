@@ -37,12 +37,19 @@ type Desired struct {
 	// listed once; a managed route not listed must be removed.
 	HeaderRoutes []v1alpha1.SetHeaderRoute
 	MirrorRoutes []v1alpha1.SetMirrorRoute
+	// Promoted says the Rollout is fully promoted (or at its first revision):
+	// nothing is being released, so objects that only exist for a canary,
+	// such as the nginx canary Ingress, may go when CanaryWeight is 0.
+	Promoted bool
 }
 
 // Writes are the changes a router plans.
 type Writes struct {
 	// Updates are observed objects changed in place (resourceVersion kept,
 	// so a concurrent edit fails with a conflict instead of being lost).
+	// Their order matters: apply them in order and stop at the first
+	// failure (an Istio DestinationRule must point its subsets at the right
+	// pods before a VirtualService sends them traffic).
 	Updates []*unstructured.Unstructured
 	// Creates are objects the router owns and that do not exist yet (an
 	// nginx canary Ingress, an SMI TrafficSplit).
