@@ -1,0 +1,128 @@
+// Package analysis reconciles AnalysisRuns: it reads a run from the informer
+// cache, asks the pure plan package which measurements are due, takes them
+// through the metric providers, asks the plan for the resulting status, and
+// writes that status with a single merge patch, only when it changed. A
+// completed run costs no API request unless its time-to-live expires.
+//
+// It also builds AnalysisRun specs from (cluster) analysis templates, for the
+// Rollout and Experiment controllers (see templates.go).
+package analysis
+
+import (
+	"context"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/serin-dev/serin/pkg/analysis/plan"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/metric"
+)
+
+// Options are the Reconciler's dependencies.
+type Options struct {
+	// Client writes AnalysisRun status and deletes expired runs.
+	Client versioned.Interface
+	// Lister reads AnalysisRuns from the informer cache.
+	Lister rolloutlisters.AnalysisRunLister
+	// Providers builds the provider of each metric.
+	Providers metric.Factory
+	// Secrets reads the Secrets that arguments refer to, at measurement time.
+	Secrets metric.SecretGetter
+	// Recorder records Metric<Phase> and AnalysisRun<Phase> events.
+	Recorder record.EventRecorder
+	// Clock stamps measurements and decides what is due; the real clock by
+	// default.
+	Clock clock.PassiveClock
+}
+
+// Reconciler reconciles one AnalysisRun at a time.
+type Reconciler struct {
+	o Options
+	// written remembers, per run, the resourceVersion a status patch was
+	// made from. Until the cache moves past it, the cache does not hold our
+	// own write yet, and reconciling would measure again.
+	mu      sync.Mutex
+	written map[cache.ObjectName]string
+}
+
+// NewReconciler returns a Reconciler.
+func NewReconciler(o Options) *Reconciler {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return &Reconciler{o: o, written: map[cache.ObjectName]string{}}
+}
+
+var _ controller.Reconciler = (*Reconciler)(nil)
+
+// Reconcile takes the measurements of one AnalysisRun that are due and
+// records their outcome.
+func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
+	run, err := r.o.Lister.AnalysisRuns(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		r.forget(key)
+		return controller.Result{}, nil
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if run.DeletionTimestamp != nil {
+		return controller.Result{}, nil
+	}
+	if r.cacheBehind(key, run.ResourceVersion) {
+		klog.FromContext(ctx).V(4).Info("Cache does not show our last status write yet; waiting for it")
+		return controller.Result{}, nil
+	}
+	st := plan.State{Run: run, Now: r.o.Clock.Now()}
+	sched := plan.Schedule(st)
+	measured, err := r.measure(ctx, run, sched, st.Now)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	p := plan.Compute(st, sched, measured)
+	if err := r.apply(ctx, run, p); err != nil {
+		if apierrors.IsConflict(err) {
+			// The run changed after our cache saw it (spec.terminate, for
+			// example); its update event brings it back with the change.
+			klog.FromContext(ctx).V(2).Info("AnalysisRun changed while measuring; waiting for the newer version")
+			return controller.Result{}, nil
+		}
+		return controller.Result{}, err
+	}
+	return controller.Result{RequeueAfter: p.RequeueAfter}, nil
+}
+
+// cacheBehind reports whether the cached run is the version our last
+// status patch was made from.
+func (r *Reconciler) cacheBehind(key cache.ObjectName, resourceVersion string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	from, ok := r.written[key]
+	if !ok {
+		return false
+	}
+	if from == resourceVersion {
+		return true
+	}
+	delete(r.written, key)
+	return false
+}
+
+func (r *Reconciler) wrote(key cache.ObjectName, fromResourceVersion string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.written[key] = fromResourceVersion
+}
+
+func (r *Reconciler) forget(key cache.ObjectName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.written, key)
+}
