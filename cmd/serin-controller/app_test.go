@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,8 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.controllers) != 1 {
-		t.Fatalf("%d controllers, want the Rollout controller", len(a.controllers))
+	if names := controllerNames(a); !slices.Contains(names, "Rollouts") || !slices.Contains(names, "AnalysisRuns") {
+		t.Fatalf("controllers %v, want the Rollout and AnalysisRun controllers", names)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx) }()
@@ -124,9 +125,17 @@ func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.broadcaster.Shutdown()
-	if len(a.controllers) != 0 {
-		t.Errorf("%d controllers with --controllers=analysis, want none yet", len(a.controllers))
+	if names := controllerNames(a); !slices.Equal(names, []string{"AnalysisRuns"}) {
+		t.Errorf("controllers %v with --controllers=analysis, want only AnalysisRuns", names)
 	}
+}
+
+func controllerNames(a *app) []string {
+	var names []string
+	for _, c := range a.controllers {
+		names = append(names, c.Name())
+	}
+	return names
 }
 
 // A namespaced install cannot list cluster-scoped objects: no informer for

@@ -86,6 +86,9 @@ type informers struct {
 	replicaSets kubeinformers.SharedInformerFactory
 	// kube holds the other core objects (Services).
 	kube kubeinformers.SharedInformerFactory
+	// jobs holds only Jobs labelled with an AnalysisRun's uid, i.e. made by
+	// a job metric.
+	jobs kubeinformers.SharedInformerFactory
 }
 
 func newInformers(kube kubernetes.Interface, argo versioned.Interface, namespace, instanceSelector string, resync time.Duration) *informers {
@@ -100,6 +103,10 @@ func newInformers(kube kubernetes.Interface, argo versioned.Interface, namespace
 			kubeinformers.WithTransform(leanPods)),
 		kube: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
 			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTransform(controller.StripManagedFields)),
+		jobs: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
+			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = v1alpha1.LabelAnalysisRunUID }),
 			kubeinformers.WithTransform(controller.StripManagedFields)),
 	}
 }
@@ -120,6 +127,7 @@ func (i *informers) start(ctx context.Context) {
 	i.argo.Start(ctx.Done())
 	i.replicaSets.Start(ctx.Done())
 	i.kube.Start(ctx.Done())
+	i.jobs.Start(ctx.Done())
 }
 
 // waitForSync waits until every requested informer has listed once.
@@ -134,6 +142,9 @@ func (i *informers) waitForSync(ctx context.Context) error {
 	for t, ok := range i.kube.WaitForCacheSync(ctx.Done()) {
 		synced[t.String()] = ok
 	}
+	for t, ok := range i.jobs.WaitForCacheSync(ctx.Done()) {
+		synced["jobs/"+t.String()] = ok
+	}
 	for t, ok := range synced {
 		if !ok {
 			return fmt.Errorf("cache of %s did not sync", t)
@@ -146,6 +157,7 @@ func (i *informers) shutdown() {
 	i.argo.Shutdown()
 	i.replicaSets.Shutdown()
 	i.kube.Shutdown()
+	i.jobs.Shutdown()
 }
 
 // app is the controller process minus its HTTP endpoints and leader
