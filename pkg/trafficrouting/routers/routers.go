@@ -1,0 +1,108 @@
+// Package routers picks the traffic routers a Rollout enables. It lives
+// apart from package trafficrouting because every router imports that
+// package.
+package routers
+
+import (
+	"sort"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
+	"github.com/serin-dev/serin/pkg/trafficrouting/gatewayapi"
+	"github.com/serin-dev/serin/pkg/trafficrouting/istio"
+	"github.com/serin-dev/serin/pkg/trafficrouting/nginx"
+	"github.com/serin-dev/serin/pkg/trafficrouting/smi"
+)
+
+// Config holds the API versions the routers use. The zero value means the
+// Argo Rollouts defaults: Istio v1alpha3, networking.k8s.io/v1 Ingresses,
+// SMI v1alpha1, Gateway API v1 (v1alpha2 for TCP and TLS routes).
+type Config struct {
+	IstioAPIVersion   string
+	IngressAPIVersion string
+	SMIAPIVersion     string
+	GatewayAPI        gatewayapi.Options
+}
+
+// ForRollout returns the routers a Rollout's spec enables, with the
+// default API versions.
+func ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
+	return Config{}.ForRollout(ro)
+}
+
+// ForRollout returns the routers a Rollout's spec enables, in the order
+// Argo Rollouts runs them: Istio, nginx, SMI, then the Gateway API plugin.
+func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
+	tr := trafficrouting.Routing(ro)
+	if tr == nil {
+		return nil
+	}
+	var out []trafficrouting.Router
+	if tr.Istio != nil {
+		out = append(out, istio.New(c.IstioAPIVersion))
+	}
+	if tr.Nginx != nil {
+		out = append(out, nginx.New(c.IngressAPIVersion))
+	}
+	if tr.SMI != nil {
+		out = append(out, smi.New(c.SMIAPIVersion))
+	}
+	if gatewayapi.Enabled(ro) {
+		out = append(out, gatewayapi.New(c.GatewayAPI))
+	}
+	return out
+}
+
+// Unsupported names the providers a Rollout configures that no router here
+// handles (ALB, Ambassador, App Mesh, Traefik, APISIX, other plugins), so
+// the caller can report them instead of silently not splitting traffic.
+func Unsupported(ro *v1alpha1.Rollout) []string {
+	tr := trafficrouting.Routing(ro)
+	if tr == nil {
+		return nil
+	}
+	var out []string
+	if tr.ALB != nil {
+		out = append(out, "alb")
+	}
+	if tr.Ambassador != nil {
+		out = append(out, "ambassador")
+	}
+	if tr.AppMesh != nil {
+		out = append(out, "appMesh")
+	}
+	if tr.Traefik != nil {
+		out = append(out, "traefik")
+	}
+	if tr.Apisix != nil {
+		out = append(out, "apisix")
+	}
+	var plugins []string
+	for name := range tr.Plugins {
+		if name != gatewayapi.PluginName {
+			plugins = append(plugins, "plugins."+name)
+		}
+	}
+	sort.Strings(plugins)
+	return append(out, plugins...)
+}
+
+// Resources lists every GVR the routers may reference, so that informers
+// can be started for them.
+func (c Config) Resources() []schema.GroupVersionResource {
+	type resourcer interface {
+		Resources() []schema.GroupVersionResource
+	}
+	var out []schema.GroupVersionResource
+	for _, r := range []trafficrouting.Router{
+		istio.New(c.IstioAPIVersion),
+		nginx.New(c.IngressAPIVersion),
+		smi.New(c.SMIAPIVersion),
+		gatewayapi.New(c.GatewayAPI),
+	} {
+		out = append(out, r.(resourcer).Resources()...)
+	}
+	return out
+}
