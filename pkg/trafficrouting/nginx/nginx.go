@@ -187,12 +187,13 @@ func (r *Router) Weights(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*
 	}
 	var canary int64
 	if c := observed[r.ref(ro.Namespace, CanaryIngressName(ro.Name, names[0]))]; c != nil {
-		v := c.GetAnnotations()[prefix(cfg)+"/canary-weight"]
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("canary Ingress %q has canary-weight %q: %v", c.GetName(), v, err)
+		if v := strings.TrimSpace(c.GetAnnotations()[prefix(cfg)+"/canary-weight"]); v != "" {
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("canary Ingress %q has canary-weight %q: %v", c.GetName(), v, err)
+			}
+			canary = n
 		}
-		canary = n
 	}
 	stable := int64(d.Max()) - canary
 	return &v1alpha1.TrafficWeights{
