@@ -29,11 +29,16 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	// Rollout (and Experiment) revisions are cached, without their spec.
 	pods := d.informers.replicaSets.Core().V1().Pods()
 
-	if err := rollouts.Informer().AddIndexers(cache.Indexers{rollout.ServicesIndex: rollout.ServicesIndexFunc}); err != nil {
+	if err := rollouts.Informer().AddIndexers(cache.Indexers{
+		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
+		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
+	}); err != nil {
 		return nil, err
 	}
+	analysisRuns := d.informers.argo.Argoproj().V1alpha1().AnalysisRuns()
+	analysisTemplates := d.informers.argo.Argoproj().V1alpha1().AnalysisTemplates()
 	lister := rollouts.Lister()
-	r := rollout.NewReconciler(rollout.Options{
+	opts := rollout.Options{
 		KubeClient:       d.kube,
 		RolloutClient:    d.rollouts,
 		RolloutLister:    lister,
@@ -41,7 +46,14 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		ServiceLister:    services.Lister(),
 		PodLister:        pods.Lister(),
 		Recorder:         d.recorder,
-	})
+
+		AnalysisRunLister:      analysisRuns.Lister(),
+		AnalysisTemplateLister: analysisTemplates.Lister(),
+	}
+	if !d.opts.namespaced {
+		opts.ClusterAnalysisTemplateLister = d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Lister()
+	}
+	r := rollout.NewReconciler(opts)
 	c := controller.New("Rollouts", r, controller.Options{
 		Workers:         d.opts.rolloutThreads,
 		MetricsProvider: d.metrics.WorkqueueMetricsProvider(),
@@ -63,8 +75,24 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		{replicaSets.Informer(), controller.HandleOwner(c, "Rollout", v1alpha1.GroupName)},
 		{services.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.ServicesIndex))},
 		{pods.Informer(), controller.HandleMapped(c, podOwnerRollout(replicaSets.Lister()))},
+		{analysisRuns.Informer(), controller.HandleOwner(c, v1alpha1.RolloutKind, v1alpha1.GroupName)},
+		{analysisTemplates.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.TemplatesIndex))},
 	} {
 		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
+			return nil, err
+		}
+	}
+	if !d.opts.namespaced {
+		clusterTemplates := d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Informer()
+		byCluster := controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.TemplatesIndex)
+		handler := controller.HandleMapped(c, func(obj any) []cache.ObjectName {
+			if t, ok := obj.(*v1alpha1.ClusterAnalysisTemplate); ok {
+				// Cluster templates are indexed as "cluster/<name>".
+				return byCluster(&v1alpha1.ClusterAnalysisTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: "cluster", Name: t.Name}})
+			}
+			return nil
+		})
+		if _, err := clusterTemplates.AddEventHandler(handler); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -45,6 +46,9 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
 		}
+	}
+	if err := r.applyRuns(ctx, ro, &p); err != nil {
+		return err
 	}
 	for _, pp := range p.PodPatches {
 		data, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": pp.Labels, "annotations": pp.Annotations}})
@@ -168,4 +172,51 @@ func (r *Reconciler) bumpCollisionCount(ctx context.Context, ro *v1alpha1.Rollou
 		return err
 	}
 	return fmt.Errorf("ReplicaSet %s exists and is not this Rollout's; collision count raised to %d", name, next)
+}
+
+// applyRuns creates, stops and deletes the Rollout's AnalysisRuns. A run name
+// taken by an object that is not this Rollout's gets a numbered alternative.
+func (r *Reconciler) applyRuns(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
+	runs := r.o.RolloutClient.ArgoprojV1alpha1().AnalysisRuns(ro.Namespace)
+	for _, run := range p.CreateRuns {
+		base := run.Name
+		for n := 1; ; n++ {
+			_, err := runs.Create(ctx, run, metav1.CreateOptions{})
+			if err == nil {
+				break
+			}
+			if !apierrors.IsAlreadyExists(err) || n > 5 {
+				return fmt.Errorf("creating AnalysisRun %s: %w", run.Name, err)
+			}
+			run = run.DeepCopy()
+			run.Name = base + "." + strconv.Itoa(n)
+		}
+		if run.Name != base {
+			renameRunStatus(&p.Status, base, run.Name)
+		}
+	}
+	for _, run := range p.TerminateRuns {
+		_, err := runs.Patch(ctx, run.Name, types.MergePatchType, []byte(`{"spec":{"terminate":true}}`), metav1.PatchOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("terminating AnalysisRun %s: %w", run.Name, err)
+		}
+	}
+	for _, run := range p.DeleteRuns {
+		if err := runs.Delete(ctx, run.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting AnalysisRun %s: %w", run.Name, err)
+		}
+	}
+	return nil
+}
+
+// renameRunStatus points the status entries that name a run at its new name.
+func renameRunStatus(s *v1alpha1.RolloutStatus, from, to string) {
+	for _, st := range []*v1alpha1.RolloutAnalysisRunStatus{
+		s.Canary.CurrentStepAnalysisRunStatus, s.Canary.CurrentBackgroundAnalysisRunStatus,
+		s.BlueGreen.PrePromotionAnalysisRunStatus, s.BlueGreen.PostPromotionAnalysisRunStatus,
+	} {
+		if st != nil && st.Name == from {
+			st.Name = to
+		}
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
@@ -36,7 +37,13 @@ type Options struct {
 	// PodLister lists pods carrying the rollouts-pod-template-hash label
 	// (for spec.restartAt). Optional: without it restarts wait.
 	PodLister corelisters.PodLister
-	Recorder  record.EventRecorder
+	// AnalysisRunLister, AnalysisTemplateLister and
+	// ClusterAnalysisTemplateLister serve the Rollout's analyses. The
+	// cluster lister may be nil (namespaced mode).
+	AnalysisRunLister             rolloutlisters.AnalysisRunLister
+	AnalysisTemplateLister        rolloutlisters.AnalysisTemplateLister
+	ClusterAnalysisTemplateLister rolloutlisters.ClusterAnalysisTemplateLister
+	Recorder                      record.EventRecorder
 	Clock     clock.PassiveClock
 }
 
@@ -100,6 +107,9 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 			return st, err
 		}
 		st.Pods = pods
+	}
+	if err := r.observeAnalysis(ro, &st); err != nil {
+		return st, err
 	}
 	for _, name := range ServiceNames(ro) {
 		svc, err := r.o.ServiceLister.Services(ro.Namespace).Get(name)
@@ -165,4 +175,83 @@ func needsPods(ro *v1alpha1.Rollout) bool {
 	}
 	bg := ro.Spec.Strategy.BlueGreen
 	return bg != nil && (bg.PreviewMetadata != nil || bg.ActiveMetadata != nil)
+}
+
+// observeAnalysis reads the Rollout's AnalysisRuns and resolves the
+// templates of every analysis its spec declares.
+func (r *Reconciler) observeAnalysis(ro *v1alpha1.Rollout, st *plan.State) error {
+	analyses := plan.Analyses(ro)
+	if r.o.AnalysisRunLister != nil {
+		runs, err := r.o.AnalysisRunLister.AnalysisRuns(ro.Namespace).List(labels.Everything())
+		if err != nil {
+			return err
+		}
+		for _, run := range runs {
+			if ref := metav1.GetControllerOf(run); ref != nil && ref.UID == ro.UID {
+				st.AnalysisRuns = append(st.AnalysisRuns, run)
+			}
+		}
+	}
+	if len(analyses) == 0 {
+		return nil
+	}
+	st.Templates = map[string]templates.Set{}
+	st.TemplateErrors = map[string]error{}
+	getter := templateGetter{r.o.AnalysisTemplateLister, r.o.ClusterAnalysisTemplateLister}
+	for key, a := range analyses {
+		set, err := templates.Resolve(ro.Namespace, a.Templates, getter)
+		if err == nil {
+			_, err = templates.Flatten(set)
+		}
+		if err != nil {
+			st.TemplateErrors[key] = err
+			continue
+		}
+		st.Templates[key] = set
+	}
+	return nil
+}
+
+// templateGetter finds analysis templates in the informer caches.
+type templateGetter struct {
+	namespaced rolloutlisters.AnalysisTemplateLister
+	cluster    rolloutlisters.ClusterAnalysisTemplateLister
+}
+
+func (g templateGetter) AnalysisTemplate(namespace, name string) (*v1alpha1.AnalysisTemplate, error) {
+	if g.namespaced == nil {
+		return nil, fmt.Errorf("analysis templates are not watched")
+	}
+	return g.namespaced.AnalysisTemplates(namespace).Get(name)
+}
+
+func (g templateGetter) ClusterAnalysisTemplate(name string) (*v1alpha1.ClusterAnalysisTemplate, error) {
+	if g.cluster == nil {
+		return nil, fmt.Errorf("ClusterAnalysisTemplates are not watched in namespaced mode")
+	}
+	return g.cluster.Get(name)
+}
+
+// TemplatesIndex names the Rollout informer index from an analysis template
+// ("namespace/name", or "cluster/name" for a ClusterAnalysisTemplate) to the
+// Rollouts that use it, so a template that appears or changes re-runs them.
+const TemplatesIndex = "analysistemplates"
+
+// TemplatesIndexFunc is the index function of TemplatesIndex.
+func TemplatesIndexFunc(obj any) ([]string, error) {
+	ro, ok := obj.(*v1alpha1.Rollout)
+	if !ok {
+		return nil, fmt.Errorf("expected a Rollout, got %T", obj)
+	}
+	var keys []string
+	for _, a := range plan.Analyses(ro) {
+		for _, ref := range a.Templates {
+			if ref.IsClusterScope() {
+				keys = append(keys, "cluster/"+ref.TemplateName)
+			} else {
+				keys = append(keys, ro.Namespace+"/"+ref.TemplateName)
+			}
+		}
+	}
+	return keys, nil
 }

@@ -34,6 +34,8 @@ func (p *planner) blueGreen() {
 	p.blueGreenReplicaSets()
 	p.blueGreenPause(active)
 	p.activeService(active)
+	p.blueGreenAnalysis()
+	p.analyzed = true
 	p.syncEphemeralMetadata()
 	p.syncBlueGreenStatus(active, preview)
 }
@@ -215,6 +217,11 @@ func (p *planner) scaleDownOldBlueGreen() {
 			return
 		}
 	}
+	if post := p.runByStatus(p.ro.Status.BlueGreen.PostPromotionAnalysisRunStatus); bg.PostPromotionAnalysis != nil &&
+		bg.ScaleDownDelaySeconds == nil && !p.skipPostPromotion(post) &&
+		(post == nil || post.Status.Phase != v1alpha1.AnalysisPhaseSuccessful) {
+		return // without a delay, the old revision waits for the post-promotion analysis
+	}
 	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
 	if bg.ScaleDownDelaySeconds != nil {
 		delay = time.Duration(*bg.ScaleDownDelaySeconds) * time.Second
@@ -280,6 +287,9 @@ func (p *planner) blueGreenPause(active *corev1.Service) {
 		p.pause.remove(v1alpha1.PauseReasonBlueGreenPause)
 		return
 	}
+	if !p.prePromotionPassed() {
+		return
+	}
 	cond := pauseCondition(p.ro, v1alpha1.PauseReasonBlueGreenPause)
 	switch {
 	case cond == nil && !p.ro.Status.ControllerPause:
@@ -329,7 +339,7 @@ func (p *planner) activeService(active *corev1.Service) {
 	if !p.readyForPause() || !p.saturated(newRS) {
 		return
 	}
-	if p.fastTracked(active) || p.blueGreenPauseDone() {
+	if p.fastTracked(active) || (p.blueGreenPauseDone() && p.prePromotionPassed()) {
 		p.switchTo(active, p.revs.hash)
 	}
 }
@@ -338,8 +348,6 @@ func (p *planner) activeService(active *corev1.Service) {
 func (p *planner) syncBlueGreenStatus(active, preview *corev1.Service) {
 	s := p.carryStatus()
 	s.CurrentStepIndex = nil
-	s.BlueGreen.PrePromotionAnalysisRunStatus = p.ro.Status.BlueGreen.PrePromotionAnalysisRunStatus
-	s.BlueGreen.PostPromotionAnalysisRunStatus = p.ro.Status.BlueGreen.PostPromotionAnalysisRunStatus
 	s.BlueGreen.ScaleUpPreviewCheckPoint = p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint
 	if p.templateOrStepsChanged() {
 		p.pause.clearAll()
@@ -391,6 +399,9 @@ func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus) string {
 		return "Fast rollback"
 	case p.pause.aborted(p.ro):
 		return ""
+	case p.ro.Spec.Strategy.BlueGreen.PostPromotionAnalysis != nil &&
+		(p.runs.post == nil || p.runs.post.Status.Phase != v1alpha1.AnalysisPhaseSuccessful):
+		return ""
 	}
 	return "Completed blue-green update"
 }
@@ -405,5 +416,5 @@ func (p *planner) scaleUpPreviewCheckPoint() bool {
 	if p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint {
 		return true
 	}
-	return p.blueGreenPauseDone() && *bg.PreviewReplicaCount == rsAvailable(p.revs.newRS)
+	return p.prePromotionPassed() && p.blueGreenPauseDone() && *bg.PreviewReplicaCount == rsAvailable(p.revs.newRS)
 }

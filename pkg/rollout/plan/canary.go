@@ -31,6 +31,13 @@ func (p *planner) canary() {
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices()
+	p.canaryAnalysis()
+	p.analyzed = true
+	if len(p.pause.added) > 0 {
+		// An inconclusive analysis pauses the rollout before anything scales.
+		p.syncCanaryStatus()
+		return
+	}
 	p.scaleReplicaSets()
 	if !p.scaled {
 		p.pauseStep()
@@ -198,6 +205,8 @@ func (p *planner) stepCompleted() bool {
 		return p.atDesiredCounts()
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
 		return true
+	case step.Analysis != nil:
+		return p.stepAnalysisSucceeded()
 	}
 	return false
 }
@@ -330,6 +339,15 @@ func (p *planner) carryStatus() v1alpha1.RolloutStatus {
 	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
 	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus
 	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus
+	s.BlueGreen.PrePromotionAnalysisRunStatus = old.BlueGreen.PrePromotionAnalysisRunStatus
+	s.BlueGreen.PostPromotionAnalysisRunStatus = old.BlueGreen.PostPromotionAnalysisRunStatus
+	if p.analyzed {
+		s.Canary.CurrentStepAnalysisRunStatus = runStatus(p.runs.step)
+		s.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(p.runs.background)
+		s.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(p.runs.pre)
+		s.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(p.runs.post)
+		p.analysisEvents()
+	}
 	s.Canary.CurrentExperiment = old.Canary.CurrentExperiment
 	return s
 }

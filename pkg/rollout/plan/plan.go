@@ -30,6 +30,9 @@ type planner struct {
 	scaled bool
 	// restartedAt is set when every pod is newer than spec.restartAt.
 	restartedAt *metav1.Time
+	// runs are the AnalysisRuns in force, once analysis has been reconciled.
+	runs     currentRuns
+	analyzed bool
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -62,7 +65,10 @@ func (p *planner) validate() *field.Error {
 	if err := unsupported(p.ro); err != nil {
 		return err
 	}
-	return p.validateReferences()
+	if err := p.validateReferences(); err != nil {
+		return err
+	}
+	return p.validateTemplates()
 }
 
 // unsupported reports the parts of the API this build of Serin does not run
@@ -72,27 +78,16 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 	if ro.Spec.WorkloadRef != nil {
 		return field.Invalid(field.NewPath("spec", "workloadRef"), ro.Spec.WorkloadRef.Name, "workloadRef is not supported by this version of Serin yet")
 	}
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-		if bg.PrePromotionAnalysis != nil {
-			return field.Invalid(st.Child("blueGreen", "prePromotionAnalysis"), "", "pre-promotion analysis is not supported by this version of Serin yet")
-		}
-		if bg.PostPromotionAnalysis != nil {
-			return field.Invalid(st.Child("blueGreen", "postPromotionAnalysis"), "", "post-promotion analysis is not supported by this version of Serin yet")
-		}
+	if ro.Spec.Strategy.BlueGreen != nil {
 		return nil
 	}
 	c := ro.Spec.Strategy.Canary
 	if c.TrafficRouting != nil {
 		return field.Invalid(st.Child("canary", "trafficRouting"), "", "traffic routing is not supported by this version of Serin yet")
 	}
-	if c.Analysis != nil {
-		return field.Invalid(st.Child("canary", "analysis"), "", "background analysis is not supported by this version of Serin yet")
-	}
 	for i, s := range c.Steps {
 		path := st.Child("canary", "steps").Index(i)
 		switch {
-		case s.Analysis != nil:
-			return field.Invalid(path.Child("analysis"), "", "analysis steps are not supported by this version of Serin yet")
 		case s.Experiment != nil:
 			return field.Invalid(path.Child("experiment"), "", "experiment steps are not supported by this version of Serin yet")
 		case s.Plugin != nil:

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
@@ -30,6 +31,9 @@ type world struct {
 	broken map[string]bool
 	uid    int
 	last   Plan
+	// templates and runs of the analysis world.
+	templates map[string]*v1alpha1.AnalysisTemplate
+	runs      map[string]*v1alpha1.AnalysisRun
 	// pods per ReplicaSet name; the kubelet keeps their number at spec.replicas.
 	pods     map[string][]*corev1.Pod
 	evicted  int
@@ -42,7 +46,8 @@ func newWorld(t *testing.T, ro *v1alpha1.Rollout) *world {
 	ro.UID = "rollout-uid"
 	ro.Namespace = "default"
 	ro.Generation = 1
-	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}, pods: map[string][]*corev1.Pod{}}
+	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}, pods: map[string][]*corev1.Pod{},
+		templates: map[string]*v1alpha1.AnalysisTemplate{}, runs: map[string]*v1alpha1.AnalysisRun{}}
 	return w
 }
 
@@ -65,6 +70,18 @@ func (w *world) state() State {
 		for _, pod := range pods {
 			st.Pods = append(st.Pods, pod.DeepCopy())
 		}
+	}
+	for _, r := range w.runs {
+		st.AnalysisRuns = append(st.AnalysisRuns, r.DeepCopy())
+	}
+	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
+	for key, a := range Analyses(st.Rollout) {
+		set, err := templates.Resolve("default", a.Templates, w)
+		if err != nil {
+			st.TemplateErrors[key] = err
+			continue
+		}
+		st.Templates[key] = set
 	}
 	return st
 }
@@ -102,6 +119,20 @@ func (w *world) step() Plan {
 	for _, d := range p.Deletes {
 		delete(w.rss, d.Name)
 		delete(w.pods, d.Name)
+	}
+	for _, r := range p.CreateRuns {
+		if _, exists := w.runs[r.Name]; exists {
+			w.t.Fatalf("plan creates AnalysisRun %s, which exists", r.Name)
+		}
+		r = r.DeepCopy()
+		r.CreationTimestamp = metav1.NewTime(w.now)
+		w.runs[r.Name] = r
+	}
+	for _, r := range p.TerminateRuns {
+		w.runs[r.Name].Spec.Terminate = true
+	}
+	for _, r := range p.DeleteRuns {
+		delete(w.runs, r.Name)
 	}
 	for _, pp := range p.PodPatches {
 		for _, pods := range w.pods {
@@ -191,7 +222,7 @@ func (w *world) settle() {
 
 func (w *world) snapshot() string {
 	status, _ := json.Marshal(w.ro.Status)
-	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches))
+	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches), len(w.runs), len(w.last.TerminateRuns))
 }
 
 func (w *world) serviceHashes() map[string]string {
@@ -322,3 +353,48 @@ func (w *world) podLabels(rs, key string) []string {
 }
 
 var isController = true
+
+// AnalysisTemplate and ClusterAnalysisTemplate make the world a templates.Getter.
+func (w *world) AnalysisTemplate(namespace, name string) (*v1alpha1.AnalysisTemplate, error) {
+	if t, ok := w.templates[name]; ok {
+		return t, nil
+	}
+	return nil, fmt.Errorf("analysistemplate %q not found", name)
+}
+
+func (w *world) ClusterAnalysisTemplate(name string) (*v1alpha1.ClusterAnalysisTemplate, error) {
+	return nil, fmt.Errorf("clusteranalysistemplate %q not found", name)
+}
+
+// addTemplate adds an AnalysisTemplate with one metric.
+func (w *world) addTemplate(name string) {
+	w.templates[name] = &v1alpha1.AnalysisTemplate{
+		Spec: v1alpha1.AnalysisTemplateSpec{Args: []v1alpha1.Argument{{Name: "hash", Value: ptr("unset")}}, Metrics: []v1alpha1.Metric{{Name: "success-rate",
+			Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus", Query: "up"}}}}},
+	}
+}
+
+// finishRun gives the newest non-terminated run of a type a phase.
+func (w *world) finishRun(rolloutType string, phase v1alpha1.AnalysisPhase, message string) *v1alpha1.AnalysisRun {
+	w.t.Helper()
+	var newest *v1alpha1.AnalysisRun
+	for _, r := range w.runs {
+		if r.Labels[v1alpha1.LabelRolloutType] == rolloutType && !r.Spec.Terminate && !r.Status.Phase.Completed() &&
+			(newest == nil || r.Name > newest.Name) {
+			newest = r
+		}
+	}
+	if newest == nil {
+		w.t.Fatalf("no running %s AnalysisRun among %v", rolloutType, w.runNames())
+	}
+	newest.Status.Phase, newest.Status.Message = phase, message
+	return newest
+}
+
+func (w *world) runNames() []string {
+	var out []string
+	for n := range w.runs {
+		out = append(out, n)
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
@@ -21,6 +22,13 @@ type State struct {
 	// Services in the Rollout's namespace that it names, by name. A name
 	// the Rollout uses but that is missing here does not exist.
 	Services map[string]*corev1.Service
+	// AnalysisRuns the Rollout controls.
+	AnalysisRuns []*v1alpha1.AnalysisRun
+	// Templates are the resolved templates of each analysis in the spec,
+	// keyed as Analyses keys them; TemplateErrors holds those that could not
+	// be resolved.
+	Templates      map[string]templates.Set
+	TemplateErrors map[string]error
 	// Now is the time the decision is made at.
 	Now time.Time
 }
@@ -39,6 +47,11 @@ type Plan struct {
 	Deletes []*appsv1.ReplicaSet
 	// PodPatches change the ephemeral labels and annotations of running pods.
 	PodPatches []PodPatch
+	// CreateRuns, TerminateRuns and DeleteRuns start, stop (spec.terminate)
+	// and remove AnalysisRuns.
+	CreateRuns    []*v1alpha1.AnalysisRun
+	TerminateRuns []*v1alpha1.AnalysisRun
+	DeleteRuns    []*v1alpha1.AnalysisRun
 	// Evictions are pods replaced for spec.restartAt.
 	Evictions []*corev1.Pod
 	// ServiceSwitches point Services at a revision.

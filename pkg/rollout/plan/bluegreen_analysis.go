@@ -1,0 +1,84 @@
+package plan
+
+import (
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// prePromotionPassed tells whether the pre-promotion analysis (if any) of
+// the desired revision succeeded.
+func (p *planner) prePromotionPassed() bool {
+	if p.ro.Spec.Strategy.BlueGreen.PrePromotionAnalysis == nil {
+		return true
+	}
+	r := p.runByStatus(p.ro.Status.BlueGreen.PrePromotionAnalysisRunStatus)
+	return r != nil && r.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+}
+
+// skipPrePromotion tells whether no pre-promotion analysis is due: the
+// revision is stable or already active, nothing is active yet, or (before a
+// run exists) the preview is not fully up.
+func (p *planner) skipPrePromotion(current *v1alpha1.AnalysisRun) bool {
+	s := p.ro.Status
+	active := s.BlueGreen.ActiveSelector
+	if s.StableRS == p.revs.hash || active == "" || active == p.revs.hash {
+		return true
+	}
+	if current != nil {
+		return false
+	}
+	if n := p.ro.Spec.Strategy.BlueGreen.PreviewReplicaCount; n != nil {
+		return rsReplicas(p.revs.newRS) != *n || rsAvailable(p.revs.newRS) != *n
+	}
+	return !p.saturated(p.revs.newRS)
+}
+
+// skipPostPromotion tells whether no post-promotion analysis is due: the
+// revision is stable or not active yet, or (before a run exists) not fully up.
+func (p *planner) skipPostPromotion(current *v1alpha1.AnalysisRun) bool {
+	s := p.ro.Status
+	if s.StableRS == p.revs.hash || s.BlueGreen.ActiveSelector != p.revs.hash {
+		return true
+	}
+	return current == nil && !p.saturated(p.revs.newRS)
+}
+
+// blueGreenAnalysis starts, watches and stops the pre- and post-promotion
+// analyses.
+func (p *planner) blueGreenAnalysis() {
+	ro := p.ro
+	s := ro.Status
+	bg := ro.Spec.Strategy.BlueGreen
+	pre := p.runByStatus(s.BlueGreen.PrePromotionAnalysisRunStatus)
+	post := p.runByStatus(s.BlueGreen.PostPromotionAnalysisRunStatus)
+	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
+	if promoted || p.pause.aborted(ro) || s.PromoteFull || s.StableRS == p.revs.hash || p.rollbackWithinWindow() || s.StableRS == "" {
+		p.terminate(pre)
+		p.terminate(post)
+		p.runs = currentRuns{pre: pre, post: post}
+		p.retireOtherRuns()
+		return
+	}
+	inconclusive := pauseCondition(ro, v1alpha1.PauseReasonInconclusiveAnalysis) != nil
+	p.runs.pre = p.promotionRun(bg.PrePromotionAnalysis, pre, p.skipPrePromotion(pre), inconclusive,
+		AnalysisPrePromotion, v1alpha1.RolloutTypePrePromotion, "Blue/green pre-promotion analysis")
+	p.runs.post = p.promotionRun(bg.PostPromotionAnalysis, post, p.skipPostPromotion(post), inconclusive,
+		AnalysisPostPromotion, v1alpha1.RolloutTypePostPromotion, "Blue/green post-promotion analysis")
+	p.retireOtherRuns()
+}
+
+func (p *planner) promotionRun(a *v1alpha1.RolloutAnalysis, current *v1alpha1.AnalysisRun, skip, inconclusive bool, key, rolloutType, what string) *v1alpha1.AnalysisRun {
+	switch {
+	case a == nil || len(a.Templates) == 0:
+		p.terminate(current)
+		return nil
+	case skip:
+		p.terminate(current)
+		return current
+	case inconclusive:
+		return current
+	case p.needsNewRun(current):
+		return p.startRun(key, rolloutType, key, nil)
+	}
+	p.react(current, what)
+	return current
+}
