@@ -44,7 +44,7 @@ type Options struct {
 	AnalysisTemplateLister        rolloutlisters.AnalysisTemplateLister
 	ClusterAnalysisTemplateLister rolloutlisters.ClusterAnalysisTemplateLister
 	Recorder                      record.EventRecorder
-	Clock     clock.PassiveClock
+	Clock                         clock.PassiveClock
 }
 
 // Reconciler reconciles one Rollout at a time.

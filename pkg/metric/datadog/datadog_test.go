@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 const (
@@ -564,5 +565,31 @@ func TestSynchronousMethods(t *testing.T) {
 	}
 	if p.Type() != "Datadog" || p.Metadata(v1alpha1.Metric{}) != nil {
 		t.Error("Type or Metadata")
+	}
+}
+
+// TestDocumentedConditions runs conditions from Argo Rollouts' Datadog
+// documentation through the real evaluator.
+func TestDocumentedConditions(t *testing.T) {
+	for _, tc := range []struct {
+		version, body, condition string
+		want                     v1alpha1.AnalysisPhase
+	}{
+		{"v1", `{"series":[{"pointlist":[[1,0.004]]}]}`, "result <= 0.01", v1alpha1.AnalysisPhaseSuccessful},
+		{"v1", `{"series":[]}`, "default(result, 0) < 0.05", v1alpha1.AnalysisPhaseSuccessful},
+		{"v1", `{"series":[]}`, "result < 0.05", v1alpha1.AnalysisPhaseError},
+		{"v2", `{"data":{"attributes":{"columns":[{"name":"q","type":"number","values":[12]}]}}}`, "default(result, 0) < 10", v1alpha1.AnalysisPhaseFailed},
+		{"v2", `{"data":{"attributes":{"columns":[{"name":"r","type":"group","values":[["a"],["b"]]},{"name":"q","type":"number","values":[0.01,0.07]}]}}}`, "max(result) < 0.05", v1alpha1.AnalysisPhaseFailed},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tc.body) }))
+		p := newTestProvider(t, srv.URL, &recorder{})
+		p.evaluate = metric.Evaluate
+		m := ddMetric(v1alpha1.DatadogMetric{ApiVersion: tc.version, Query: "q"})
+		m.SuccessCondition = tc.condition
+		out := p.Run(context.Background(), testRun, m)
+		srv.Close()
+		if out.Phase != tc.want {
+			t.Errorf("%s %s on %s: %+v, want %s", tc.version, tc.condition, tc.body, out, tc.want)
+		}
 	}
 }

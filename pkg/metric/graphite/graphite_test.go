@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 // recorder is an evaluator that keeps the result it was given.
@@ -159,5 +160,22 @@ func TestSynchronousMethods(t *testing.T) {
 	}
 	if p.Type() != "Graphite" || p.Metadata(v1alpha1.Metric{}) != nil || p.GarbageCollect(context.Background(), nil, v1alpha1.Metric{}, 0) != nil {
 		t.Error("Type, Metadata or GarbageCollect")
+	}
+}
+
+// TestDocumentedCondition runs a condition in the style of Argo Rollouts'
+// Graphite example through the real evaluator.
+func TestDocumentedCondition(t *testing.T) {
+	for body, want := range map[string]v1alpha1.AnalysisPhase{
+		`[{"target":"a","datapoints":[[95.5,1]]}]`: v1alpha1.AnalysisPhaseSuccessful,
+		`[{"target":"a","datapoints":[[85,1]]}]`:   v1alpha1.AnalysisPhaseFailed,
+		`[{"target":"a","datapoints":[[null,1]]}]`: v1alpha1.AnalysisPhaseError,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
+		out := New(nil, metric.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
+		srv.Close()
+		if out.Phase != want {
+			t.Errorf("%s: %+v, want %s", body, out, want)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 const (
@@ -282,5 +283,19 @@ func TestSynchronousMethods(t *testing.T) {
 	}
 	if p.Type() != "Influxdb" || p.Metadata(v1alpha1.Metric{}) != nil || p.GarbageCollect(context.Background(), nil, v1alpha1.Metric{}, 0) != nil {
 		t.Error("Type, Metadata or GarbageCollect")
+	}
+}
+
+// TestDocumentedCondition runs the condition of Argo Rollouts' InfluxDB
+// example through the real evaluator.
+func TestDocumentedCondition(t *testing.T) {
+	for value, want := range map[string]v1alpha1.AnalysisPhase{"0.004": v1alpha1.AnalysisPhaseSuccessful, "0.5": v1alpha1.AnalysisPhaseFailed} {
+		p, m := setup(t, &recorder{}, func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,%s\n", value)
+		})
+		p.evaluate = metric.Evaluate
+		if out := p.Run(context.Background(), nil, m); out.Phase != want {
+			t.Errorf("%s: %+v, want %s", value, out, want)
+		}
 	}
 }

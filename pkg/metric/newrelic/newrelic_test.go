@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 const (
@@ -305,5 +306,31 @@ func TestMetadataAndSynchronousMethods(t *testing.T) {
 	}
 	if p.Type() != "NewRelic" || p.GarbageCollect(context.Background(), nil, v1alpha1.Metric{}, 0) != nil {
 		t.Error("Type or GarbageCollect")
+	}
+}
+
+// TestDocumentedConditions runs conditions in the style of Argo Rollouts'
+// New Relic documentation through the real evaluator.
+func TestDocumentedConditions(t *testing.T) {
+	for _, tc := range []struct {
+		rows, condition string
+		want            v1alpha1.AnalysisPhase
+	}{
+		{`[{"successRate":0.97}]`, "result.successRate >= 0.95", v1alpha1.AnalysisPhaseSuccessful},
+		{`[{"average.duration":0.7}]`, "result['average.duration'] < 0.5", v1alpha1.AnalysisPhaseFailed},
+		{`[{"facet":"a","count":3},{"facet":"b","count":9}]`, "all(result, {.count < 10})", v1alpha1.AnalysisPhaseSuccessful},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"data":{"actor":{"account":{"nrql":{"results":%s}}}}}`, tc.rows)
+		}))
+		p := newTestProvider(srv.URL, &recorder{})
+		p.evaluate = metric.Evaluate
+		m := nrMetric(v1alpha1.NewRelicMetric{Query: "q"})
+		m.SuccessCondition = tc.condition
+		out := p.Run(context.Background(), nil, m)
+		srv.Close()
+		if out.Phase != tc.want {
+			t.Errorf("%s on %s: %+v, want %s", tc.condition, tc.rows, out, tc.want)
+		}
 	}
 }
