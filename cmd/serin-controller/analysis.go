@@ -25,12 +25,15 @@ func init() {
 func newAnalysisController(d *deps) (*controller.Controller, error) {
 	runs := d.informers.argo.Argoproj().V1alpha1().AnalysisRuns()
 	jobs := d.informers.jobs.Batch().V1().Jobs()
+	// The pods of metric Jobs carry the same label, so the same filtered
+	// factory caches just them.
+	pods := d.informers.jobs.Core().V1().Pods()
 	lister := runs.Lister()
 	secrets := liveSecrets{kube: d.kube}
 	r := analysis.NewReconciler(analysis.Options{
 		Client:    d.rollouts,
 		Lister:    lister,
-		Providers: newProviderFactory(d.kube, jobs.Lister(), secrets),
+		Providers: newProviderFactory(d.kube, jobs.Lister(), pods.Lister(), secrets),
 		Secrets:   secrets,
 		Recorder:  d.recorder,
 	})

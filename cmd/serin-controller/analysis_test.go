@@ -48,7 +48,7 @@ func TestJobRunFindsTheAnalysisRun(t *testing.T) {
 }
 
 func TestProviderFactory(t *testing.T) {
-	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), liveSecrets{})
+	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), nil, liveSecrets{})
 	for _, tt := range []struct {
 		provider v1alpha1.MetricProvider
 		want     string

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
@@ -27,12 +28,12 @@ type providerFactory struct {
 
 var _ metric.Factory = (*providerFactory)(nil)
 
-func newProviderFactory(kube kubernetes.Interface, jobs batchlisters.JobLister, secrets metric.SecretGetter) *providerFactory {
+func newProviderFactory(kube kubernetes.Interface, jobs batchlisters.JobLister, pods corelisters.PodLister, secrets metric.SecretGetter) *providerFactory {
 	return &providerFactory{
 		kube:              kube,
 		secrets:           secrets,
 		prometheusAddress: os.Getenv(prometheus.AddressEnv),
-		job:               job.New(job.Options{Client: kube, Lister: jobs, Namespace: os.Getenv(job.NamespaceEnv)}),
+		job:               job.New(job.Options{Client: kube, Lister: jobs, Pods: pods, Namespace: os.Getenv(job.NamespaceEnv)}),
 	}
 }
 

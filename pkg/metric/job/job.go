@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/utils/clock"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -47,6 +48,9 @@ type Options struct {
 	// Lister reads Jobs from an informer cache filtered on
 	// analysisrun.argoproj.io/uid.
 	Lister batchlisters.JobLister
+	// Pods, when set, reads the Jobs' pods (from a cache filtered on the same
+	// label), so that a pod that can never start ends the measurement.
+	Pods corelisters.PodLister
 	// Namespace, when set, is where Jobs are created (the controller's
 	// ARGO_ROLLOUTS_ANALYSIS_JOB_NAMESPACE); otherwise the run's namespace.
 	Namespace string
@@ -178,6 +182,8 @@ func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1al
 		out.Phase, out.ResumeAt = v1alpha1.AnalysisPhaseSuccessful, nil
 	case hasCondition(job, batchv1.JobFailed):
 		out.Phase, out.ResumeAt = v1alpha1.AnalysisPhaseFailed, nil
+	case p.stuck(job) != "":
+		out.Phase, out.Message, out.ResumeAt = v1alpha1.AnalysisPhaseInconclusive, p.stuck(job), nil
 	default:
 		now := p.o.Clock.Now()
 		var elapsed time.Duration
@@ -189,6 +195,35 @@ func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1al
 		out.ResumeAt = &next
 	}
 	return out
+}
+
+// terminalWaiting are the reasons a container waits for that it never
+// recovers from without a change to the Job: an image that cannot be had.
+var terminalWaiting = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true}
+
+// stuck describes the first container of the Job's pods that waits for a
+// terminal reason, or returns "". Such a measurement is Inconclusive: the
+// rollout pauses for a person instead of failing.
+func (p *Provider) stuck(job *batchv1.Job) string {
+	if p.o.Pods == nil || job.Spec.Selector == nil {
+		return ""
+	}
+	selector, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
+	if err != nil {
+		return ""
+	}
+	pods, err := p.o.Pods.Pods(job.Namespace).List(selector)
+	if err != nil {
+		return ""
+	}
+	for _, pod := range pods {
+		for _, cs := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
+			if w := cs.State.Waiting; w != nil && terminalWaiting[w.Reason] {
+				return fmt.Sprintf("Pod %s, container %s has terminal error (%s): %s", pod.Name, cs.Name, w.Reason, w.Message)
+			}
+		}
+	}
+	return ""
 }
 
 func hasCondition(job *batchv1.Job, t batchv1.JobConditionType) bool {

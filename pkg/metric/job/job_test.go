@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -182,6 +183,25 @@ func TestResume(t *testing.T) {
 				t.Error("a finished measurement keeps a resumeAt")
 			}
 		})
+	}
+}
+
+func TestResumeNoticesAPodThatCannotStart(t *testing.T) {
+	j := jobWith("j", t0)
+	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/job-name": "j"}}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "j-abcde", Namespace: "apps", Labels: map[string]string{"batch.kubernetes.io/job-name": "j"}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "c", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}},
+		}}},
+	}
+	f := newFixture("", j)
+	pods := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	_ = pods.Add(pod)
+	f.p.o.Pods = corelisters.NewPodLister(pods)
+	got := f.p.Resume(context.Background(), testRun(), jobMetric(), inFlight("j"))
+	if got.Phase != v1alpha1.AnalysisPhaseInconclusive || got.Message != "Pod j-abcde, container c has terminal error (ImagePullBackOff): Back-off pulling image" {
+		t.Errorf("%+v", got)
 	}
 }
 
