@@ -31,6 +31,8 @@ type Config struct {
 	// OAuth2, when a token URL is set, fetches a bearer token with the
 	// client credentials flow; client id and secret must then be set.
 	OAuth2 v1alpha1.OAuth2Config
+	// Wrap, when set, wraps the transport last, e.g. to sign requests.
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // Shared transports, so that measurements reuse connections.
@@ -62,6 +64,9 @@ func New(c Config) (*http.Client, error) {
 			return nil, errors.New("missing mandatory parameter in metric for basic auth setup: password")
 		}
 		rt = basicAuth{username: b.Username, password: b.Password, next: rt}
+	}
+	if c.Wrap != nil {
+		rt = c.Wrap(rt)
 	}
 	client := &http.Client{Transport: rt, Timeout: c.Timeout}
 	if o := c.OAuth2; o.TokenURL != "" {

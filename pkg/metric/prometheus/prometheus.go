@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -42,8 +43,11 @@ type Options struct {
 	// ARGO_ROLLOUTS_PROMETHEUS_ADDRESS in the controller).
 	DefaultAddress string
 	// Clock gives the instant of instant queries and now() in range
-	// queries; the real clock by default.
+	// queries, and signs SigV4 requests; the real clock by default.
 	Clock clock.PassiveClock
+	// AWSCredentials signs requests to Amazon Managed Service for
+	// Prometheus; the AWS default credential chain when nil.
+	AWSCredentials CredentialsSource
 }
 
 // Provider queries one Prometheus server for one metric.
@@ -71,6 +75,7 @@ func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 	if !isURL(address) {
 		return nil, errors.New("prometheus address is not is url format")
 	}
+	var err error
 	timeout := DefaultTimeout
 	if spec.Timeout != nil {
 		if *spec.Timeout < 0 {
@@ -78,10 +83,17 @@ func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 		}
 		timeout = time.Duration(*spec.Timeout) * time.Second
 	}
-	if spec.Authentication.Sigv4 != (v1alpha1.Sigv4Config{}) && strings.Contains(address, "aps-workspaces") {
-		return nil, errors.New("sigv4 authentication is not supported by this version of Serin")
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	var wrap func(http.RoundTripper) http.RoundTripper
+	if cfg := spec.Authentication.Sigv4; cfg != (v1alpha1.Sigv4Config{}) && strings.Contains(address, "aps-workspaces") {
+		if wrap, err = newSigner(cfg, o); err != nil {
+			return nil, err
+		}
 	}
 	client, err := httpclient.New(httpclient.Config{
+		Wrap:      wrap,
 		Insecure:  spec.Insecure,
 		Headers:   spec.Headers,
 		BasicAuth: spec.Authentication.BasicAuth,
@@ -93,9 +105,6 @@ func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 	c, err := api.NewClient(api.Config{Address: address, Client: client})
 	if err != nil {
 		return nil, err
-	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
 	}
 	return &Provider{api: promv1.NewAPI(c), timeout: timeout, clock: o.Clock}, nil
 }

@@ -12,6 +12,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
 )
 
 var now = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -284,5 +285,34 @@ func TestMetadataAndWarnings(t *testing.T) {
 	got := p.Run(context.Background(), &v1alpha1.AnalysisRun{}, m)
 	if got.Metadata["warnings"] != `"too many samples"` || got.Phase != v1alpha1.AnalysisPhaseSuccessful {
 		t.Errorf("%+v", got)
+	}
+}
+
+type staticCredentials sigv4.Credentials
+
+func (c staticCredentials) Retrieve(context.Context) (sigv4.Credentials, error) {
+	return sigv4.Credentials(c), nil
+}
+
+func TestSigV4ForAmazonManagedPrometheus(t *testing.T) {
+	var auth, date string
+	s := promServer(t, vector99, func(r *http.Request) {
+		auth, date = r.Header.Get("Authorization"), r.Header.Get("X-Amz-Date")
+		if r.Form.Get("query") != "up" {
+			t.Errorf("the signed body was not sent: %v", r.Form)
+		}
+	})
+	m := metricFor(s.URL+"/workspaces/aps-workspaces/ws-1", "up", "result[0] > 0")
+	m.Provider.Prometheus.Authentication.Sigv4 = v1alpha1.Sigv4Config{Region: "eu-west-1"}
+	got := measure(t, m, Options{AWSCredentials: staticCredentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}})
+	if got.Phase != v1alpha1.AnalysisPhaseSuccessful {
+		t.Fatalf("%+v", got)
+	}
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/aps/aws4_request, SignedHeaders=") || date != "20260101T120000Z" {
+		t.Errorf("Authorization %q, X-Amz-Date %q", auth, date)
+	}
+	m.Provider.Prometheus.Authentication.Sigv4.RoleARN = "arn:aws:iam::1:role/x"
+	if _, err := New(m, Options{}); err == nil {
+		t.Error("roleArn accepted")
 	}
 }
