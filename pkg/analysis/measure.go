@@ -56,24 +56,7 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, sch
 func (r *Reconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, task plan.Task, m v1alpha1.Metric, secrets []string) plan.Outcome {
 	logger := klog.FromContext(ctx).WithValues("metric", m.Name)
 	startedAt := r.o.Clock.Now()
-	var out plan.Outcome
-	provider, err := r.o.Providers.NewProvider(ctx, run, m)
-	switch {
-	case err != nil:
-		meas := v1alpha1.Measurement{}
-		if task.InFlight != nil {
-			meas = *task.InFlight
-		}
-		out.Measurement = metric.MarkError(meas, err)
-	case task.Action == plan.ActionRun:
-		out.Measurement = provider.Run(ctx, run, m)
-		out.Metadata = provider.Metadata(m)
-	case task.Action == plan.ActionTerminate:
-		logger.Info("Terminating the in-flight measurement")
-		out.Measurement = provider.Terminate(ctx, run, m, *task.InFlight)
-	default:
-		out.Measurement = provider.Resume(ctx, run, m, *task.InFlight)
-	}
+	out := r.call(ctx, run, task, m)
 	meas := &out.Measurement
 	if meas.StartedAt == nil {
 		meas.StartedAt = plan.Stamp(startedAt)
@@ -87,6 +70,38 @@ func (r *Reconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, task p
 		logger.Info("Measurement failed with an error", "message", meas.Message)
 	} else if meas.Phase.Completed() {
 		logger.V(2).Info("Measurement completed", "phase", meas.Phase, "value", meas.Value)
+	}
+	return out
+}
+
+// call hands the task to the metric's provider. A provider that cannot be
+// built, or that panics, yields an Error measurement: one broken provider
+// must not take the controller down.
+func (r *Reconciler) call(ctx context.Context, run *v1alpha1.AnalysisRun, task plan.Task, m v1alpha1.Metric) (out plan.Outcome) {
+	failed := func(err error) plan.Outcome {
+		meas := v1alpha1.Measurement{}
+		if task.InFlight != nil {
+			meas = *task.InFlight
+		}
+		return plan.Outcome{Measurement: metric.MarkError(meas, err)}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out = failed(fmt.Errorf("metric provider panicked: %v", p))
+		}
+	}()
+	provider, err := r.o.Providers.NewProvider(ctx, run, m)
+	switch {
+	case err != nil:
+		return failed(err)
+	case task.Action == plan.ActionRun:
+		out.Measurement = provider.Run(ctx, run, m)
+		out.Metadata = provider.Metadata(m)
+	case task.Action == plan.ActionTerminate:
+		klog.FromContext(ctx).Info("Terminating the in-flight measurement", "metric", m.Name)
+		out.Measurement = provider.Terminate(ctx, run, m, *task.InFlight)
+	default:
+		out.Measurement = provider.Resume(ctx, run, m, *task.InFlight)
 	}
 	return out
 }

@@ -394,3 +394,22 @@ func TestUnreachablePrometheusIsRetriedEveryTenSeconds(t *testing.T) {
 		t.Errorf("%s %q", st.Phase, st.Message)
 	}
 }
+
+// panicking is a provider with a bug.
+type panicking struct{ metric.Provider }
+
+func (panicking) Run(context.Context, *v1alpha1.AnalysisRun, v1alpha1.Metric) v1alpha1.Measurement {
+	panic("boom")
+}
+
+func TestAPanickingProviderIsAnErrorMeasurement(t *testing.T) {
+	f := newFixture(t, promRun("http://127.0.0.1:1"))
+	f.factory.fn = func(v1alpha1.Metric) (metric.Provider, error) { return panicking{}, nil }
+	if requeue := f.reconcile(); requeue != 10*time.Second {
+		t.Errorf("requeue %v", requeue)
+	}
+	m := f.run().Status.MetricResults[0].Measurements[0]
+	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != "metric provider panicked: boom" || m.FinishedAt == nil {
+		t.Errorf("%+v", m)
+	}
+}
