@@ -139,7 +139,13 @@ func (r *R) Promote() *R {
 	if ro.Spec.Paused {
 		r.patch(`{"spec":{"paused":false}}`)
 	}
+	stepRun := ro.Status.Canary.CurrentStepAnalysisRunStatus
 	switch {
+	case ro.Spec.Strategy.Canary != nil && stepRun != nil && stepRun.Status == v1alpha1.AnalysisPhaseInconclusive &&
+		len(ro.Status.PauseConditions) > 0 && ro.Status.ControllerPause:
+		// Past an inconclusive step analysis: the plugin skips the step.
+		next := *ro.Status.CurrentStepIndex + 1
+		return r.patch(fmt.Sprintf(`{"status":{"pauseConditions":null,"controllerPause":false,"currentStepIndex":%d}}`, next), "status")
 	case len(ro.Status.PauseConditions) > 0:
 		return r.patch(`{"status":{"pauseConditions":null}}`, "status")
 	case ro.Spec.Strategy.Canary != nil:
@@ -291,5 +297,43 @@ func (f *T) WaitForPodCount(selector string, n int) {
 	})
 	if err != nil {
 		f.Fatalf("waiting for %d pods matching %s: have %d", n, selector, got)
+	}
+}
+
+// AnalysisTemplate creates an AnalysisTemplate from YAML (the namespace is filled in).
+func (f *T) AnalysisTemplate(manifest string) {
+	f.Helper()
+	at := &v1alpha1.AnalysisTemplate{}
+	if err := yaml.UnmarshalStrict([]byte(manifest), at); err != nil {
+		f.Fatalf("AnalysisTemplate manifest: %v", err)
+	}
+	at.Namespace = f.Namespace
+	if _, err := f.Env.Rollouts.ArgoprojV1alpha1().AnalysisTemplates(f.Namespace).Create(f.ctx, at, metav1.CreateOptions{}); err != nil {
+		f.Fatalf("creating AnalysisTemplate: %v", err)
+	}
+}
+
+// AnalysisRuns lists the namespace's AnalysisRuns by name.
+func (f *T) AnalysisRuns() map[string]*v1alpha1.AnalysisRun {
+	f.Helper()
+	list, err := f.Env.Rollouts.ArgoprojV1alpha1().AnalysisRuns(f.Namespace).List(f.ctx, metav1.ListOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	out := map[string]*v1alpha1.AnalysisRun{}
+	for i := range list.Items {
+		out[list.Items[i].Name] = &list.Items[i]
+	}
+	return out
+}
+
+// SetMetric sets a gauge that Prometheus scrapes from the test exporter,
+// labelled with the test's namespace, and waits until Prometheus has it.
+func (f *T) SetMetric(name string, value float64) {
+	f.Helper()
+	f.Env.Cluster.Exporter().Set(name, map[string]string{"namespace": f.Namespace}, value)
+	query := fmt.Sprintf(`%s{namespace=%q}`, name, f.Namespace)
+	if err := f.Env.Cluster.WaitForPrometheusValue(f.ctx, query, value); err != nil {
+		f.Fatalf("Prometheus never saw %s = %v: %v", query, value, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -29,7 +30,14 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 	if p.Create != nil {
 		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(ro.Namespace).Create(ctx, p.Create, metav1.CreateOptions{}); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				return r.bumpCollisionCount(ctx, ro, resourceVersion, p.Create.Name)
+				existing, lerr := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).Get(p.Create.Name)
+				if lerr != nil || !metav1.IsControlledBy(existing, ro) {
+					// Not ours (or not even cached): a hash collision.
+					return r.bumpCollisionCount(ctx, ro, resourceVersion, p.Create.Name)
+				}
+				// Ours, created by a reconcile the cache had not caught up
+				// with; the informer brings it and a new reconcile.
+				return nil
 			}
 			r.o.Recorder.Eventf(ro, corev1.EventTypeWarning, v1alpha1.EventReplicaSetCreateError,
 				v1alpha1.MessageReplicaSetCreateErr, p.Create.Name, err)
@@ -116,6 +124,7 @@ func (r *Reconciler) patchRollout(ctx context.Context, ro *v1alpha1.Rollout, p p
 	if err != nil {
 		return "", fmt.Errorf("patching Rollout %s: %w", ro.Name, err)
 	}
+	r.written.Wrote(cache.MetaObjectToName(ro), ro.ResourceVersion)
 	return updated.ResourceVersion, nil
 }
 
@@ -138,6 +147,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, ro *v1alpha1.Rollout, reso
 	if err != nil {
 		return fmt.Errorf("patching status of Rollout %s: %w", ro.Name, err)
 	}
+	r.written.Wrote(cache.MetaObjectToName(ro), ro.ResourceVersion)
 	return nil
 }
 

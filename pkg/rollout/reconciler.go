@@ -50,6 +50,8 @@ type Options struct {
 // Reconciler reconciles one Rollout at a time.
 type Reconciler struct {
 	o Options
+	// written tells when the cache has not caught up with our last write.
+	written controller.Writes
 }
 
 // NewReconciler returns a Reconciler.
@@ -64,12 +66,18 @@ func NewReconciler(o Options) *Reconciler {
 func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
 	ro, err := r.o.RolloutLister.Rollouts(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
+		r.written.Forget(key)
 		return controller.Result{}, nil // deleted: owned objects go with it
 	}
 	if err != nil {
 		return controller.Result{}, err
 	}
 	if ro.DeletionTimestamp != nil {
+		return controller.Result{}, nil
+	}
+	if r.written.Behind(key, ro.ResourceVersion) {
+		// Our last write has not reached the cache; its event will come.
+		klog.FromContext(ctx).V(4).Info("cache behind our last write, waiting", "rollout", key)
 		return controller.Result{}, nil
 	}
 	state, err := r.observe(ro)

@@ -154,21 +154,27 @@ func (p *planner) startRun(key, rolloutType, suffix string, stepIndex *int32) *v
 			labels[k] = v
 		}
 	}
-	name := templates.RunName(ro.Name, p.revs.hash, revision, suffix)
-	taken := map[string]bool{}
-	for _, r := range p.st.AnalysisRuns {
-		taken[r.Name] = true
-	}
-	for n := 1; taken[name]; n++ {
-		name = templates.CollisionName(templates.RunName(ro.Name, p.revs.hash, revision, suffix), n)
-	}
+	base := templates.RunName(ro.Name, p.revs.hash, revision, suffix)
 	run, err := templates.NewRun(p.st.Templates[key], templates.RunOptions{
-		Name: name, Namespace: ro.Namespace, Labels: labels, Annotations: annotations,
+		Name: base, Namespace: ro.Namespace, Labels: labels, Annotations: annotations,
 		Args: args, DryRun: a.DryRun, MeasurementRetention: a.MeasurementRetention,
 	})
 	if err != nil {
 		p.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
 		return nil
+	}
+	taken := map[string]*v1alpha1.AnalysisRun{}
+	for _, r := range p.st.AnalysisRuns {
+		taken[r.Name] = r
+	}
+	// A run of ours under this name that still runs the same spec is the one
+	// an earlier reconcile started (its status write may have been lost):
+	// take it up again rather than start a second one.
+	if prev, ok := taken[base]; ok && !prev.Spec.Terminate && !prev.Status.Phase.Completed() && templates.SameSpec(prev.Spec, run.Spec) {
+		return prev
+	}
+	for n := 1; taken[run.Name] != nil; n++ {
+		run.Name = templates.CollisionName(base, n)
 	}
 	run.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.SchemeGroupVersion.WithKind(v1alpha1.RolloutKind))}
 	p.plan.CreateRuns = append(p.plan.CreateRuns, run)

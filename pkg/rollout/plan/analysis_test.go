@@ -197,3 +197,20 @@ func TestBlueGreenFailedPostPromotionAnalysisSwitchesBack(t *testing.T) {
 		t.Fatalf("message = %q", w.ro.Status.Message)
 	}
 }
+
+func TestARunStartedByALostReconcileIsTakenUp(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), analysisStep("success-rate"), setWeight(60)))
+	w.addTemplate("success-rate")
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	// The status write that recorded the run is lost.
+	w.ro.Status.Canary.CurrentStepAnalysisRunStatus = nil
+	w.settle()
+	if len(w.runs) != 1 {
+		t.Fatalf("a second run was started: %v", w.runNames())
+	}
+	if s := w.ro.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Name != "demo-"+w.hash()+"-2-1" {
+		t.Fatalf("currentStepAnalysisRunStatus = %+v", s)
+	}
+}
