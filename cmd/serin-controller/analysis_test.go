@@ -48,7 +48,7 @@ func TestJobRunFindsTheAnalysisRun(t *testing.T) {
 }
 
 func TestProviderFactory(t *testing.T) {
-	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), nil, liveSecrets{})
+	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), nil, liveSecrets{}, "argo-rollouts")
 	for _, tt := range []struct {
 		provider v1alpha1.MetricProvider
 		want     string
@@ -56,6 +56,14 @@ func TestProviderFactory(t *testing.T) {
 		{v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus:9090"}}, "Prometheus"},
 		{v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{URL: "http://x"}}, "Web"},
 		{v1alpha1.MetricProvider{Job: &v1alpha1.JobMetric{}}, "Job"},
+		{v1alpha1.MetricProvider{Datadog: &v1alpha1.DatadogMetric{Query: "q"}}, "Datadog"},
+		{v1alpha1.MetricProvider{NewRelic: &v1alpha1.NewRelicMetric{Query: "q"}}, "NewRelic"},
+		{v1alpha1.MetricProvider{Wavefront: &v1alpha1.WavefrontMetric{Query: "q"}}, "Wavefront"},
+		{v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: "q"}}, "Influxdb"},
+		{v1alpha1.MetricProvider{Graphite: &v1alpha1.GraphiteMetric{Query: "q"}}, "Graphite"},
+		{v1alpha1.MetricProvider{SkyWalking: &v1alpha1.SkyWalkingMetric{Query: "q"}}, "skywalking"}, // lower case, as upstream
+		{v1alpha1.MetricProvider{CloudWatch: &v1alpha1.CloudWatchMetric{}}, "CloudWatch"},
+		{v1alpha1.MetricProvider{Kayenta: &v1alpha1.KayentaMetric{}}, "Kayenta"},
 	} {
 		p, err := f.NewProvider(context.Background(), &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m", Provider: tt.provider})
 		if err != nil || p.Type() != tt.want {

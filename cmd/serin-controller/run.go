@@ -62,6 +62,9 @@ type deps struct {
 	informers *informers
 	recorder  record.EventRecorder
 	metrics   *metrics.Metrics
+	// ownNamespace is the controller's namespace, where provider
+	// credentials (datadog, newrelic, ...) live by default.
+	ownNamespace string
 }
 
 // forgetOnDelete returns a handler that drops a deleted object's metric
@@ -205,7 +208,8 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	}
 
 	a := &app{informers: inf, broadcaster: broadcaster}
-	d := &deps{opts: o, kube: kube, rollouts: argo, informers: inf, recorder: recorder, metrics: m}
+	d := &deps{opts: o, kube: kube, rollouts: argo, informers: inf, recorder: recorder, metrics: m,
+		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile)}
 	for _, def := range controllerDefs {
 		if !def.analysis && !o.runsRollouts() {
 			continue // --controllers=analysis
