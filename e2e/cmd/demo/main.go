@@ -53,6 +53,7 @@ func run(exitAtEnd bool) error {
 	defer c.Stop()
 
 	say("Installing Serin: its CRDs are applied; the controller runs as %s.", rel(root, controllerBin))
+	say("Prometheus (%s) scrapes the guestbook canary's success rate, which this demo sets.", c.PrometheusURL())
 	if err := c.CreateNamespace(ctx, "argo-rollouts"); err != nil {
 		return err
 	}
@@ -70,7 +71,11 @@ func run(exitAtEnd bool) error {
 	if err != nil {
 		return err
 	}
-	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, ns: "demo"}
+	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, ns: "demo", prometheus: c.PrometheusURL(),
+		setSuccessRate: func(v float64) error {
+			c.Exporter().Set("success_rate", map[string]string{"service": "guestbook-canary"}, v)
+			return c.WaitForPrometheusValue(ctx, `success_rate{service="guestbook-canary"}`, v)
+		}}
 	if err := s.tell(); err != nil {
 		return err
 	}

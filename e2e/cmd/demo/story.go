@@ -43,16 +43,41 @@ spec:
       steps:
       - setWeight: 20
       - pause: {}
+      - analysis:
+          templates:
+          - templateName: success-rate
       - setWeight: 60
       - pause: {duration: 5s}
 `
 
+// demoTemplate checks the canary's success rate in Prometheus three times,
+// two seconds apart; one bad measurement fails the analysis.
+const demoTemplate = `
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+spec:
+  metrics:
+  - name: success-rate
+    interval: 2s
+    count: 3
+    successCondition: result[0] >= 0.99
+    provider:
+      prometheus:
+        address: %s
+        query: success_rate{service="guestbook-canary"}
+`
+
 type story struct {
-	ctx      context.Context
-	kube     kubernetes.Interface
-	rollouts versioned.Interface
-	ns       string
-	last     string
+	ctx        context.Context
+	kube       kubernetes.Interface
+	rollouts   versioned.Interface
+	ns         string
+	last       string
+	prometheus string
+	// setSuccessRate sets the canary's success rate that Prometheus scrapes.
+	setSuccessRate func(float64) error
 }
 
 func (s *story) tell() error {
@@ -69,12 +94,20 @@ func (s *story) tell() error {
 			return err
 		}
 	}
+	at := &v1alpha1.AnalysisTemplate{}
+	if err := yaml.UnmarshalStrict([]byte(fmt.Sprintf(demoTemplate, s.prometheus)), at); err != nil {
+		return err
+	}
+	if _, err := s.rollouts.ArgoprojV1alpha1().AnalysisTemplates(s.ns).Create(s.ctx, at, metav1.CreateOptions{}); err != nil {
+		return err
+	}
 	ro := &v1alpha1.Rollout{}
 	if err := yaml.UnmarshalStrict([]byte(demoRollout), ro); err != nil {
 		return err
 	}
 	say("")
-	say("Chapter 1: a first deploy. Applying Rollout demo/guestbook (5 replicas; steps: 20%% -> pause -> 60%% -> pause 5s)")
+	say("Chapter 1: a first deploy. Applying Rollout demo/guestbook (5 replicas; steps: 20%% -> pause ->")
+	say("analysis of the canary's success rate in Prometheus (>= 99%%, 3 measurements) -> 60%% -> pause 5s),")
 	say("with Services guestbook-stable and guestbook-canary.")
 	if _, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Create(s.ctx, ro, metav1.CreateOptions{}); err != nil {
 		return err
@@ -84,37 +117,45 @@ func (s *story) tell() error {
 	}
 
 	say("")
-	say("Chapter 2: releasing v2 (kubectl argo rollouts set image guestbook guestbook=...:v2).")
+	say("Chapter 2: releasing v2 (kubectl argo rollouts set image guestbook guestbook=...:v2); its canary")
+	say("answers 99.5%% of requests successfully.")
+	if err := s.setSuccessRate(0.995); err != nil {
+		return err
+	}
 	if err := s.setImage("registry.example.com/guestbook:v2"); err != nil {
 		return err
 	}
 	if err := s.watchUntil(pausedAt(1), "the canary waits at the pause step"); err != nil {
 		return err
 	}
-	say("The canary looks good. Promoting (kubectl argo rollouts promote guestbook).")
+	say("Promoting past the pause (kubectl argo rollouts promote guestbook); the analysis decides the rest.")
 	if err := s.patchStatus(`{"status":{"pauseConditions":null}}`); err != nil {
 		return err
 	}
-	if err := s.watchUntil(healthy, "v2 is fully promoted"); err != nil {
+	if err := s.watchUntil(healthy, "v2 passed its analysis and is fully promoted"); err != nil {
 		return err
 	}
 
 	say("")
-	say("Chapter 3: releasing v3, which turns out to be bad.")
+	say("Chapter 3: releasing v3, whose canary fails 20%% of requests.")
+	if err := s.setSuccessRate(0.80); err != nil {
+		return err
+	}
 	if err := s.setImage("registry.example.com/guestbook:v3"); err != nil {
 		return err
 	}
 	if err := s.watchUntil(pausedAt(1), "the v3 canary takes 20%"); err != nil {
 		return err
 	}
-	say("Something is wrong with v3. Aborting (kubectl argo rollouts abort guestbook).")
-	if err := s.patchStatus(`{"status":{"abort":true}}`); err != nil {
+	say("Promoting past the pause; nobody is watching, but the analysis is.")
+	if err := s.patchStatus(`{"status":{"pauseConditions":null}}`); err != nil {
 		return err
 	}
-	if err := s.watchUntil(abortedOnStable, "every pod is back on v2"); err != nil {
+	if err := s.watchUntil(abortedOnStable, "the analysis failed and Serin aborted: every pod is back on v2"); err != nil {
 		return err
 	}
-	say("Aborted: v2 serves everything and both Services select it. `kubectl argo rollouts retry` would try v3 again.")
+	say("Why: %s", s.message())
+	say("`kubectl argo rollouts retry rollout guestbook` would try v3 again; a manual `abort` does the same as this.")
 	return nil
 }
 
@@ -154,7 +195,42 @@ func (s *story) describe(ro *v1alpha1.Rollout) string {
 	if st.CurrentStepIndex != nil {
 		step = fmt.Sprintf(" step %d/%d", *st.CurrentStepIndex, len(ro.Spec.Strategy.Canary.Steps))
 	}
-	return fmt.Sprintf("%s%s | pods: %s | services: %s", phase, step, s.replicaSets(ro), s.services(ro))
+	line := fmt.Sprintf("%s%s | pods: %s | services: %s", phase, step, s.replicaSets(ro), s.services(ro))
+	if a := ro.Status.Canary.CurrentStepAnalysisRunStatus; a != nil {
+		line += " | analysis: " + s.analysis(a.Name)
+	}
+	return line
+}
+
+// analysis describes an AnalysisRun: its phase and the values measured.
+func (s *story) analysis(name string) string {
+	run, err := s.rollouts.ArgoprojV1alpha1().AnalysisRuns(s.ns).Get(s.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "starting"
+	}
+	phase := string(run.Status.Phase)
+	if phase == "" {
+		phase = "Pending"
+	}
+	var values []string
+	for _, r := range run.Status.MetricResults {
+		for _, m := range r.Measurements {
+			values = append(values, m.Value)
+		}
+	}
+	if len(values) > 0 {
+		phase += " " + strings.Join(values, " ")
+	}
+	return phase
+}
+
+// message is the Rollout's status message.
+func (s *story) message() string {
+	ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(s.ctx, "guestbook", metav1.GetOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	return ro.Status.Message
 }
 
 func (s *story) replicaSets(ro *v1alpha1.Rollout) string {
