@@ -93,11 +93,16 @@ func scaledValue(v *intstr.IntOrString, def string, total int32, roundUp bool) i
 	return int32(math.Floor(exact))
 }
 
-// surgeAndUnavailable are the canary's maxSurge and maxUnavailable in pods.
-// When both come to zero, one pod may be unavailable so the update can move.
+// surgeAndUnavailable are the strategy's maxSurge and maxUnavailable in
+// pods. For a canary, when both come to zero, one pod may be unavailable so
+// the update can move.
 func surgeAndUnavailable(ro *v1alpha1.Rollout) (surge, unavailable int32) {
 	c := ro.Spec.Strategy.Canary
 	replicas := specReplicas(ro)
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && replicas > 0 {
+		// Blue-green has no surge; maxUnavailable bounds pod restarts.
+		return 0, min(scaledValue(bg.MaxUnavailable, v1alpha1.DefaultMaxUnavailable, replicas, false), replicas)
+	}
 	if c == nil || replicas == 0 {
 		return 0, 0
 	}
