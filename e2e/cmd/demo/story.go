@@ -156,33 +156,23 @@ func (s *story) tell() error {
 	}
 	say("Why: %s", s.message())
 	say("`kubectl argo rollouts retry rollout guestbook` would try v3 again; a manual `abort` does the same as this.")
-	return nil
+	return s.blueGreen()
 }
 
-// watchUntil narrates every change of the Rollout, its ReplicaSets and
-// Services until done holds.
+// watchUntil narrates every change of the guestbook Rollout, its
+// ReplicaSets and Services until done holds.
 func (s *story) watchUntil(done func(*v1alpha1.Rollout) bool, goal string) error {
-	ctx, cancel := context.WithTimeout(s.ctx, 3*time.Minute)
-	defer cancel()
-	for {
-		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(ctx, "guestbook", metav1.GetOptions{})
-		if err == nil && ro.Status.Phase != "" {
-			line := s.describe(ro)
-			if line != s.last {
-				say("  %s", line)
-				s.last = line
-			}
-			if ro.Status.ObservedGeneration == fmt.Sprint(ro.Generation) && done(ro) {
-				say("  -> %s.", goal)
-				return nil
-			}
+	return s.poll(goal, func() (bool, error) {
+		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(s.ctx, "guestbook", metav1.GetOptions{})
+		if err != nil || ro.Status.Phase == "" || ro.Status.ObservedGeneration != fmt.Sprint(ro.Generation) {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting until %s: %w", goal, ctx.Err())
-		case <-time.After(300 * time.Millisecond):
+		if line := s.describe(ro); line != s.last {
+			say("  %s", line)
+			s.last = line
 		}
-	}
+		return done(ro), nil
+	})
 }
 
 func (s *story) describe(ro *v1alpha1.Rollout) string {
@@ -233,20 +223,31 @@ func (s *story) message() string {
 	return ro.Status.Message
 }
 
-func (s *story) replicaSets(ro *v1alpha1.Rollout) string {
+func (s *story) replicaSets(ro *v1alpha1.Rollout) string { return s.replicaSetsOf(ro) }
+
+// replicaSetsOf describes the pods of each revision of a Rollout.
+func (s *story) replicaSetsOf(ro *v1alpha1.Rollout) string {
 	list, err := s.kube.AppsV1().ReplicaSets(s.ns).List(s.ctx, metav1.ListOptions{})
 	if err != nil {
 		return "?"
 	}
 	var parts []string
 	for _, rs := range list.Items {
+		if !metav1.IsControlledBy(&rs, ro) {
+			continue
+		}
 		image := rs.Spec.Template.Spec.Containers[0].Image
 		image = image[strings.LastIndex(image, ":")+1:]
 		role := ""
-		switch rs.Labels[v1alpha1.LabelPodTemplateHash] {
-		case ro.Status.StableRS:
+		hash := rs.Labels[v1alpha1.LabelPodTemplateHash]
+		switch {
+		case ro.Spec.Strategy.BlueGreen != nil && hash == ro.Status.BlueGreen.ActiveSelector:
+			role = " active"
+		case ro.Spec.Strategy.BlueGreen != nil && hash == ro.Status.BlueGreen.PreviewSelector:
+			role = " preview"
+		case hash == ro.Status.StableRS:
 			role = " stable"
-		case ro.Status.CurrentPodHash:
+		case hash == ro.Status.CurrentPodHash:
 			role = " canary"
 		}
 		want := int32(0)
@@ -263,8 +264,13 @@ func (s *story) replicaSets(ro *v1alpha1.Rollout) string {
 }
 
 func (s *story) services(ro *v1alpha1.Rollout) string {
+	return s.servicesOf(ro, "guestbook-stable", "guestbook-canary")
+}
+
+// servicesOf tells which revision each Service selects.
+func (s *story) servicesOf(ro *v1alpha1.Rollout, names ...string) string {
 	var parts []string
-	for _, name := range []string{"guestbook-stable", "guestbook-canary"} {
+	for _, name := range names {
 		svc, err := s.kube.CoreV1().Services(s.ns).Get(s.ctx, name, metav1.GetOptions{})
 		if err != nil {
 			continue
@@ -272,21 +278,25 @@ func (s *story) services(ro *v1alpha1.Rollout) string {
 		target := "all pods"
 		if h, ok := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]; ok {
 			target = h
-			switch h {
-			case ro.Status.StableRS:
+			switch {
+			case ro.Spec.Strategy.BlueGreen != nil:
+				target = s.imageOf(ro, h)
+			case h == ro.Status.StableRS:
 				target = "stable"
-			case ro.Status.CurrentPodHash:
+			case h == ro.Status.CurrentPodHash:
 				target = "canary"
 			}
 		}
-		parts = append(parts, strings.TrimPrefix(name, "guestbook-")+"->"+target)
+		parts = append(parts, prefixOf(name)+"->"+target)
 	}
 	return strings.Join(parts, " ")
 }
 
-func (s *story) setImage(image string) error {
+func (s *story) setImage(image string) error { return s.setImageOf("guestbook", image) }
+
+func (s *story) setImageOf(name, image string) error {
 	for i := 0; i < 10; i++ {
-		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(s.ctx, "guestbook", metav1.GetOptions{})
+		ro, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Get(s.ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -298,9 +308,47 @@ func (s *story) setImage(image string) error {
 	return fmt.Errorf("could not update the image")
 }
 
-func (s *story) patchStatus(patch string) error {
-	_, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Patch(s.ctx, "guestbook", types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
+func (s *story) patchStatus(patch string) error { return s.patchStatusOf("guestbook", patch) }
+
+func (s *story) patchStatusOf(name, patch string) error {
+	_, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Patch(s.ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
 	return err
+}
+
+// imageOf names a revision by its image tag.
+func (s *story) imageOf(ro *v1alpha1.Rollout, hash string) string {
+	list, err := s.kube.AppsV1().ReplicaSets(s.ns).List(s.ctx, metav1.ListOptions{})
+	if err != nil {
+		return hash
+	}
+	for _, rs := range list.Items {
+		if metav1.IsControlledBy(&rs, ro) && rs.Labels[v1alpha1.LabelPodTemplateHash] == hash {
+			image := rs.Spec.Template.Spec.Containers[0].Image
+			return image[strings.LastIndex(image, ":")+1:]
+		}
+	}
+	return hash
+}
+
+// poll calls check every 300ms until it reports done, for up to 3 minutes.
+func (s *story) poll(goal string, check func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(s.ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		done, err := check()
+		if err != nil {
+			return err
+		}
+		if done {
+			say("  -> %s.", goal)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting until %s: %w", goal, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
 }
 
 func healthy(ro *v1alpha1.Rollout) bool { return ro.Status.Phase == v1alpha1.RolloutPhaseHealthy }
