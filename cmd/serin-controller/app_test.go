@@ -50,7 +50,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	o := parse(t, "--rollout-threads", "2")
 	m := metrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, metav1.NamespaceAll, m)
+	a, err := newApp(ctx, o, kube, argo, nil, metav1.NamespaceAll, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 
 func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	o := parse(t, "--controllers", "analysis", "--namespaced")
-	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), "shop", metrics.New("test"))
+	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), nil, "shop", metrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	})
 	o := parse(t, "--namespaced")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, "shop", metrics.New("test"))
+	a, err := newApp(ctx, o, kube, argo, nil, "shop", metrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 
 	"k8s.io/client-go/tools/cache"
@@ -12,6 +14,7 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout"
+	"github.com/serin-dev/serin/pkg/rollout/plan"
 )
 
 func init() {
@@ -32,6 +35,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	if err := rollouts.Informer().AddIndexers(cache.Indexers{
 		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
 		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
+		rollout.WorkloadsIndex: rollout.WorkloadsIndexFunc,
 	}); err != nil {
 		return nil, err
 	}
@@ -53,6 +57,26 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	if !d.opts.namespaced {
 		opts.ClusterAnalysisTemplateLister = d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Lister()
 	}
+	// Workloads named by spec.workloadRef are cached only once referenced;
+	// a change to one re-runs the Rollouts that name it.
+	enqueue := &lateEnqueuer{}
+	if d.dynamic != nil {
+		byWorkload := controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.WorkloadsIndex)
+		opts.Workloads = rollout.NewWorkloads(d.dynamic, d.watchNamespace, 0,
+			controller.HandleMapped(enqueue, func(obj any) []cache.ObjectName {
+				o, err := meta.Accessor(obj)
+				if err != nil {
+					return nil
+				}
+				gvk := obj.(runtime.Object).GetObjectKind().GroupVersionKind()
+				gvr, ok := plan.WorkloadResource(&v1alpha1.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind})
+				if !ok {
+					return nil
+				}
+				// ByIndex looks up "namespace/name"; workload keys carry the resource first.
+				return byWorkload(&metav1.ObjectMeta{Namespace: gvr.Resource + "/" + o.GetNamespace(), Name: o.GetName()})
+			}), d.ctx.Done())
+	}
 	r := rollout.NewReconciler(opts)
 	c := controller.New("Rollouts", r, controller.Options{
 		Workers:         d.opts.rolloutThreads,
@@ -66,6 +90,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		},
 	})
 
+	enqueue.c = c
 	for _, h := range []struct {
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandler
@@ -119,5 +144,14 @@ func podOwnerRollout(rsLister appslisters.ReplicaSetLister) func(obj any) []cach
 			return nil
 		}
 		return []cache.ObjectName{{Namespace: pod.Namespace, Name: owner.Name}}
+	}
+}
+
+// lateEnqueuer forwards to a controller created after the handler that uses it.
+type lateEnqueuer struct{ c *controller.Controller }
+
+func (l *lateEnqueuer) EnqueueKey(key cache.ObjectName) {
+	if l.c != nil {
+		l.c.EnqueueKey(key)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/dynamic"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	kubescheme "k8s.io/client-go/kubernetes/scheme"
@@ -65,6 +66,11 @@ type deps struct {
 	// ownNamespace is the controller's namespace, where provider
 	// credentials (datadog, newrelic, ...) live by default.
 	ownNamespace string
+	// dynamic reads the workloads spec.workloadRef names; watchNamespace
+	// scopes that cache and ctx stops it.
+	dynamic        dynamic.Interface
+	watchNamespace string
+	ctx            context.Context
 }
 
 // forgetOnDelete returns a handler that drops a deleted object's metric
@@ -173,7 +179,7 @@ type app struct {
 
 // newApp builds caches, metrics collectors and controllers; nothing runs
 // until app.run.
-func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, watchNamespace string, m *metrics.Metrics) (*app, error) {
+func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *metrics.Metrics) (*app, error) {
 	selector, err := instanceIDSelector(o.instanceID)
 	if err != nil {
 		return nil, err
@@ -208,7 +214,8 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	}
 
 	a := &app{informers: inf, broadcaster: broadcaster}
-	d := &deps{opts: o, kube: kube, rollouts: argo, informers: inf, recorder: recorder, metrics: m,
+	d := &deps{opts: o, kube: kube, rollouts: argo, dynamic: dyn, watchNamespace: watchNamespace, ctx: ctx,
+		informers: inf, recorder: recorder, metrics: m,
 		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile)}
 	for _, def := range controllerDefs {
 		if !def.analysis && !o.runsRollouts() {
@@ -278,7 +285,11 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	m := metrics.New(versionString())
-	a, err := newApp(ctx, o, kube, argo, watchNS, m)
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, o, kube, argo, dyn, watchNS, m)
 	if err != nil {
 		return err
 	}

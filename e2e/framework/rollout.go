@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -336,4 +338,17 @@ func (f *T) SetMetric(name string, value float64) {
 	if err := f.Env.Cluster.WaitForPrometheusValue(f.ctx, query, value); err != nil {
 		f.Fatalf("Prometheus never saw %s = %v: %v", query, value, err)
 	}
+}
+
+// Apply creates a Rollout from YAML with kubectl, exactly as written.
+func (f *T) Apply(name, manifest string) *R {
+	f.Helper()
+	file := filepath.Join(f.TempDir(), "rollout.yaml")
+	if err := os.WriteFile(file, []byte(manifest), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	if out, err := f.Env.Cluster.Kubectl(f.ctx, "apply", "-n", f.Namespace, "-f", file); err != nil {
+		f.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	return &R{f: f, Name: name}
 }

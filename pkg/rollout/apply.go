@@ -55,6 +55,12 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
 		}
 	}
+	if p.WorkloadReplicas != nil {
+		data := fmt.Sprintf(`{"spec":{"replicas":%d}}`, *p.WorkloadReplicas)
+		if _, err := r.o.KubeClient.AppsV1().Deployments(ro.Namespace).Patch(ctx, ro.Spec.WorkloadRef.Name, types.MergePatchType, []byte(data), metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("scaling Deployment %s: %w", ro.Spec.WorkloadRef.Name, err)
+		}
+	}
 	if err := r.applyRuns(ctx, ro, &p); err != nil {
 		return err
 	}
@@ -103,6 +109,14 @@ func (r *Reconciler) patchRollout(ctx context.Context, ro *v1alpha1.Rollout, p p
 	patch := map[string]any{}
 	if p.Revision != "" {
 		patch["metadata"] = map[string]any{"annotations": map[string]string{v1alpha1.AnnotationRevision: p.Revision}}
+	}
+	if p.WorkloadGeneration != "" {
+		meta, _ := patch["metadata"].(map[string]any)
+		if meta == nil {
+			meta = map[string]any{"annotations": map[string]string{}}
+			patch["metadata"] = meta
+		}
+		meta["annotations"].(map[string]string)[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
 	}
 	if p.DefaultReplicas {
 		patch["spec"] = map[string]any{"replicas": v1alpha1.DefaultReplicas}

@@ -6,6 +6,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,8 +44,11 @@ type Options struct {
 	AnalysisRunLister             rolloutlisters.AnalysisRunLister
 	AnalysisTemplateLister        rolloutlisters.AnalysisTemplateLister
 	ClusterAnalysisTemplateLister rolloutlisters.ClusterAnalysisTemplateLister
-	Recorder                      record.EventRecorder
-	Clock                         clock.PassiveClock
+	// Workloads serves spec.workloadRef. Optional: without it such Rollouts
+	// wait.
+	Workloads *Workloads
+	Recorder  record.EventRecorder
+	Clock     clock.PassiveClock
 }
 
 // Reconciler reconciles one Rollout at a time.
@@ -81,6 +85,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 		return controller.Result{}, nil
 	}
 	state, err := r.observe(ro)
+	if err == errNotSynced {
+		// The workload informer just started; its first list enqueues the
+		// Rollout again, and this covers a workload that does not exist.
+		return controller.Result{RequeueAfter: time.Second}, nil
+	}
 	if err != nil {
 		return controller.Result{}, err
 	}
@@ -115,6 +124,13 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 			return st, err
 		}
 		st.Pods = pods
+	}
+	if gvr, ok := plan.WorkloadResource(ro.Spec.WorkloadRef); ok && r.o.Workloads != nil {
+		w, err := r.o.Workloads.Get(gvr, ro.Namespace, ro.Spec.WorkloadRef.Name)
+		if err != nil {
+			return st, err
+		}
+		st.Workload = w
 	}
 	if err := r.observeAnalysis(ro, &st); err != nil {
 		return st, err

@@ -143,6 +143,7 @@ func (p *planner) blueGreenReplicaSets() {
 	} else {
 		p.scale(p.current(revs.newRS), p.previewReplicas())
 	}
+	p.scaleDownWorkload()
 	p.scaleDownOldBlueGreen()
 	p.cleanupHistory()
 }

@@ -98,8 +98,10 @@ func (p *planner) scaleReplicaSets() {
 		}
 	}
 	if revs.newRS != nil && p.scale(revs.newRS, counts.canary) {
+		p.scaleDownWorkload()
 		return
 	}
+	p.scaleDownWorkload()
 	p.scaleDownOthers()
 }
 

@@ -33,6 +33,8 @@ type planner struct {
 	// runs are the AnalysisRuns in force, once analysis has been reconciled.
 	runs     currentRuns
 	analyzed bool
+	// workloadResolved is set when the Rollout's template came from spec.workloadRef.
+	workloadResolved bool
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -43,11 +45,26 @@ func Compute(st State) Plan {
 		// The spec update this causes brings the Rollout back with a value.
 		p.plan.DefaultReplicas = true
 	}
+	if ro.Spec.WorkloadRef != nil {
+		if errs := Validate(ro); len(errs) > 0 {
+			p.invalidSpec(errs[0])
+			return p.plan
+		}
+		resolved, err := resolveWorkload(ro, st.Workload)
+		if err != nil {
+			p.invalidSpec(err)
+			return p.plan
+		}
+		// Plan against the workload's template; the API object keeps its own.
+		p.ro = resolved
+		p.steps = newStepView(resolved)
+		p.workloadResolved = true
+	}
 	if err := p.validate(); err != nil {
 		p.invalidSpec(err)
 		return p.plan
 	}
-	p.revs = sortRevisions(ro, st.ReplicaSets)
+	p.revs = sortRevisions(p.ro, st.ReplicaSets)
 	p.syncRevision()
 	if ro.Spec.Strategy.BlueGreen != nil {
 		p.blueGreen()
@@ -59,7 +76,7 @@ func Compute(st State) Plan {
 
 // validate returns the first problem with the spec or the objects it names.
 func (p *planner) validate() *field.Error {
-	if errs := Validate(p.ro); len(errs) > 0 {
+	if errs := validateSpec(p.ro, p.workloadResolved); len(errs) > 0 {
 		return errs[0]
 	}
 	if err := unsupported(p.ro); err != nil {
@@ -75,9 +92,6 @@ func (p *planner) validate() *field.Error {
 // yet, so that such a Rollout stops with a clear message instead of stalling.
 func unsupported(ro *v1alpha1.Rollout) *field.Error {
 	st := field.NewPath("spec", "strategy")
-	if ro.Spec.WorkloadRef != nil {
-		return field.Invalid(field.NewPath("spec", "workloadRef"), ro.Spec.WorkloadRef.Name, "workloadRef is not supported by this version of Serin yet")
-	}
 	if ro.Spec.Strategy.BlueGreen != nil {
 		return nil
 	}

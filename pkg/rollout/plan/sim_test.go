@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -31,6 +32,8 @@ type world struct {
 	broken map[string]bool
 	uid    int
 	last   Plan
+	// workload is the object spec.workloadRef names.
+	workload *unstructured.Unstructured
 	// templates and runs of the analysis world.
 	templates map[string]*v1alpha1.AnalysisTemplate
 	runs      map[string]*v1alpha1.AnalysisRun
@@ -74,6 +77,9 @@ func (w *world) state() State {
 	for _, r := range w.runs {
 		st.AnalysisRuns = append(st.AnalysisRuns, r.DeepCopy())
 	}
+	if w.workload != nil {
+		st.Workload = w.workload.DeepCopy()
+	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {
 		set, err := templates.Resolve("default", a.Templates, w)
@@ -93,6 +99,15 @@ func (w *world) step() Plan {
 	w.last = p
 	if p.DefaultReplicas {
 		w.ro.Spec.Replicas = int32Ptr(1)
+	}
+	if p.WorkloadGeneration != "" {
+		if w.ro.Annotations == nil {
+			w.ro.Annotations = map[string]string{}
+		}
+		w.ro.Annotations[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
+	}
+	if p.WorkloadReplicas != nil {
+		unstructured.SetNestedField(w.workload.Object, int64(*p.WorkloadReplicas), "spec", "replicas")
 	}
 	if p.Revision != "" {
 		if w.ro.Annotations == nil {

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -22,6 +23,8 @@ type State struct {
 	// Services in the Rollout's namespace that it names, by name. A name
 	// the Rollout uses but that is missing here does not exist.
 	Services map[string]*corev1.Service
+	// Workload is the object spec.workloadRef names, when it exists.
+	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.
 	AnalysisRuns []*v1alpha1.AnalysisRun
 	// Templates are the resolved templates of each analysis in the spec,
@@ -39,6 +42,11 @@ type Plan struct {
 	DefaultReplicas bool
 	// Revision, when set, is the new value of the Rollout's revision annotation.
 	Revision string
+	// WorkloadGeneration, when set, is the new value of the Rollout's
+	// workload-generation annotation.
+	WorkloadGeneration string
+	// WorkloadReplicas, when set, scales the referenced Deployment.
+	WorkloadReplicas *int32
 	// Create is a ReplicaSet to create.
 	Create *appsv1.ReplicaSet
 	// Updates are changed copies of existing ReplicaSets (scale, annotations).

@@ -112,6 +112,7 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 		p.conditions(&s)
 		p.pausedConditions(&s)
 	}
+	p.syncWorkloadGeneration(&s)
 	s.Phase, s.Message = Phase(ro.Spec, s)
 	s.StepSummary = stepSummary(ro, &s)
 	p.plan.Status = s

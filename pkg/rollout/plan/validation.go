@@ -43,14 +43,18 @@ const (
 
 // Validate checks a Rollout's spec on its own, without the objects it names,
 // and returns every problem found, each naming its field.
-func Validate(ro *v1alpha1.Rollout) field.ErrorList {
+func Validate(ro *v1alpha1.Rollout) field.ErrorList { return validateSpec(ro, false) }
+
+// validateSpec is Validate; with resolved, the Rollout carries the template
+// of the workload its spec.workloadRef names, which is checked like its own.
+func validateSpec(ro *v1alpha1.Rollout, resolved bool) field.ErrorList {
 	spec := field.NewPath("spec")
 	var errs field.ErrorList
 	s := ro.Spec
 	if s.Replicas != nil && *s.Replicas < 0 {
 		errs = append(errs, field.Invalid(spec.Child("replicas"), *s.Replicas, "must be greater than or equal to 0"))
 	}
-	if s.WorkloadRef == nil {
+	if s.WorkloadRef == nil || resolved {
 		errs = append(errs, validateSelectorAndTemplate(ro, spec)...)
 	} else if len(s.Template.Labels) > 0 || len(s.Template.Annotations) > 0 || len(s.Template.Spec.Containers) > 0 {
 		errs = append(errs, field.Invalid(spec.Child("template"), "non-empty", msgTemplateWithWorkload))
