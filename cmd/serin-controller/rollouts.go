@@ -1,12 +1,12 @@
 package main
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 
 	"k8s.io/client-go/tools/cache"
@@ -15,6 +15,7 @@ import (
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
+	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
 )
 
 func init() {
@@ -36,6 +37,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
 		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
 		rollout.WorkloadsIndex: rollout.WorkloadsIndexFunc,
+		rollout.RoutersIndex:   rollout.RoutersIndexFunc(routers.ForRollout),
 	}); err != nil {
 		return nil, err
 	}
@@ -57,25 +59,17 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	if !d.opts.namespaced {
 		opts.ClusterAnalysisTemplateLister = d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Lister()
 	}
-	// Workloads named by spec.workloadRef are cached only once referenced;
-	// a change to one re-runs the Rollouts that name it.
+	// Workloads named by spec.workloadRef and traffic-routing objects are
+	// cached only once referenced; a change to one re-runs the Rollouts that
+	// use it. The concrete routers are chosen here, and only here.
+	opts.RoutersFor = routers.ForRollout
+	opts.UnsupportedRouters = routers.Unsupported
 	enqueue := &lateEnqueuer{}
 	if d.dynamic != nil {
-		byWorkload := controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.WorkloadsIndex)
-		opts.Workloads = rollout.NewWorkloads(d.dynamic, d.watchNamespace, 0,
-			controller.HandleMapped(enqueue, func(obj any) []cache.ObjectName {
-				o, err := meta.Accessor(obj)
-				if err != nil {
-					return nil
-				}
-				gvk := obj.(runtime.Object).GetObjectKind().GroupVersionKind()
-				gvr, ok := plan.WorkloadResource(&v1alpha1.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind})
-				if !ok {
-					return nil
-				}
-				// ByIndex looks up "namespace/name"; workload keys carry the resource first.
-				return byWorkload(&metav1.ObjectMeta{Namespace: gvr.Resource + "/" + o.GetNamespace(), Name: o.GetName()})
-			}), d.ctx.Done())
+		indexer := rollouts.Informer().GetIndexer()
+		opts.Dynamic = d.dynamic
+		opts.Objects = rollout.NewObjectCache(d.dynamic, d.watchNamespace, 0,
+			controller.HandleMapped(enqueue, referencingRollouts(indexer)), d.ctx.Done())
 	}
 	r := rollout.NewReconciler(opts)
 	c := controller.New("Rollouts", r, controller.Options{
@@ -153,5 +147,39 @@ type lateEnqueuer struct{ c *controller.Controller }
 func (l *lateEnqueuer) EnqueueKey(key cache.ObjectName) {
 	if l.c != nil {
 		l.c.EnqueueKey(key)
+	}
+}
+
+// referencingRollouts maps a cached workload or traffic-routing object to the
+// Rollouts that use it, through the WorkloadsIndex and RoutersIndex.
+func referencingRollouts(indexer cache.Indexer) func(obj any) []cache.ObjectName {
+	return func(obj any) []cache.ObjectName {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return nil
+		}
+		gvk := u.GroupVersionKind()
+		// The kinds cached here pluralise regularly (Ingress -> ingresses).
+		resource := strings.ToLower(gvk.Kind) + "s"
+		if strings.HasSuffix(gvk.Kind, "s") {
+			resource = strings.ToLower(gvk.Kind) + "es"
+		}
+		if gvr, ok := plan.WorkloadResource(&v1alpha1.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}); ok {
+			resource = gvr.Resource
+		}
+		key := rollout.ObjectKey(resource, u.GetNamespace(), u.GetName())
+		var out []cache.ObjectName
+		for _, index := range []string{rollout.WorkloadsIndex, rollout.RoutersIndex} {
+			found, err := indexer.ByIndex(index, key)
+			if err != nil {
+				continue
+			}
+			for _, f := range found {
+				if name, err := cache.ObjectToName(f); err == nil {
+					out = append(out, name)
+				}
+			}
+		}
+		return out
 	}
 }

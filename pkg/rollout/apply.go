@@ -61,6 +61,9 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return fmt.Errorf("scaling Deployment %s: %w", ro.Spec.WorkloadRef.Name, err)
 		}
 	}
+	if err := r.applyRouterWrites(ctx, p.RouterWrites); err != nil {
+		return err
+	}
 	if err := r.applyRuns(ctx, ro, &p); err != nil {
 		return err
 	}
@@ -243,4 +246,32 @@ func renameRunStatus(s *v1alpha1.RolloutStatus, from, to string) {
 			st.Name = to
 		}
 	}
+}
+
+// applyRouterWrites changes traffic-routing objects in the order the routers
+// gave, stopping at the first failure so that, say, a VirtualService never
+// moves weight before its DestinationRule points at the right pods.
+func (r *Reconciler) applyRouterWrites(ctx context.Context, writes []plan.RouterWrite) error {
+	if len(writes) > 0 && r.o.Dynamic == nil {
+		return fmt.Errorf("traffic routing needs a dynamic client")
+	}
+	for _, w := range writes {
+		client := r.o.Dynamic.Resource(w.Resource).Namespace(w.Object.GetNamespace())
+		var err error
+		switch w.Op {
+		case "update":
+			_, err = client.Update(ctx, w.Object, metav1.UpdateOptions{})
+		case "create":
+			_, err = client.Create(ctx, w.Object, metav1.CreateOptions{})
+		case "delete":
+			err = client.Delete(ctx, w.Object.GetName(), metav1.DeleteOptions{})
+			if apierrors.IsNotFound(err) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s %s: %w", w.Op, w.Resource.Resource, w.Object.GetName(), err)
+		}
+	}
+	return nil
 }

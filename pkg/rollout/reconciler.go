@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -26,6 +28,7 @@ import (
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
 // Options are the Reconciler's dependencies.
@@ -44,11 +47,16 @@ type Options struct {
 	AnalysisRunLister             rolloutlisters.AnalysisRunLister
 	AnalysisTemplateLister        rolloutlisters.AnalysisTemplateLister
 	ClusterAnalysisTemplateLister rolloutlisters.ClusterAnalysisTemplateLister
-	// Workloads serves spec.workloadRef. Optional: without it such Rollouts
-	// wait.
-	Workloads *Workloads
-	Recorder  record.EventRecorder
-	Clock     clock.PassiveClock
+	// Objects serves spec.workloadRef and traffic-routing objects, and
+	// Dynamic writes the latter. Optional: without them such Rollouts wait.
+	Objects *ObjectCache
+	Dynamic dynamic.Interface
+	// RoutersFor returns the traffic routers a Rollout's spec enables, and
+	// UnsupportedRouters the providers it configures that none handles.
+	RoutersFor         func(*v1alpha1.Rollout) []trafficrouting.Router
+	UnsupportedRouters func(*v1alpha1.Rollout) []string
+	Recorder           record.EventRecorder
+	Clock              clock.PassiveClock
 }
 
 // Reconciler reconciles one Rollout at a time.
@@ -125,8 +133,11 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 		}
 		st.Pods = pods
 	}
-	if gvr, ok := plan.WorkloadResource(ro.Spec.WorkloadRef); ok && r.o.Workloads != nil {
-		w, err := r.o.Workloads.Get(gvr, ro.Namespace, ro.Spec.WorkloadRef.Name)
+	if err := r.observeRouting(ro, &st); err != nil {
+		return st, err
+	}
+	if gvr, ok := plan.WorkloadResource(ro.Spec.WorkloadRef); ok && r.o.Objects != nil {
+		w, err := r.o.Objects.Get(gvr, ro.Namespace, ro.Spec.WorkloadRef.Name)
 		if err != nil {
 			return st, err
 		}
@@ -278,4 +289,57 @@ func TemplatesIndexFunc(obj any) ([]string, error) {
 		}
 	}
 	return keys, nil
+}
+
+// observeRouting reads, from the object cache, the traffic-routing objects
+// the Rollout's routers reference.
+func (r *Reconciler) observeRouting(ro *v1alpha1.Rollout, st *plan.State) error {
+	if r.o.UnsupportedRouters != nil {
+		st.UnsupportedRouters = r.o.UnsupportedRouters(ro)
+	}
+	if r.o.RoutersFor == nil || ro.Spec.Strategy.Canary == nil || ro.Spec.Strategy.Canary.TrafficRouting == nil {
+		return nil
+	}
+	st.Routers = r.o.RoutersFor(ro)
+	st.RouterObjects = map[trafficrouting.Ref]*unstructured.Unstructured{}
+	if r.o.Objects == nil {
+		return nil
+	}
+	for _, router := range st.Routers {
+		for _, ref := range router.References(ro) {
+			obj, err := r.o.Objects.Get(ref.Resource, ref.Namespace, ref.Name)
+			if err == errNotSynced {
+				return err
+			}
+			if err != nil {
+				st.RouterErrors = append(st.RouterErrors, fmt.Errorf("%s %s: %w", router.Type(), ref.Name, err))
+				continue
+			}
+			if obj != nil {
+				st.RouterObjects[ref] = obj
+			}
+		}
+	}
+	return nil
+}
+
+// RoutersIndex names the Rollout informer index from a traffic-routing
+// object ("resource/namespace/name") to the Rollouts whose routers use it.
+const RoutersIndex = "routers"
+
+// RoutersIndexFunc returns the index function of RoutersIndex.
+func RoutersIndexFunc(routersFor func(*v1alpha1.Rollout) []trafficrouting.Router) cache.IndexFunc {
+	return func(obj any) ([]string, error) {
+		ro, ok := obj.(*v1alpha1.Rollout)
+		if !ok {
+			return nil, fmt.Errorf("expected a Rollout, got %T", obj)
+		}
+		var keys []string
+		for _, router := range routersFor(ro) {
+			for _, ref := range router.References(ro) {
+				keys = append(keys, ObjectKey(ref.Resource.Resource, ref.Namespace, ref.Name))
+			}
+		}
+		return keys, nil
+	}
 }

@@ -139,7 +139,7 @@ func (p *planner) blueGreenReplicaSets() {
 		p.scale(p.current(revs.stable), specReplicas(p.ro))
 	}
 	if aborted && revs.newRS != revs.stable {
-		p.scaleDownAbortedPreview()
+		p.scaleDownAborted(p.ro.Spec.Strategy.BlueGreen.AbortScaleDownDelaySeconds)
 	} else {
 		p.scale(p.current(revs.newRS), p.previewReplicas())
 	}
@@ -183,14 +183,13 @@ func (p *planner) deadlineLeft(rs *appsv1.ReplicaSet) (time.Duration, bool) {
 	return at.Sub(p.now), true
 }
 
-// scaleDownAbortedPreview keeps an aborted revision for abortScaleDownDelaySeconds
+// scaleDownAborted keeps an aborted revision for abortScaleDownDelaySeconds
 // (never scaling it down when that is 0), then scales it to zero.
-func (p *planner) scaleDownAbortedPreview() {
+func (p *planner) scaleDownAborted(abortDelay *int32) {
 	rs := p.current(p.revs.newRS)
-	bg := p.ro.Spec.Strategy.BlueGreen
 	delay := v1alpha1.DefaultAbortScaleDownDelaySeconds
-	if bg.AbortScaleDownDelaySeconds != nil {
-		delay = *bg.AbortScaleDownDelaySeconds
+	if abortDelay != nil {
+		delay = *abortDelay
 	}
 	if delay == 0 || rsReplicas(rs) == 0 {
 		return
@@ -223,18 +222,50 @@ func (p *planner) scaleDownOldBlueGreen() {
 		(post == nil || post.Status.Phase != v1alpha1.AnalysisPhaseSuccessful) {
 		return // without a delay, the old revision waits for the post-promotion analysis
 	}
-	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
-	if bg.ScaleDownDelaySeconds != nil {
-		delay = time.Duration(*bg.ScaleDownDelaySeconds) * time.Second
-	}
-	limit := int32(1<<31 - 1)
-	if bg.ScaleDownDelayRevisionLimit != nil {
-		limit = *bg.ScaleDownDelayRevisionLimit
-	}
 	referenced := map[string]bool{
 		p.ro.Status.BlueGreen.ActiveSelector:  true,
 		p.ro.Status.BlueGreen.PreviewSelector: true,
 		p.ro.Status.StableRS:                  true,
+	}
+	p.scaleDownWithDelay(bg.ScaleDownDelaySeconds, bg.ScaleDownDelayRevisionLimit, referenced, func(*appsv1.ReplicaSet) bool { return true })
+}
+
+// scaleDownOldRouted scales down the canary's older revisions behind a
+// traffic router: a stable revision replaced by a promotion waits out
+// scaleDownDelaySeconds (so traffic still on it drains), an intermediate
+// canary goes at once; nothing a Service or the recorded split still uses.
+func (p *planner) scaleDownOldRouted() {
+	c := p.ro.Spec.Strategy.Canary
+	s := p.ro.Status
+	referenced := map[string]bool{s.StableRS: true, s.CurrentPodHash: true}
+	if w := s.Canary.Weights; w != nil {
+		referenced[w.Canary.PodTemplateHash] = true
+		referenced[w.Stable.PodTemplateHash] = true
+	}
+	for _, name := range []string{c.StableService, c.CanaryService} {
+		if svc, ok := p.st.Services[name]; ok {
+			referenced[svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]] = true
+		}
+	}
+	delete(referenced, "")
+	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
+	p.scaleDownWithDelay(c.ScaleDownDelaySeconds, c.ScaleDownDelayRevisionLimit, referenced, func(rs *appsv1.ReplicaSet) bool {
+		_, waiting := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
+		return promoted || waiting
+	})
+}
+
+// scaleDownWithDelay scales down the older revisions not referenced: those
+// delayed() picks get the scale-down-deadline annotation first (at most
+// limit of them waiting) and go when it passes; the others go at once.
+func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referenced map[string]bool, delayed func(*appsv1.ReplicaSet) bool) {
+	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
+	if delaySeconds != nil {
+		delay = time.Duration(*delaySeconds) * time.Second
+	}
+	limit := int32(1<<31 - 1)
+	if revisionLimit != nil {
+		limit = *revisionLimit
 	}
 	old := append([]*appsv1.ReplicaSet(nil), p.revs.others...)
 	sort.SliceStable(old, func(i, j int) bool {
@@ -248,6 +279,8 @@ func (p *planner) scaleDownOldBlueGreen() {
 		}
 		left, has := p.deadlineLeft(rs)
 		switch {
+		case !delayed(rs):
+			p.scale(rs, 0)
 		case !has && delay > 0 && waiting < limit:
 			waiting++
 			p.setScaleDownDeadline(rs, delay)

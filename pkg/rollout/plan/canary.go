@@ -31,6 +31,7 @@ func (p *planner) canary() {
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices()
+	p.trafficRouting()
 	p.canaryAnalysis()
 	p.analyzed = true
 	if len(p.pause.added) > 0 {
@@ -92,12 +93,23 @@ func (p *planner) scaleReplicaSets() {
 	}
 	revs := p.revs
 	counts := p.desiredCounts()
+	if p.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+		// A revision in use again loses a scale-down deadline it had.
+		for _, rs := range []*appsv1.ReplicaSet{revs.stable, revs.newRS} {
+			if rs != nil && !(rs == revs.newRS && rs != revs.stable && p.pause.aborted(p.ro)) {
+				p.clearScaleDownDeadline(p.current(rs))
+			}
+		}
+	}
 	if revs.stable != nil && revs.stable != revs.newRS {
 		if p.scale(revs.stable, counts.stable) {
 			return
 		}
 	}
-	if revs.newRS != nil && p.scale(revs.newRS, counts.canary) {
+	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil && p.pause.aborted(p.ro) && revs.newRS != revs.stable {
+		// Traffic has left the canary; keep its pods for the abort delay.
+		p.scaleDownAborted(c.AbortScaleDownDelaySeconds)
+	} else if revs.newRS != nil && p.scale(revs.newRS, counts.canary) {
 		p.scaleDownWorkload()
 		return
 	}
@@ -118,6 +130,10 @@ func (p *planner) desiredCounts() canaryCounts {
 // stable: first their unavailable pods, then available ones as far as the
 // availability floor allows, newest first.
 func (p *planner) scaleDownOthers() {
+	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil {
+		p.scaleDownOldRouted()
+		return
+	}
 	var active []*appsv1.ReplicaSet
 	for _, rs := range p.revs.others {
 		if rsReplicas(rs) > 0 {
@@ -337,6 +353,12 @@ func (p *planner) carryStatus() v1alpha1.RolloutStatus {
 	}
 	s.PromoteFull = s.CurrentPodHash != s.StableRS && old.PromoteFull
 	s.Canary.Weights = old.Canary.Weights
+	if p.weights != nil {
+		s.Canary.Weights = p.weights
+	}
+	if c := p.ro.Spec.Strategy.Canary; c == nil || c.TrafficRouting == nil {
+		s.Canary.Weights = nil
+	}
 	s.Canary.StablePingPong = old.Canary.StablePingPong
 	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
 	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus

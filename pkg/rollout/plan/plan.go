@@ -35,6 +35,8 @@ type planner struct {
 	analyzed bool
 	// workloadResolved is set when the Rollout's template came from spec.workloadRef.
 	workloadResolved bool
+	// weights is the split the traffic routers were told to carry.
+	weights *v1alpha1.TrafficWeights
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -85,7 +87,10 @@ func (p *planner) validate() *field.Error {
 	if err := p.validateReferences(); err != nil {
 		return err
 	}
-	return p.validateTemplates()
+	if err := p.validateTemplates(); err != nil {
+		return err
+	}
+	return p.validateRouting()
 }
 
 // unsupported reports the parts of the API this build of Serin does not run
@@ -96,9 +101,6 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 		return nil
 	}
 	c := ro.Spec.Strategy.Canary
-	if c.TrafficRouting != nil {
-		return field.Invalid(st.Child("canary", "trafficRouting"), "", "traffic routing is not supported by this version of Serin yet")
-	}
 	for i, s := range c.Steps {
 		path := st.Child("canary", "steps").Index(i)
 		switch {

@@ -20,7 +20,7 @@ func (p *planner) switchServices() {
 		return
 	}
 	p.pointService(c.StableService, stable)
-	if p.pause.aborted(p.ro) && c.TrafficRouting == nil {
+	if p.pause.aborted(p.ro) {
 		p.pointService(c.CanaryService, stable)
 		return
 	}

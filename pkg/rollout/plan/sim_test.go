@@ -16,6 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
 // world is an in-memory cluster for driving plans: it applies a plan's writes
@@ -32,6 +33,9 @@ type world struct {
 	broken map[string]bool
 	uid    int
 	last   Plan
+	// routers and their objects.
+	routers       []trafficrouting.Router
+	routerObjects map[trafficrouting.Ref]*unstructured.Unstructured
 	// workload is the object spec.workloadRef names.
 	workload *unstructured.Unstructured
 	// templates and runs of the analysis world.
@@ -80,6 +84,13 @@ func (w *world) state() State {
 	if w.workload != nil {
 		st.Workload = w.workload.DeepCopy()
 	}
+	if len(w.routers) > 0 {
+		st.Routers = w.routers
+		st.RouterObjects = map[trafficrouting.Ref]*unstructured.Unstructured{}
+		for ref, obj := range w.routerObjects {
+			st.RouterObjects[ref] = obj.DeepCopy()
+		}
+	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {
 		set, err := templates.Resolve("default", a.Templates, w)
@@ -105,6 +116,18 @@ func (w *world) step() Plan {
 			w.ro.Annotations = map[string]string{}
 		}
 		w.ro.Annotations[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
+	}
+	for _, rw := range p.RouterWrites {
+		for ref := range w.routerObjects {
+			if ref.Name == rw.Object.GetName() && ref.Resource == rw.Resource {
+				switch rw.Op {
+				case "update", "create":
+					w.routerObjects[ref] = rw.Object.DeepCopy()
+				case "delete":
+					delete(w.routerObjects, ref)
+				}
+			}
+		}
 	}
 	if p.WorkloadReplicas != nil {
 		unstructured.SetNestedField(w.workload.Object, int64(*p.WorkloadReplicas), "spec", "replicas")
@@ -237,7 +260,7 @@ func (w *world) settle() {
 
 func (w *world) snapshot() string {
 	status, _ := json.Marshal(w.ro.Status)
-	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches), len(w.runs), len(w.last.TerminateRuns))
+	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d|%d|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches), len(w.runs), len(w.last.TerminateRuns), len(w.last.RouterWrites))
 }
 
 func (w *world) serviceHashes() map[string]string {

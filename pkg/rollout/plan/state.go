@@ -7,8 +7,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
 // State is everything a reconcile of one Rollout looks at.
@@ -23,6 +26,14 @@ type State struct {
 	// Services in the Rollout's namespace that it names, by name. A name
 	// the Rollout uses but that is missing here does not exist.
 	Services map[string]*corev1.Service
+	// Routers are the traffic routers the Rollout's spec enables, and
+	// RouterObjects the objects they reference that exist. RouterErrors are
+	// references that could not be read (a CRD that is not installed);
+	// UnsupportedRouters the configured providers no router handles.
+	Routers            []trafficrouting.Router
+	RouterObjects      map[trafficrouting.Ref]*unstructured.Unstructured
+	RouterErrors       []error
+	UnsupportedRouters []string
 	// Workload is the object spec.workloadRef names, when it exists.
 	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.
@@ -60,6 +71,8 @@ type Plan struct {
 	CreateRuns    []*v1alpha1.AnalysisRun
 	TerminateRuns []*v1alpha1.AnalysisRun
 	DeleteRuns    []*v1alpha1.AnalysisRun
+	// RouterWrites change traffic-routing objects, in order.
+	RouterWrites []RouterWrite
 	// Evictions are pods replaced for spec.restartAt.
 	Evictions []*corev1.Pod
 	// ServiceSwitches point Services at a revision.
@@ -102,4 +115,14 @@ type PodPatch struct {
 	Pod         *corev1.Pod
 	Labels      map[string]*string
 	Annotations map[string]*string
+}
+
+// RouterWrite is one write to a traffic-routing object.
+type RouterWrite struct {
+	// Op is "update", "create" or "delete".
+	Op       string
+	Resource schema.GroupVersionResource
+	// Object is the object to update or create; for a delete, only its
+	// namespace and name are set.
+	Object *unstructured.Unstructured
 }

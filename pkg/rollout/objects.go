@@ -1,10 +1,13 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -15,37 +18,50 @@ import (
 	"github.com/serin-dev/serin/pkg/rollout/plan"
 )
 
-// Workloads caches the kinds of workload that spec.workloadRef names. An
-// informer for a kind starts only when a Rollout first references that kind,
-// so a controller whose Rollouts never use workloadRef caches none of them.
-type Workloads struct {
+// ObjectCache caches the objects Rollouts reference but Serin does not own
+// the kind of: workloads named by spec.workloadRef, and traffic-routing
+// objects (VirtualServices, Ingresses, HTTPRoutes, ...). An informer for a
+// kind starts only when a Rollout first references that kind, so a
+// controller whose Rollouts never use Istio caches no VirtualService.
+type ObjectCache struct {
 	factory  dynamicinformer.DynamicSharedInformerFactory
 	onChange cache.ResourceEventHandler
 	stop     <-chan struct{}
 
 	mu        sync.Mutex
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	// missing holds kinds the API server does not serve.
+	missing map[schema.GroupVersionResource]error
 }
 
-// NewWorkloads returns a lazily started cache of referenced workloads in
+// NewObjectCache returns a lazily started cache of referenced objects in
 // namespace ("" for all). onChange is told about every change of a cached
-// workload (to enqueue the Rollouts that reference it).
-func NewWorkloads(client dynamic.Interface, namespace string, resync time.Duration, onChange cache.ResourceEventHandler, stop <-chan struct{}) *Workloads {
-	return &Workloads{
+// object (to enqueue the Rollouts that reference it).
+func NewObjectCache(client dynamic.Interface, namespace string, resync time.Duration, onChange cache.ResourceEventHandler, stop <-chan struct{}) *ObjectCache {
+	return &ObjectCache{
 		factory:   dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, resync, namespace, nil),
 		onChange:  onChange,
 		stop:      stop,
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		missing:   map[schema.GroupVersionResource]error{},
 	}
 }
 
-// errNotSynced means a workload informer has just started and not listed yet.
-var errNotSynced = fmt.Errorf("the workload cache is still filling")
+// errNotSynced means an informer has just started and not listed yet.
+var errNotSynced = fmt.Errorf("the object cache is still filling")
 
-// Get returns the workload, nil when it does not exist, or errNotSynced.
-func (w *Workloads) Get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
+// Get returns the object, nil when it does not exist, errNotSynced while the
+// kind's informer fills, or an error when the API server does not serve the
+// kind (its CRD is not installed).
+func (w *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
 	inf := w.informer(gvr)
 	if !inf.HasSynced() {
+		w.mu.Lock()
+		err := w.missing[gvr]
+		w.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 		return nil, errNotSynced
 	}
 	obj, exists, err := inf.GetIndexer().GetByKey(namespace + "/" + name)
@@ -59,7 +75,7 @@ func (w *Workloads) Get(gvr schema.GroupVersionResource, namespace, name string)
 	return u, nil
 }
 
-func (w *Workloads) informer(gvr schema.GroupVersionResource) cache.SharedIndexInformer {
+func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedIndexInformer {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if inf, ok := w.informers[gvr]; ok {
@@ -77,6 +93,15 @@ func (w *Workloads) informer(gvr schema.GroupVersionResource) cache.SharedIndexI
 	if w.onChange != nil {
 		_, _ = inf.AddEventHandler(w.onChange)
 	}
+	// A kind the API server does not serve never lists; remember why, so
+	// the Rollout can say so instead of waiting forever.
+	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+			w.mu.Lock()
+			w.missing[gvr] = fmt.Errorf("the API server does not serve %s", gvr.String())
+			w.mu.Unlock()
+		}
+	})
 	w.informers[gvr] = inf
 	w.factory.Start(w.stop)
 	return inf
@@ -96,10 +121,10 @@ func WorkloadsIndexFunc(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	return []string{WorkloadKey(gvr.Resource, ro.Namespace, ro.Spec.WorkloadRef.Name)}, nil
+	return []string{ObjectKey(gvr.Resource, ro.Namespace, ro.Spec.WorkloadRef.Name)}, nil
 }
 
-// WorkloadKey is a WorkloadsIndex key.
-func WorkloadKey(resource, namespace, name string) string {
+// ObjectKey is a WorkloadsIndex and RoutersIndex key: "resource/namespace/name".
+func ObjectKey(resource, namespace, name string) string {
 	return resource + "/" + namespace + "/" + name
 }

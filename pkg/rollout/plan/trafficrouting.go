@@ -1,0 +1,212 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
+)
+
+func routingPath() *field.Path {
+	return field.NewPath("spec", "strategy", "canary", "trafficRouting")
+}
+
+// validateRouting reports configured providers that no router handles, and
+// router objects that are missing, unreadable or malformed: such a Rollout
+// stops with InvalidSpec and its traffic stays where it is.
+func (p *planner) validateRouting() *field.Error {
+	c := p.ro.Spec.Strategy.Canary
+	if c == nil || c.TrafficRouting == nil {
+		return nil
+	}
+	if len(p.st.UnsupportedRouters) > 0 {
+		return field.Invalid(routingPath(), strings.Join(p.st.UnsupportedRouters, ", "),
+			"traffic routing with "+strings.Join(p.st.UnsupportedRouters, ", ")+" is not supported by this version of Serin")
+	}
+	for _, err := range p.st.RouterErrors {
+		return field.Invalid(routingPath(), "", err.Error())
+	}
+	current := p.currentSplit()
+	for _, r := range p.st.Routers {
+		if _, err := r.Plan(p.ro, p.st.RouterObjects, current); err != nil {
+			return field.Invalid(routingPath().Child(strings.ToLower(r.Type())), "", err.Error())
+		}
+	}
+	return nil
+}
+
+// currentSplit is the split the status last recorded, for validation.
+func (p *planner) currentSplit() trafficrouting.Desired {
+	c := p.ro.Spec.Strategy.Canary
+	s := p.ro.Status
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService,
+		StableHash: s.StableRS, CanaryHash: s.CurrentPodHash, MaxWeight: maxTrafficWeight(p.ro)}
+	if w := s.Canary.Weights; w != nil {
+		d.CanaryWeight = w.Canary.Weight
+	}
+	return d
+}
+
+// trafficRouting moves the traffic split to where the rollout is: the
+// weight of the current step once the canary's pods can take it, nothing
+// while the canary has no available pod, on abort or once promoted, and the
+// managed header and mirror routes of the steps so far.
+func (p *planner) trafficRouting() {
+	c := p.ro.Spec.Strategy.Canary
+	if c.TrafficRouting == nil || len(p.st.Routers) == 0 {
+		return
+	}
+	s := p.ro.Status
+	max := maxTrafficWeight(p.ro)
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService, MaxWeight: max, CanaryHash: p.revs.hash}
+	if p.revs.stable != nil {
+		d.StableHash = p.revs.stable.Labels[v1alpha1.LabelPodTemplateHash]
+	}
+	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash && s.StableRS == p.revs.hash
+	routes := false
+	switch {
+	case promoted:
+		d.Promoted = true
+	case p.pause.aborted(p.ro):
+	case p.revs.newRS == nil || rsAvailable(p.revs.newRS) == 0:
+	case s.PromoteFull:
+		if s.Canary.Weights != nil {
+			d.CanaryWeight = s.Canary.Weights.Canary.Weight
+		}
+	case p.steps.count() > 0:
+		routes = true
+		switch {
+		case !p.atDesiredCounts():
+			d.CanaryWeight = p.steps.weightBefore()
+		case p.steps.current() != nil:
+			d.CanaryWeight = p.steps.setWeight()
+		default:
+			d.CanaryWeight = max
+		}
+	}
+	// The stable pods must be able to take the rest before weight moves.
+	if stable := p.revs.stable; stable != nil && !promoted {
+		need := int32(math.Ceil(float64(specReplicas(p.ro)) * float64(max-d.CanaryWeight) / float64(max)))
+		if stable.Status.AvailableReplicas < need {
+			return
+		}
+	}
+	if routes && revisionOf(p.ro.Annotations) > 1 {
+		d.HeaderRoutes, d.MirrorRoutes = p.steps.routesInForce()
+	}
+	for _, r := range p.st.Routers {
+		writes, err := r.Plan(p.ro, p.st.RouterObjects, d)
+		if err != nil {
+			p.event(true, v1alpha1.EventTrafficRoutingError, err.Error())
+			return
+		}
+		p.addRouterWrites(r.References(p.ro), writes)
+	}
+	weights := &v1alpha1.TrafficWeights{
+		Canary: v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: c.CanaryService, PodTemplateHash: d.CanaryHash},
+		Stable: v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: c.StableService, PodTemplateHash: d.StableHash},
+	}
+	if old := s.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable {
+		p.event(false, v1alpha1.EventTrafficWeightUpdated, fmt.Sprintf(v1alpha1.EventMessageWeightUpdated, describeWeights(old, weights)))
+	}
+	p.weights = weights
+}
+
+func describeWeights(old, now *v1alpha1.TrafficWeights) string {
+	from := "none"
+	if old != nil {
+		from = fmt.Sprintf("canary %d, stable %d", old.Canary.Weight, old.Stable.Weight)
+	}
+	return fmt.Sprintf("from %s to canary %d, stable %d", from, now.Canary.Weight, now.Stable.Weight)
+}
+
+// addRouterWrites records a router's writes with the resource of each object.
+func (p *planner) addRouterWrites(refs []trafficrouting.Ref, w trafficrouting.Writes) {
+	resource := func(u *unstructured.Unstructured) schema.GroupVersionResource {
+		gv, _ := schema.ParseGroupVersion(u.GetAPIVersion())
+		for _, ref := range refs {
+			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version && ref.Name == u.GetName() {
+				return ref.Resource
+			}
+		}
+		// Same kind as a referenced object of another name.
+		for _, ref := range refs {
+			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version {
+				return ref.Resource
+			}
+		}
+		return schema.GroupVersionResource{}
+	}
+	for _, u := range w.Updates {
+		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "update", Resource: resource(u), Object: u})
+	}
+	for _, u := range w.Creates {
+		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "create", Resource: resource(u), Object: u})
+	}
+	for _, ref := range w.Deletes {
+		u := &unstructured.Unstructured{}
+		u.SetNamespace(ref.Namespace)
+		u.SetName(ref.Name)
+		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "delete", Resource: ref.Resource, Object: u})
+	}
+}
+
+// weightBefore is the weight of the last setWeight before the current step:
+// what the canary carries while its pods catch up with the current step.
+func (v stepView) weightBefore() int32 {
+	for i := v.index - 1; i >= 0 && int(i) < len(v.steps); i-- {
+		if w := v.steps[i].SetWeight; w != nil {
+			return *w
+		}
+	}
+	return 0
+}
+
+// routesInForce are the managed header and mirror routes the steps up to
+// the current one have set and not removed, each once, in step order.
+func (v stepView) routesInForce() ([]v1alpha1.SetHeaderRoute, []v1alpha1.SetMirrorRoute) {
+	var headers []v1alpha1.SetHeaderRoute
+	var mirrors []v1alpha1.SetMirrorRoute
+	last := min(int(v.index), len(v.steps)-1)
+	for i := 0; i <= last; i++ {
+		if h := v.steps[i].SetHeaderRoute; h != nil {
+			headers = withoutHeader(headers, h.Name)
+			if len(h.Match) > 0 {
+				headers = append(headers, *h)
+			}
+		}
+		if m := v.steps[i].SetMirrorRoute; m != nil {
+			mirrors = withoutMirror(mirrors, m.Name)
+			if len(m.Match) > 0 {
+				mirrors = append(mirrors, *m)
+			}
+		}
+	}
+	return headers, mirrors
+}
+
+func withoutHeader(in []v1alpha1.SetHeaderRoute, name string) []v1alpha1.SetHeaderRoute {
+	var out []v1alpha1.SetHeaderRoute
+	for _, r := range in {
+		if r.Name != name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func withoutMirror(in []v1alpha1.SetMirrorRoute, name string) []v1alpha1.SetMirrorRoute {
+	var out []v1alpha1.SetMirrorRoute
+	for _, r := range in {
+		if r.Name != name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
