@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -159,11 +158,7 @@ func referencingRollouts(indexer cache.Indexer) func(obj any) []cache.ObjectName
 			return nil
 		}
 		gvk := u.GroupVersionKind()
-		// The kinds cached here pluralise regularly (Ingress -> ingresses).
-		resource := strings.ToLower(gvk.Kind) + "s"
-		if strings.HasSuffix(gvk.Kind, "s") {
-			resource = strings.ToLower(gvk.Kind) + "es"
-		}
+		resource := plan.KindResource(gvk.Kind)
 		if gvr, ok := plan.WorkloadResource(&v1alpha1.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}); ok {
 			resource = gvr.Resource
 		}

@@ -31,6 +31,10 @@ import (
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
+// conflictRetry is when a Rollout whose write conflicted is looked at again
+// if no newer version of what it wrote has arrived by then.
+const conflictRetry = 5 * time.Second
+
 // Options are the Reconciler's dependencies.
 type Options struct {
 	KubeClient       kubernetes.Interface
@@ -106,8 +110,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 		if apierrors.IsConflict(err) {
 			// Someone wrote the object after our cache saw it; the informer
 			// brings the newer version and that enqueues the Rollout again.
-			klog.FromContext(ctx).V(2).Info("conflict, waiting for the newer version", "rollout", key)
-			return controller.Result{}, nil
+			klog.FromContext(ctx).V(2).Info("conflict, waiting for the newer version", "rollout", key, "err", err.Error())
+			// The newer version's event normally comes first; this is the
+			// safety net for a conflict no event will follow.
+			return controller.Result{RequeueAfter: conflictRetry}, nil
 		}
 		return controller.Result{}, err
 	}

@@ -131,17 +131,11 @@ func (p *planner) addRouterWrites(refs []trafficrouting.Ref, w trafficrouting.Wr
 	resource := func(u *unstructured.Unstructured) schema.GroupVersionResource {
 		gv, _ := schema.ParseGroupVersion(u.GetAPIVersion())
 		for _, ref := range refs {
-			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version && ref.Name == u.GetName() {
+			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version && ref.Resource.Resource == KindResource(u.GetKind()) {
 				return ref.Resource
 			}
 		}
-		// Same kind as a referenced object of another name.
-		for _, ref := range refs {
-			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version {
-				return ref.Resource
-			}
-		}
-		return schema.GroupVersionResource{}
+		return gv.WithResource(KindResource(u.GetKind()))
 	}
 	for _, u := range w.Updates {
 		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "update", Resource: resource(u), Object: u})
@@ -209,4 +203,14 @@ func withoutMirror(in []v1alpha1.SetMirrorRoute, name string) []v1alpha1.SetMirr
 		}
 	}
 	return out
+}
+
+// KindResource is the resource name of the kinds routers and workloadRef
+// use: lower case, plus "s" (or "es" after an s: Ingress -> ingresses).
+func KindResource(kind string) string {
+	k := strings.ToLower(kind)
+	if strings.HasSuffix(k, "s") {
+		return k + "es"
+	}
+	return k + "s"
 }

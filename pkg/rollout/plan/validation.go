@@ -144,10 +144,10 @@ func validateCanary(ro *v1alpha1.Rollout, path *field.Path) field.ErrorList {
 	}
 	tr := c.TrafficRouting
 	if tr != nil {
-		if c.StableService == "" {
+		if needsServices(c) && c.StableService == "" {
 			errs = append(errs, field.Invalid(path.Child("stableService"), c.StableService, msgTrafficRoutingServices))
 		}
-		if c.CanaryService == "" {
+		if needsServices(c) && c.CanaryService == "" {
 			errs = append(errs, field.Invalid(path.Child("canaryService"), c.CanaryService, msgTrafficRoutingServices))
 		}
 		if c.ScaleDownDelaySeconds != nil && c.DynamicStableScale {
@@ -169,6 +169,15 @@ func validateCanary(ro *v1alpha1.Rollout, path *field.Path) field.ErrorList {
 	}
 	errs = append(errs, validateScaleDownLimit(ro, c.ScaleDownDelayRevisionLimit, path)...)
 	return append(errs, validateAntiAffinity(c.AntiAffinity, path.Child("antiAffinity"))...)
+}
+
+// needsServices tells whether the canary's routers split between the stable
+// and canary Services (subset-level Istio routing and router plugins do not).
+func needsServices(c *v1alpha1.CanaryStrategy) bool {
+	tr := c.TrafficRouting
+	return (tr.ALB != nil && c.PingPong == nil) ||
+		(tr.Istio != nil && tr.Istio.DestinationRule == nil && c.PingPong == nil) ||
+		tr.SMI != nil || tr.Apisix != nil || tr.Ambassador != nil || tr.Nginx != nil || tr.AppMesh != nil || tr.Traefik != nil
 }
 
 func validateStep(ro *v1alpha1.Rollout, step v1alpha1.CanaryStep, canary, path *field.Path) field.ErrorList {
