@@ -71,7 +71,7 @@ func run(exitAtEnd bool) error {
 	if err != nil {
 		return err
 	}
-	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, ns: "demo", prometheus: c.PrometheusURL(),
+	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, dynamic: c.Dynamic(), ns: "demo", prometheus: c.PrometheusURL(),
 		setSuccessRate: func(v float64) error {
 			c.Exporter().Set("success_rate", map[string]string{"service": "guestbook-canary"}, v)
 			return c.WaitForPrometheusValue(ctx, `success_rate{service="guestbook-canary"}`, v)

@@ -9,8 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
@@ -40,14 +43,38 @@ spec:
     canary:
       stableService: guestbook-stable
       canaryService: guestbook-canary
+      abortScaleDownDelaySeconds: 3
+      scaleDownDelaySeconds: 3
+      trafficRouting:
+        istio:
+          virtualService:
+            name: guestbook
+            routes: [primary]
       steps:
       - setWeight: 20
       - pause: {}
       - analysis:
           templates:
           - templateName: success-rate
-      - setWeight: 60
+      - setWeight: 50
       - pause: {duration: 5s}
+`
+
+// demoVirtualService is the Istio VirtualService whose weights Serin moves.
+const demoVirtualService = `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: guestbook
+spec:
+  hosts: [guestbook]
+  http:
+  - name: primary
+    route:
+    - destination: {host: guestbook-stable}
+      weight: 100
+    - destination: {host: guestbook-canary}
+      weight: 0
 `
 
 // demoTemplate checks the canary's success rate in Prometheus three times,
@@ -69,7 +96,34 @@ spec:
         query: success_rate{service="guestbook-canary"}
 `
 
+var virtualServices = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1alpha3", Resource: "virtualservices"}
+
+// weights reads the VirtualService's split, as a mesh would apply it.
+func (s *story) weights() string {
+	vs, err := s.dynamic.Resource(virtualServices).Namespace(s.ns).Get(s.ctx, "guestbook", metav1.GetOptions{})
+	if err != nil {
+		return "?"
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	var stable, canary int64
+	for _, r := range routes {
+		dests, _, _ := unstructured.NestedSlice(r.(map[string]any), "route")
+		for _, d := range dests {
+			host, _, _ := unstructured.NestedString(d.(map[string]any), "destination", "host")
+			w, _, _ := unstructured.NestedInt64(d.(map[string]any), "weight")
+			switch host {
+			case "guestbook-stable":
+				stable = w
+			case "guestbook-canary":
+				canary = w
+			}
+		}
+	}
+	return fmt.Sprintf("stable %d%% canary %d%%", stable, canary)
+}
+
 type story struct {
+	dynamic    dynamic.Interface
 	ctx        context.Context
 	kube       kubernetes.Interface
 	rollouts   versioned.Interface
@@ -101,14 +155,21 @@ func (s *story) tell() error {
 	if _, err := s.rollouts.ArgoprojV1alpha1().AnalysisTemplates(s.ns).Create(s.ctx, at, metav1.CreateOptions{}); err != nil {
 		return err
 	}
+	vs := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(demoVirtualService), &vs.Object); err != nil {
+		return err
+	}
+	if _, err := s.dynamic.Resource(virtualServices).Namespace(s.ns).Create(s.ctx, vs, metav1.CreateOptions{}); err != nil {
+		return err
+	}
 	ro := &v1alpha1.Rollout{}
 	if err := yaml.UnmarshalStrict([]byte(demoRollout), ro); err != nil {
 		return err
 	}
 	say("")
-	say("Chapter 1: a first deploy. Applying Rollout demo/guestbook (5 replicas; steps: 20%% -> pause ->")
-	say("analysis of the canary's success rate in Prometheus (>= 99%%, 3 measurements) -> 60%% -> pause 5s),")
-	say("with Services guestbook-stable and guestbook-canary.")
+	say("Chapter 1: a first deploy. Applying Rollout demo/guestbook (5 replicas) with Services guestbook-stable")
+	say("and guestbook-canary and the Istio VirtualService guestbook, whose weights Serin moves. Steps: 20%% ->")
+	say("pause -> analysis of the canary's success rate in Prometheus (>= 99%%, 3 measurements) -> 50%% -> pause 5s.")
 	if _, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Create(s.ctx, ro, metav1.CreateOptions{}); err != nil {
 		return err
 	}
@@ -151,7 +212,7 @@ func (s *story) tell() error {
 	if err := s.patchStatus(`{"status":{"pauseConditions":null}}`); err != nil {
 		return err
 	}
-	if err := s.watchUntil(abortedOnStable, "the analysis failed and Serin aborted: every pod is back on v2"); err != nil {
+	if err := s.watchUntil(abortedOnStable, "the analysis failed and Serin aborted: all traffic back on v2, the v3 pods gone after 3s"); err != nil {
 		return err
 	}
 	say("Why: %s", s.message())
@@ -178,14 +239,18 @@ func (s *story) watchUntil(done func(*v1alpha1.Rollout) bool, goal string) error
 func (s *story) describe(ro *v1alpha1.Rollout) string {
 	st := ro.Status
 	phase := string(st.Phase)
-	if st.Message != "" {
-		phase += " (" + st.Message + ")"
+	if msg := st.Message; msg != "" {
+		// Long reasons are printed in full once the story reaches them.
+		if i := strings.Index(msg, ": "); len(msg) > 60 && i > 0 {
+			msg = msg[:i]
+		}
+		phase += " (" + msg + ")"
 	}
 	step := ""
 	if st.CurrentStepIndex != nil {
 		step = fmt.Sprintf(" step %d/%d", *st.CurrentStepIndex, len(ro.Spec.Strategy.Canary.Steps))
 	}
-	line := fmt.Sprintf("%s%s | pods: %s | services: %s", phase, step, s.replicaSets(ro), s.services(ro))
+	line := fmt.Sprintf("%s%s | traffic: %s | pods: %s | services: %s", phase, step, s.weights(), s.replicaSets(ro), s.services(ro))
 	if a := ro.Status.Canary.CurrentStepAnalysisRunStatus; a != nil {
 		line += " | analysis: " + s.analysis(a.Name)
 	}
