@@ -445,3 +445,28 @@ func TestRestartAtReplacesOldPodsWithinAvailability(t *testing.T) {
 	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
 	w.expectReplicas(map[string]int32{"rev1": 5})
 }
+
+func TestAReplicaSetFromAnEarlierControllerIsAdopted(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	// The ReplicaSet as an API server stores it (defaulted) under a hash an
+	// older hashing scheme gave it.
+	for name, rs := range w.rss {
+		delete(w.rss, name)
+		rs.Name = "demo-olderhash"
+		rs.Labels[v1alpha1.LabelPodTemplateHash] = "olderhash"
+		rs.Spec.Template.Labels[v1alpha1.LabelPodTemplateHash] = "olderhash"
+		withPodDefaults(&rs.Spec.Template)
+		w.rss[rs.Name] = rs
+	}
+	w.ro.Status.CurrentPodHash, w.ro.Status.StableRS = "olderhash", "olderhash"
+	w.settle()
+	if len(w.rss) != 1 || w.rss["demo-olderhash"] == nil {
+		t.Fatalf("the old ReplicaSet was replaced instead of adopted: %v", w.replicaCounts())
+	}
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	// A real change of template still makes a new revision.
+	w.setImage("demo:v2")
+	w.settle()
+	w.expectReplicas(map[string]int32{"rev1": 4, "rev2": 1})
+}

@@ -102,6 +102,8 @@ func templatesMatch(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) bool {
 	live := rs.Spec.Template.DeepCopy()
 	want := ro.Spec.Template.DeepCopy()
 	live.Spec.Affinity = withoutInjectedTerm(live.Spec.Affinity, ro)
+	withPodDefaults(live)
+	withPodDefaults(want)
 	delete(live.Labels, v1alpha1.LabelPodTemplateHash)
 	delete(want.Labels, v1alpha1.LabelPodTemplateHash)
 	if injected := injectedMetadata(rs); injected != nil {
