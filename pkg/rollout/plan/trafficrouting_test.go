@@ -147,3 +147,36 @@ func TestMissingVirtualServiceIsInvalidSpecAndNothingMoves(t *testing.T) {
 	}
 	t.Log(c.Message)
 }
+
+func TestAbortAtEveryStepTakesTheWeightAwayInTheSameReconcile(t *testing.T) {
+	for abortAt := int32(1); abortAt <= 3; abortAt += 2 {
+		w := istioWorld(t, setWeight(10), pauseFor(""), setWeight(50), pauseFor(""))
+		w.settle()
+		w.setImage("demo:v2")
+		w.settle()
+		for *w.ro.Status.CurrentStepIndex < abortAt {
+			w.promote()
+			w.settle()
+		}
+		if _, canary := w.vsWeights(); canary == 0 {
+			t.Fatalf("step %d: the canary should carry weight before the abort", abortAt)
+		}
+		w.ro.Status.Abort = true
+		w.step()
+		if s, c := w.vsWeights(); s != 100 || c != 0 {
+			t.Fatalf("abort at step %d: weights %d/%d after one reconcile, want 100/0", abortAt, s, c)
+		}
+	}
+}
+
+func TestDynamicStableScaleShrinksStableWithItsTraffic(t *testing.T) {
+	w := istioWorld(t, setWeight(50), pauseFor(""))
+	w.ro.Spec.Strategy.Canary.DynamicStableScale = true
+	w.ro.Spec.Replicas = int32Ptr(4)
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.expectWeights(50, 50)
+	// Half the traffic left the stable side, and so did half its pods.
+	w.expectReplicas(map[string]int32{"rev1": 2, "rev2": 2})
+}
