@@ -7,12 +7,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -21,6 +19,7 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
 	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -125,26 +124,26 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	cw := m.Provider.CloudWatch
 	if cw == nil {
-		return errored(out, "cloudwatch: metric %q has no cloudWatch provider", m.Name)
+		return measure.Errored(out, "cloudwatch: metric %q has no cloudWatch provider", m.Name)
 	}
 	window := defaultInterval
 	if cw.Interval != "" {
 		d, err := cw.Interval.Duration()
 		if err != nil {
-			return errored(out, "cloudwatch: interval %q: %v", cw.Interval, err)
+			return measure.Errored(out, "cloudwatch: interval %q: %v", cw.Interval, err)
 		}
 		window = d
 	}
 	region := sigv4.Region(p.env)
 	if region == "" {
-		return errored(out, "cloudwatch: no AWS region: set %s or %s", sigv4.EnvRegion, sigv4.EnvDefaultRegion)
+		return measure.Errored(out, "cloudwatch: no AWS region: set %s or %s", sigv4.EnvRegion, sigv4.EnvDefaultRegion)
 	}
 	creds, err := p.creds.Retrieve(ctx)
 	if err != nil {
-		return errored(out, "cloudwatch: %v", err)
+		return measure.Errored(out, "cloudwatch: %v", err)
 	}
 	out = p.measure(ctx, m, cw, window, region, creds)
-	return scrub(out, creds.SecretAccessKey, creds.SessionToken)
+	return measure.Scrub(out, creds.SecretAccessKey, creds.SessionToken)
 }
 
 // getMetricDataInput is the JSON body of GetMetricData. Times are epoch
@@ -264,36 +263,36 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 		EndTime:           end.Unix(),
 	})
 	if err != nil {
-		return errored(out, "cloudwatch: building the request: %v", err)
+		return measure.Errored(out, "cloudwatch: building the request: %v", err)
 	}
 	endpoint := sigv4.Endpoint(p.env, "CloudWatch", signingName, region)
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(payload))
 	if err != nil {
-		return errored(out, "cloudwatch: building the request for %s: %v", endpoint, err)
+		return measure.Errored(out, "cloudwatch: building the request for %s: %v", endpoint, err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Accept", "application/json")
 	if err := sigv4.Sign(req, payload, creds, region, signingName, p.now()); err != nil {
-		return errored(out, "cloudwatch: %v", err)
+		return measure.Errored(out, "cloudwatch: %v", err)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "cloudwatch: GetMetricData at %s: %v", endpoint, unwrapURLError(err))
+		return measure.Errored(out, "cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "cloudwatch: reading the GetMetricData answer: %v", err)
+		return measure.Errored(out, "cloudwatch: reading the GetMetricData answer: %v", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errored(out, "cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body))
+		return measure.Errored(out, "cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body))
 	}
 	var r getMetricDataOutput
 	if err := json.Unmarshal(body, &r); err != nil {
-		return errored(out, "cloudwatch: the GetMetricData answer cannot be read: %v", err)
+		return measure.Errored(out, "cloudwatch: the GetMetricData answer cannot be read: %v", err)
 	}
 	if len(r.Messages) > 0 {
 		out.Metadata = map[string]string{"messages": formatMessages(r.Messages)}
@@ -317,11 +316,11 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 	}
 	out.Value = fmt.Sprintf("%+v", values)
 	if p.evaluate == nil {
-		return errored(out, "cloudwatch: no condition evaluator configured")
+		return measure.Errored(out, "cloudwatch: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(results, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
@@ -368,62 +367,5 @@ func apiError(h http.Header, body []byte) string {
 		}
 		return strings.TrimSpace(code + ": " + msg)
 	}
-	return snippet(body)
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
-}
-
-// minSecretLen is the shortest credential scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const minSecretLen = 4
-
-// scrub replaces any credential that found its way into the measurement
-// with a mask.
-func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
+	return measure.Snippet(body)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -124,18 +125,18 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 	var out v1alpha1.Measurement
 	dd := m.Provider.Datadog
 	if dd == nil {
-		return errored(out, "datadog: metric %q has no datadog provider", m.Name)
+		return measure.Errored(out, "datadog: metric %q has no datadog provider", m.Name)
 	}
 	cfg, err := readConfig(dd)
 	if err != nil {
-		return errored(out, "datadog: %v", err)
+		return measure.Errored(out, "datadog: %v", err)
 	}
 	creds, err := p.findCredentials(ctx, run, dd)
 	if err != nil {
-		return errored(out, "datadog: %v", err)
+		return measure.Errored(out, "datadog: %v", err)
 	}
 	out = p.measure(ctx, m, cfg, creds)
-	return scrub(out, creds.apiKey, creds.appKey)
+	return measure.Scrub(out, creds.apiKey, creds.appKey)
 }
 
 // config is a validated DatadogMetric with its defaults applied.
@@ -284,7 +285,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		address = defaultAddress
 	}
 	if _, err := url.Parse(address); err != nil {
-		return errored(out, "datadog: address %q is not a URL: %v", address, err)
+		return measure.Errored(out, "datadog: address %q is not a URL: %v", address, err)
 	}
 	to := p.now().Unix()
 	from := to - int64(cfg.interval.Seconds())
@@ -299,7 +300,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		req, err = v2Request(ctx, address, cfg, from, to)
 	}
 	if err != nil {
-		return errored(out, "datadog: building the request: %v", err)
+		return measure.Errored(out, "datadog: building the request: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -308,18 +309,18 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "datadog: %s %s: %v", req.Method, req.URL.Redacted(), unwrapURLError(err))
+		return measure.Errored(out, "datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "datadog: reading the response of %s: %v", req.URL.Path, err)
+		return measure.Errored(out, "datadog: reading the response of %s: %v", req.URL.Path, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return errored(out, "datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, snippet(body))
+		return measure.Errored(out, "datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
 	case resp.StatusCode != http.StatusOK:
-		return errored(out, "datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, snippet(body))
+		return measure.Errored(out, "datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
 	}
 
 	var r result
@@ -329,18 +330,18 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		r, err = parseV2(body)
 	}
 	if err != nil {
-		return errored(out, "datadog: %v", err)
+		return measure.Errored(out, "datadog: %v", err)
 	}
 	out.Value = r.value
 	if len(r.metadata) > 0 {
 		out.Metadata = r.metadata
 	}
 	if p.evaluate == nil {
-		return errored(out, "datadog: no condition evaluator configured")
+		return measure.Errored(out, "datadog: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(r.typed, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
@@ -535,7 +536,7 @@ func parseV2(body []byte) (result, error) {
 			}
 			var f float64
 			if err := json.Unmarshal(raw, &f); err != nil {
-				return result{}, fmt.Errorf("value %s of column %q is not a number", snippet(raw), numbers.Name)
+				return result{}, fmt.Errorf("value %s of column %q is not a number", measure.Snippet(raw), numbers.Name)
 			}
 			values = append(values, f)
 			if len(groups) > 0 {
@@ -611,61 +612,4 @@ func isNull(raw json.RawMessage) bool {
 // decimal form that reads back to the same float.
 func formatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
-}
-
-// minSecretLen is the shortest credential scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const minSecretLen = 4
-
-// scrub replaces any credential that found its way into the measurement
-// (a backend echoing a key in an error, say) with a mask.
-func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -79,37 +80,37 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	g := m.Provider.Graphite
 	if g == nil {
-		return errored(out, "graphite: metric %q has no graphite provider", m.Name)
+		return measure.Errored(out, "graphite: metric %q has no graphite provider", m.Name)
 	}
 	u, err := renderURL(g.Address, g.Query)
 	if err != nil {
-		return errored(out, "graphite: %v", err)
+		return measure.Errored(out, "graphite: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return errored(out, "graphite: building the request: %v", err)
+		return measure.Errored(out, "graphite: building the request: %v", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "graphite: GET %s: %v", u.Redacted(), unwrapURLError(err))
+		return measure.Errored(out, "graphite: GET %s: %v", u.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "graphite: reading the answer of %s: %v", u.Host, err)
+		return measure.Errored(out, "graphite: reading the answer of %s: %v", u.Host, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errored(out, "graphite: %s answered %d: %s", u.Host, resp.StatusCode, snippet(body))
+		return measure.Errored(out, "graphite: %s answered %d: %s", u.Host, resp.StatusCode, measure.Snippet(body))
 	}
 	var targets []target
 	if err := json.Unmarshal(body, &targets); err != nil {
-		return errored(out, "graphite: the answer of %s is not a render result: %v", u.Host, err)
+		return measure.Errored(out, "graphite: the answer of %s is not a render result: %v", u.Host, err)
 	}
 	if len(targets) == 0 || len(targets[0].Datapoints) == 0 {
-		return errored(out, "graphite: no values found")
+		return measure.Errored(out, "graphite: no values found")
 	}
 	values := make([]float64, 0, len(targets[0].Datapoints))
 	shown := make([]string, 0, len(targets[0].Datapoints))
@@ -122,11 +123,11 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	out.Value = "[" + strings.Join(shown, ",") + "]"
 	if p.evaluate == nil {
-		return errored(out, "graphite: no condition evaluator configured")
+		return measure.Errored(out, "graphite: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(values, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
@@ -212,34 +213,4 @@ func number(raw json.RawMessage) (*float64, error) {
 		return nil, errors.New("not a number")
 	}
 	return &f, nil
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -98,7 +99,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	spec := m.Provider.Influxdb
 	if spec == nil {
-		return errored(out, "influxdb: metric %q has no influxdb provider", m.Name)
+		return measure.Errored(out, "influxdb: metric %q has no influxdb provider", m.Name)
 	}
 	name := spec.Profile
 	if name == "" {
@@ -106,10 +107,10 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	prof, err := p.readProfile(ctx, name)
 	if err != nil {
-		return errored(out, "influxdb: %v", err)
+		return measure.Errored(out, "influxdb: %v", err)
 	}
 	out = p.measure(ctx, m, spec.Query, prof)
-	return scrub(out, prof.token)
+	return measure.Scrub(out, prof.token)
 }
 
 // readProfile reads a profile Secret from the controller's namespace.
@@ -154,7 +155,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string,
 	var out v1alpha1.Measurement
 	u, err := url.Parse(prof.address)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return errored(out, "influxdb: address %q is not a valid URL", prof.address)
+		return measure.Errored(out, "influxdb: address %q is not a valid URL", prof.address)
 	}
 	u.Path = path.Join("/", u.Path, "api/v2/query")
 	u.RawPath = ""
@@ -169,43 +170,43 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string,
 		},
 	})
 	if err != nil {
-		return errored(out, "influxdb: building the request: %v", err)
+		return measure.Errored(out, "influxdb: building the request: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
-		return errored(out, "influxdb: building the request: %v", err)
+		return measure.Errored(out, "influxdb: building the request: %v", err)
 	}
 	req.Header.Set("Authorization", "Token "+prof.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/csv")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "influxdb: POST %s: %v", u.Redacted(), unwrapURLError(err))
+		return measure.Errored(out, "influxdb: POST %s: %v", u.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "influxdb: reading the answer of %s: %v", u.Host, err)
+		return measure.Errored(out, "influxdb: reading the answer of %s: %v", u.Host, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errored(out, "influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body))
+		return measure.Errored(out, "influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body))
 	}
 	values, err := parseValues(body)
 	if err != nil {
-		return errored(out, "influxdb: reading the query result: %v", err)
+		return measure.Errored(out, "influxdb: reading the query result: %v", err)
 	}
 	if len(values) == 0 {
-		return errored(out, "influxdb: no results returned from flux query")
+		return measure.Errored(out, "influxdb: no results returned from flux query")
 	}
 	out.Value = fmt.Sprint(values)
 	if p.evaluate == nil {
-		return errored(out, "influxdb: no condition evaluator configured")
+		return measure.Errored(out, "influxdb: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(values, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
@@ -224,7 +225,7 @@ func apiError(body []byte) string {
 		}
 		return e.Message
 	}
-	return snippet(body)
+	return measure.Snippet(body)
 }
 
 // column is one column of an annotated CSV table.
@@ -361,61 +362,4 @@ func convert(s, datatype string) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown datatype %q", datatype)
 	}
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
-}
-
-// minSecretLen is the shortest credential scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const minSecretLen = 4
-
-// scrub replaces any credential that found its way into the measurement
-// (a backend echoing a token in an error, say) with a mask.
-func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
 }

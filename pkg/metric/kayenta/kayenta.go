@@ -20,6 +20,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -327,7 +328,7 @@ func (p *Provider) do(ctx context.Context, method, target string, payload []byte
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %v", method, req.URL.Redacted(), unwrapURLError(err))
+		return nil, fmt.Errorf("%s %s: %v", method, req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -335,7 +336,7 @@ func (p *Provider) do(ctx context.Context, method, target string, payload []byte
 		return nil, fmt.Errorf("reading the answer to %s %s: %v", method, req.URL.Path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s answered %d: %s", method, req.URL.Path, resp.StatusCode, snippet(raw))
+		return nil, fmt.Errorf("%s %s answered %d: %s", method, req.URL.Path, resp.StatusCode, measure.Snippet(raw))
 	}
 	return raw, nil
 }
@@ -356,27 +357,4 @@ func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measu
 	in.Message = fmt.Sprintf(format, args...)
 	in.ResumeAt = nil
 	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
 }

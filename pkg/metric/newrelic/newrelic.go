@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -131,14 +131,14 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	nr := m.Provider.NewRelic
 	if nr == nil {
-		return errored(out, "newrelic: metric %q has no newRelic provider", m.Name)
+		return measure.Errored(out, "newrelic: metric %q has no newRelic provider", m.Name)
 	}
 	timeout := int64(defaultTimeout)
 	if nr.Timeout != nil {
 		timeout = *nr.Timeout
 	}
 	if timeout < 0 {
-		return errored(out, "newrelic: timeout %d must not be negative", timeout)
+		return measure.Errored(out, "newrelic: timeout %d must not be negative", timeout)
 	}
 	name := nr.Profile
 	if name == "" {
@@ -146,10 +146,10 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	prof, err := p.readProfile(ctx, name)
 	if err != nil {
-		return errored(out, "newrelic: %v", err)
+		return measure.Errored(out, "newrelic: %v", err)
 	}
 	out = p.measure(ctx, m, nr.Query, timeout, prof)
-	return scrub(out, prof.apiKey)
+	return measure.Scrub(out, prof.apiKey)
 }
 
 // readProfile reads a profile Secret from the controller's namespace.
@@ -231,13 +231,13 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 		},
 	})
 	if err != nil {
-		return errored(out, "newrelic: building the request: %v", err)
+		return measure.Errored(out, "newrelic: building the request: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+requestAllowance)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prof.endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return errored(out, "newrelic: building the request: %v", err)
+		return measure.Errored(out, "newrelic: building the request: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -246,35 +246,35 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "newrelic: POST %s: %v", req.URL.Redacted(), unwrapURLError(err))
+		return measure.Errored(out, "newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "newrelic: reading NerdGraph's answer: %v", err)
+		return measure.Errored(out, "newrelic: reading NerdGraph's answer: %v", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errored(out, "newrelic: NerdGraph answered %d: %s", resp.StatusCode, snippet(body))
+		return measure.Errored(out, "newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body))
 	}
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return errored(out, "newrelic: NerdGraph's answer is not JSON: %v", err)
+		return measure.Errored(out, "newrelic: NerdGraph's answer is not JSON: %v", err)
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return errored(out, "newrelic: the NRQL query failed: %s", strings.Join(msgs, "; "))
+		return measure.Errored(out, "newrelic: the NRQL query failed: %s", strings.Join(msgs, "; "))
 	}
 	if r.Data == nil || r.Data.Actor == nil || r.Data.Actor.Account == nil || r.Data.Actor.Account.NRQL == nil {
-		return errored(out, "newrelic: NerdGraph's answer has no NRQL results")
+		return measure.Errored(out, "newrelic: NerdGraph's answer has no NRQL results")
 	}
 	rows := r.Data.Actor.Account.NRQL.Results
 	var typed any
 	switch {
 	case len(rows) == 0 || (len(rows) == 1 && len(rows[0]) == 0):
-		return errored(out, "newrelic: no results returned from NRQL query")
+		return measure.Errored(out, "newrelic: no results returned from NRQL query")
 	case len(rows) == 1:
 		typed = rows[0]
 	default:
@@ -282,73 +282,16 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 	}
 	raw, err := json.Marshal(typed)
 	if err != nil {
-		return errored(out, "newrelic: recording the results: %v", err)
+		return measure.Errored(out, "newrelic: recording the results: %v", err)
 	}
 	out.Value = string(raw)
 	if p.evaluate == nil {
-		return errored(out, "newrelic: no condition evaluator configured")
+		return measure.Errored(out, "newrelic: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(typed, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
-}
-
-// minSecretLen is the shortest credential scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const minSecretLen = 4
-
-// scrub replaces any credential that found its way into the measurement
-// (a backend echoing a key in an error, say) with a mask.
-func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
 }

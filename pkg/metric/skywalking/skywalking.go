@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events; Argo Rollouts
@@ -103,19 +102,19 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	sw := m.Provider.SkyWalking
 	if sw == nil {
-		return errored(out, "skywalking: metric %q has no skywalking provider", m.Name)
+		return measure.Errored(out, "skywalking: metric %q has no skywalking provider", m.Name)
 	}
 	window := defaultInterval
 	if sw.Interval != "" {
 		d, err := sw.Interval.Duration()
 		if err != nil {
-			return errored(out, "skywalking: interval %q: %v", sw.Interval, err)
+			return measure.Errored(out, "skywalking: interval %q: %v", sw.Interval, err)
 		}
 		window = d
 	}
 	base, err := url.Parse(sw.Address)
 	if err != nil || base.Scheme == "" || base.Host == "" {
-		return errored(out, "skywalking: address %q is not a valid URL", sw.Address)
+		return measure.Errored(out, "skywalking: address %q is not a valid URL", sw.Address)
 	}
 	endpoint := strings.TrimRight(sw.Address, "/") + "/graphql"
 	end := p.now()
@@ -128,84 +127,54 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		}},
 	})
 	if err != nil {
-		return errored(out, "skywalking: building the request: %v", err)
+		return measure.Errored(out, "skywalking: building the request: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return errored(out, "skywalking: building the request: %v", err)
+		return measure.Errored(out, "skywalking: building the request: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("Accept", "application/json; charset=utf-8")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "skywalking: POST %s: %v", req.URL.Redacted(), unwrapURLError(err))
+		return measure.Errored(out, "skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "skywalking: reading the answer of %s: %v", base.Host, err)
+		return measure.Errored(out, "skywalking: reading the answer of %s: %v", base.Host, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errored(out, "skywalking: %s answered %d: %s", base.Host, resp.StatusCode, snippet(body))
+		return measure.Errored(out, "skywalking: %s answered %d: %s", base.Host, resp.StatusCode, measure.Snippet(body))
 	}
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return errored(out, "skywalking: the answer of %s is not JSON: %v", base.Host, err)
+		return measure.Errored(out, "skywalking: the answer of %s is not JSON: %v", base.Host, err)
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return errored(out, "skywalking: the query failed: %s", strings.Join(msgs, "; "))
+		return measure.Errored(out, "skywalking: the query failed: %s", strings.Join(msgs, "; "))
 	}
 	if r.Data == nil {
-		return errored(out, "skywalking: no results returned from SkyWalking query")
+		return measure.Errored(out, "skywalking: no results returned from SkyWalking query")
 	}
 	raw, err := json.Marshal(r.Data)
 	if err != nil {
-		return errored(out, "skywalking: recording the result: %v", err)
+		return measure.Errored(out, "skywalking: recording the result: %v", err)
 	}
 	out.Value = string(raw)
 	if p.evaluate == nil {
-		return errored(out, "skywalking: no condition evaluator configured")
+		return measure.Errored(out, "skywalking: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(r.Data, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
 }

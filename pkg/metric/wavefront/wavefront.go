@@ -6,7 +6,6 @@ package wavefront
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -92,17 +92,17 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	wf := m.Provider.Wavefront
 	if wf == nil {
-		return errored(out, "wavefront: metric %q has no wavefront provider", m.Name)
+		return measure.Errored(out, "wavefront: metric %q has no wavefront provider", m.Name)
 	}
 	if wf.Address == "" {
-		return errored(out, "wavefront: the metric has no address")
+		return measure.Errored(out, "wavefront: the metric has no address")
 	}
 	token, err := p.token(ctx, wf.Address)
 	if err != nil {
-		return errored(out, "wavefront: %v", err)
+		return measure.Errored(out, "wavefront: %v", err)
 	}
 	out = p.measure(ctx, m, wf, token)
-	return scrub(out, token)
+	return measure.Scrub(out, token)
 }
 
 // token reads the API token for address from the tokens Secret.
@@ -158,38 +158,38 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return errored(out, "wavefront: building the request: %v", err)
+		return measure.Errored(out, "wavefront: building the request: %v", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errored(out, "wavefront: GET https://%s%s: %v", wf.Address, chartPath, unwrapURLError(err))
+		return measure.Errored(out, "wavefront: GET https://%s%s: %v", wf.Address, chartPath, measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return errored(out, "wavefront: reading the answer of %s: %v", wf.Address, err)
+		return measure.Errored(out, "wavefront: reading the answer of %s: %v", wf.Address, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 204 {
-		return errored(out, "wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, snippet(body))
+		return measure.Errored(out, "wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, measure.Snippet(body))
 	}
 	var r chartResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return errored(out, "wavefront: the answer of %s is not JSON: %v", wf.Address, err)
+		return measure.Errored(out, "wavefront: the answer of %s is not JSON: %v", wf.Address, err)
 	}
 	if r.Warnings != "" {
 		out.Metadata = map[string]string{"warnings": r.Warnings}
 	}
 	if len(r.TimeSeries) == 0 {
-		return errored(out, "wavefront: no time series found in the answer of %s", wf.Address)
+		return measure.Errored(out, "wavefront: no time series found in the answer of %s", wf.Address)
 	}
 	values := make([]float64, 0, len(r.TimeSeries))
 	var shownValues, shownTimes, shownDrifts []string
 	for _, s := range r.TimeSeries {
 		v, ts, drift, err := nearest(s, at.Unix())
 		if err != nil {
-			return errored(out, "wavefront: %v", err)
+			return measure.Errored(out, "wavefront: %v", err)
 		}
 		values = append(values, v)
 		shownValues = append(shownValues, fmt.Sprintf("%.2f", v))
@@ -212,11 +212,11 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.
 		out.Metadata["drift"] = "[" + strings.Join(shownDrifts, ",") + "]"
 	}
 	if p.evaluate == nil {
-		return errored(out, "wavefront: no condition evaluator configured")
+		return measure.Errored(out, "wavefront: no condition evaluator configured")
 	}
 	phase, err := p.evaluate(typed, m)
 	if err != nil {
-		return errored(out, "%v", err)
+		return measure.Errored(out, "%v", err)
 	}
 	out.Phase = phase
 	return out
@@ -246,61 +246,4 @@ func nearest(s series, at int64) (value float64, ts, drift int64, err error) {
 		return 0, 0, 0, fmt.Errorf("series %q has no data points", s.Label)
 	}
 	return value, ts, int64(best), nil
-}
-
-// errored marks a measurement as an Error with a message.
-func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
-
-// unwrapURLError drops the method and URL net/http puts in front of a
-// transport error, since the message already names them.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// snippet is the start of a response body, for an error message.
-func snippet(body []byte) string {
-	const limit = 512
-	s := strings.TrimSpace(string(body))
-	if len(s) > limit {
-		s = s[:limit] + "..."
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
-}
-
-// minSecretLen is the shortest credential scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const minSecretLen = 4
-
-// scrub replaces any credential that found its way into the measurement
-// (a backend echoing a token in an error, say) with a mask.
-func scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
 }

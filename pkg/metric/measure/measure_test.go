@@ -1,0 +1,98 @@
+package measure
+
+import (
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+func TestErrored(t *testing.T) {
+	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning, Value: "42"}
+	got := Errored(in, "query %q: %v", "up", errors.New("boom"))
+	if got.Phase != v1alpha1.AnalysisPhaseError {
+		t.Errorf("phase = %q, want %q", got.Phase, v1alpha1.AnalysisPhaseError)
+	}
+	if want := `query "up": boom`; got.Message != want {
+		t.Errorf("message = %q, want %q", got.Message, want)
+	}
+	if got.Value != "42" {
+		t.Errorf("value = %q, want it kept as %q", got.Value, "42")
+	}
+}
+
+func TestTransportError(t *testing.T) {
+	inner := errors.New("connection refused")
+	wrapped := &url.Error{Op: "Get", URL: "http://example.test/api", Err: inner}
+	got := TransportError(wrapped)
+	if got != inner {
+		t.Errorf("TransportError(%v) = %v, want %v", wrapped, got, inner)
+	}
+	if strings.Contains(got.Error(), "example.test") || strings.Contains(got.Error(), "Get") {
+		t.Errorf("TransportError left the method or URL in %q", got)
+	}
+	plain := errors.New("plain")
+	if got := TransportError(plain); got != plain {
+		t.Errorf("TransportError(plain) = %v, want it unchanged", got)
+	}
+	if got := TransportError(nil); got != nil {
+		t.Errorf("TransportError(nil) = %v, want nil", got)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body string
+		want string
+	}{
+		{"trimmed", "  \n oops \t\n", "oops"},
+		{"empty", "", "(empty body)"},
+		{"blank", " \n\t ", "(empty body)"},
+		{"at limit", strings.Repeat("a", 512), strings.Repeat("a", 512)},
+		{"over limit", strings.Repeat("b", 513), strings.Repeat("b", 512) + "..."},
+		{"trimmed before truncation", "  " + strings.Repeat("c", 512) + "  ", strings.Repeat("c", 512)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Snippet([]byte(tc.body)); got != tc.want {
+				t.Errorf("Snippet(%q) = %q, want %q", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestScrub(t *testing.T) {
+	secret := strings.Repeat("k", MinSecretLen)
+	short := strings.Repeat("s", MinSecretLen-1)
+	in := v1alpha1.Measurement{
+		Phase:   v1alpha1.AnalysisPhaseError,
+		Message: "bad key " + secret + " or " + short,
+		Value:   "[" + secret + "]",
+		Metadata: map[string]string{
+			"key-" + secret: "value-" + secret,
+			short:           short,
+		},
+	}
+	got := Scrub(in, secret, short, "")
+	want := v1alpha1.Measurement{
+		Phase:   v1alpha1.AnalysisPhaseError,
+		Message: "bad key ***** or " + short,
+		Value:   "[*****]",
+		Metadata: map[string]string{
+			"key-*****": "value-*****",
+			short:       short,
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Scrub = %+v, want %+v", got, want)
+	}
+	if _, ok := in.Metadata["key-"+secret]; !ok {
+		t.Errorf("Scrub changed the caller's metadata map: %v", in.Metadata)
+	}
+	if got := Scrub(v1alpha1.Measurement{Message: "m"}, secret); got.Metadata != nil {
+		t.Errorf("Scrub made metadata %v out of none", got.Metadata)
+	}
+}
