@@ -15,6 +15,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -351,4 +353,33 @@ func (f *T) Apply(name, manifest string) *R {
 		f.Fatalf("kubectl apply: %v\n%s", err, out)
 	}
 	return &R{f: f, Name: name}
+}
+
+// Create creates any object from YAML in the test's namespace.
+func (f *T) Create(gvr schema.GroupVersionResource, manifest string) {
+	f.Helper()
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := f.Env.Cluster.Dynamic().Resource(gvr).Namespace(f.Namespace).Create(f.ctx, u, metav1.CreateOptions{}); err != nil {
+		f.Fatalf("creating %s: %v", gvr.Resource, err)
+	}
+}
+
+// WaitForObject polls an object of the test's namespace until check holds.
+func (f *T) WaitForObject(gvr schema.GroupVersionResource, name, what string, check func(*unstructured.Unstructured) bool) {
+	f.Helper()
+	var last *unstructured.Unstructured
+	err := wait.PollUntilContextTimeout(f.ctx, 200*time.Millisecond, DefaultTimeout, true, func(ctx context.Context) (bool, error) {
+		u, err := f.Env.Cluster.Dynamic().Resource(gvr).Namespace(f.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		last = u
+		return check(u), nil
+	})
+	if err != nil {
+		f.Fatalf("waiting for %s %s %s: last %v", gvr.Resource, name, what, last)
+	}
 }

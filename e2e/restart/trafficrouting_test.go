@@ -5,9 +5,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
 	"github.com/serin-dev/serin/e2e/framework"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -66,14 +64,8 @@ spec:
 // VirtualService: no extra weight change, ever.
 func TestRestartMovesNoTraffic(t *testing.T) {
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	vs := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(istioVirtualService), &vs.Object); err != nil {
-		t.Fatal(err)
-	}
+	f.Create(virtualServices, istioVirtualService)
 	vsClient := f.Env.Cluster.Dynamic().Resource(virtualServices).Namespace(f.Namespace)
-	if _, err := vsClient.Create(t.Context(), vs, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	r := f.Rollout(istioRollout)
 	vsVersion := func() string {
 		u, err := vsClient.Get(t.Context(), "demo", metav1.GetOptions{})

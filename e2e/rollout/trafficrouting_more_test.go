@@ -105,29 +105,29 @@ func subsetWeights(u *unstructured.Unstructured) map[string]int64 {
 func TestIstioSubsetSplitPointsTheDestinationRuleAtTheRevisions(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	create(t, f, virtualServices, subsetVirtualService)
-	create(t, f, destinationRules, subsetDestinationRule)
+	f.Create(virtualServices, subsetVirtualService)
+	f.Create(destinationRules, subsetDestinationRule)
 	r := f.Rollout(subsetCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	stable := r.Get().Status.StableRS
 	r.SetImage("demo:v2")
 	r.WaitForPausedAtStep(1)
 	canary := r.Get().Status.CurrentPodHash
-	waitFor(t, f, destinationRules, "demo", "subsets on the revisions", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(destinationRules, "demo", "subsets on the revisions", func(u *unstructured.Unstructured) bool {
 		h := subsetHashes(u)
 		return h["stable"] == stable && h["canary"] == canary && u.GetAnnotations()[v1alpha1.AnnotationManagedByRollouts] == "demo"
 	})
-	waitFor(t, f, virtualServices, "demo", "80/20", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(virtualServices, "demo", "80/20", func(u *unstructured.Unstructured) bool {
 		w := subsetWeights(u)
 		return w["stable"] == 80 && w["canary"] == 20
 	})
 	r.PromoteFull()
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
-	waitFor(t, f, destinationRules, "demo", "both subsets on the new stable", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(destinationRules, "demo", "both subsets on the new stable", func(u *unstructured.Unstructured) bool {
 		h := subsetHashes(u)
 		return h["stable"] == canary
 	})
-	waitFor(t, f, virtualServices, "demo", "100/0", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(virtualServices, "demo", "100/0", func(u *unstructured.Unstructured) bool {
 		w := subsetWeights(u)
 		return w["stable"] == 100 && w["canary"] == 0
 	})
@@ -191,12 +191,12 @@ func httpRouteNames(u *unstructured.Unstructured) []string {
 func TestHeaderAndMirrorRoutesWithCanaryScale(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	create(t, f, virtualServices, istioVirtualService)
+	f.Create(virtualServices, istioVirtualService)
 	r := f.Rollout(headerRouteCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	r.SetImage("demo:v2")
 	r.WaitForPausedAtStep(3).WaitForReplicas(map[string]int32{"rev1": 4, "rev2": 1})
-	waitFor(t, f, virtualServices, "demo", "header and mirror routes first", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(virtualServices, "demo", "header and mirror routes first", func(u *unstructured.Unstructured) bool {
 		return strings.Join(httpRouteNames(u), ",") == "header,mirror,primary"
 	})
 	vs, _ := f.Env.Cluster.Dynamic().Resource(virtualServices).Namespace(f.Namespace).Get(t.Context(), "demo", metav1GetOptions)
@@ -210,7 +210,7 @@ func TestHeaderAndMirrorRoutesWithCanaryScale(t *testing.T) {
 	}
 	r.Promote()
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
-	waitFor(t, f, virtualServices, "demo", "managed routes removed", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(virtualServices, "demo", "managed routes removed", func(u *unstructured.Unstructured) bool {
 		return strings.Join(httpRouteNames(u), ",") == "primary"
 	})
 }

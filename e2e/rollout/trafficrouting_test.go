@@ -1,16 +1,12 @@
 package rollout
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/yaml"
 
 	"github.com/serin-dev/serin/e2e/framework"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -21,34 +17,6 @@ var (
 	ingresses       = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
 	httpRoutes      = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
 )
-
-func create(t *testing.T, f *framework.T, gvr schema.GroupVersionResource, manifest string) {
-	t.Helper()
-	u := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Env.Cluster.Dynamic().Resource(gvr).Namespace(f.Namespace).Create(t.Context(), u, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating %s: %v", gvr.Resource, err)
-	}
-}
-
-// waitFor polls an object until check holds.
-func waitFor(t *testing.T, f *framework.T, gvr schema.GroupVersionResource, name, what string, check func(*unstructured.Unstructured) bool) {
-	t.Helper()
-	var last *unstructured.Unstructured
-	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, framework.DefaultTimeout, true, func(ctx context.Context) (bool, error) {
-		u, err := f.Env.Cluster.Dynamic().Resource(gvr).Namespace(f.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		last = u
-		return check(u), nil
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s %s %s: last %v", gvr.Resource, name, what, last)
-	}
-}
 
 // istioWeights reads the weight of each destination host of the first HTTP route.
 func istioWeights(u *unstructured.Unstructured) map[string]int64 {
@@ -134,7 +102,7 @@ spec:
 func TestIstioHostSplitThroughStepsAndAbort(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	create(t, f, virtualServices, istioVirtualService)
+	f.Create(virtualServices, istioVirtualService)
 	r := f.Rollout(istioCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	r.SetImage("demo:v2")
@@ -143,7 +111,7 @@ func TestIstioHostSplitThroughStepsAndAbort(t *testing.T) {
 		stable, canary int64
 	}{{1, 90, 10}, {3, 75, 25}, {5, 50, 50}} {
 		r.WaitForPausedAtStep(step.index)
-		waitFor(t, f, virtualServices, "demo", "weights", weightsAre(step.stable, step.canary))
+		f.WaitForObject(virtualServices, "demo", "weights", weightsAre(step.stable, step.canary))
 		if w := r.Get().Status.Canary.Weights; w == nil || int64(w.Canary.Weight) != step.canary {
 			t.Fatalf("status.canary.weights = %+v at step %d", w, step.index)
 		}
@@ -152,7 +120,7 @@ func TestIstioHostSplitThroughStepsAndAbort(t *testing.T) {
 		}
 	}
 	r.Abort()
-	waitFor(t, f, virtualServices, "demo", "weights back on stable", weightsAre(100, 0))
+	f.WaitForObject(virtualServices, "demo", "weights back on stable", weightsAre(100, 0))
 	r.WaitForPhase(v1alpha1.RolloutPhaseDegraded)
 	// The user's retries setting survives every write.
 	vs, _ := f.Env.Cluster.Dynamic().Resource(virtualServices).Namespace(f.Namespace).Get(t.Context(), "demo", metav1.GetOptions{})
@@ -166,14 +134,14 @@ func TestIstioHostSplitThroughStepsAndAbort(t *testing.T) {
 func TestIstioPromotionEndsWithAllTrafficOnTheNewStable(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	create(t, f, virtualServices, istioVirtualService)
+	f.Create(virtualServices, istioVirtualService)
 	r := f.Rollout(istioCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	r.SetImage("demo:v2")
 	r.WaitForPausedAtStep(1)
 	r.PromoteFull()
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
-	waitFor(t, f, virtualServices, "demo", "weights", weightsAre(100, 0))
+	f.WaitForObject(virtualServices, "demo", "weights", weightsAre(100, 0))
 	r.WaitForServiceHash("demo-stable", r.Get().Status.StableRS)
 	r.WaitForReplicas(map[string]int32{"rev2": 4})
 }
@@ -186,7 +154,7 @@ func TestMissingVirtualServiceIsReported(t *testing.T) {
 		return ro.Status.Phase == v1alpha1.RolloutPhaseDegraded && strings.Contains(ro.Status.Message, `VirtualService "`) && strings.Contains(ro.Status.Message, "not found")
 	})
 	// Once it exists, the Rollout goes on.
-	create(t, f, virtualServices, istioVirtualService)
+	f.Create(virtualServices, istioVirtualService)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 }
 
@@ -238,17 +206,17 @@ spec:
 func TestNginxCanaryIngressCarriesTheWeight(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	create(t, f, ingresses, stableIngress)
+	f.Create(ingresses, stableIngress)
 	r := f.Rollout(nginxCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	r.SetImage("demo:v2")
 	r.WaitForPausedAtStep(1)
-	waitFor(t, f, ingresses, "demo-demo-canary", "canary-weight 20", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(ingresses, "demo-demo-canary", "canary-weight 20", func(u *unstructured.Unstructured) bool {
 		a := u.GetAnnotations()
 		return a["nginx.ingress.kubernetes.io/canary"] == "true" && a["nginx.ingress.kubernetes.io/canary-weight"] == "20"
 	})
 	r.Abort()
-	waitFor(t, f, ingresses, "demo-demo-canary", "canary-weight 0", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(ingresses, "demo-demo-canary", "canary-weight 0", func(u *unstructured.Unstructured) bool {
 		return u.GetAnnotations()["nginx.ingress.kubernetes.io/canary-weight"] == "0"
 	})
 }
@@ -298,12 +266,12 @@ spec:
 func TestGatewayAPIHTTPRouteWeights(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t).Service("demo-stable", "demo").Service("demo-canary", "demo")
-	create(t, f, httpRoutes, httpRoute)
+	f.Create(httpRoutes, httpRoute)
 	r := f.Rollout(gatewayCanary)
 	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
 	r.SetImage("demo:v2")
 	r.WaitForPausedAtStep(1)
-	waitFor(t, f, httpRoutes, "demo", "backend weights 70/30", func(u *unstructured.Unstructured) bool {
+	f.WaitForObject(httpRoutes, "demo", "backend weights 70/30", func(u *unstructured.Unstructured) bool {
 		rules, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
 		if len(rules) == 0 {
 			return false
