@@ -62,7 +62,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, run *v1alpha1.AnalysisRun,
 	if _, err := r.o.Client.ArgoprojV1alpha1().AnalysisRuns(run.Namespace).Patch(ctx, run.Name, types.MergePatchType, data, metav1.PatchOptions{}); err != nil {
 		return fmt.Errorf("patching status of AnalysisRun %s/%s: %w", run.Namespace, run.Name, err)
 	}
-	r.wrote(cache.MetaObjectToName(run), run.ResourceVersion)
+	r.written.Wrote(cache.MetaObjectToName(run), run.ResourceVersion)
 	return nil
 }
 

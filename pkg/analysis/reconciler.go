@@ -10,7 +10,6 @@ package analysis
 
 import (
 	"context"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/cache"
@@ -48,8 +47,7 @@ type Reconciler struct {
 	// written remembers, per run, the resourceVersion a status patch was
 	// made from. Until the cache moves past it, the cache does not hold our
 	// own write yet, and reconciling would measure again.
-	mu      sync.Mutex
-	written map[cache.ObjectName]string
+	written controller.Writes
 }
 
 // NewReconciler returns a Reconciler.
@@ -57,7 +55,7 @@ func NewReconciler(o Options) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Reconciler{o: o, written: map[cache.ObjectName]string{}}
+	return &Reconciler{o: o}
 }
 
 var _ controller.Reconciler = (*Reconciler)(nil)
@@ -67,7 +65,7 @@ var _ controller.Reconciler = (*Reconciler)(nil)
 func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
 	run, err := r.o.Lister.AnalysisRuns(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
-		r.forget(key)
+		r.written.Forget(key)
 		return controller.Result{}, nil
 	}
 	if err != nil {
@@ -76,7 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if run.DeletionTimestamp != nil {
 		return controller.Result{}, nil
 	}
-	if r.cacheBehind(key, run.ResourceVersion) {
+	if r.written.Behind(key, run.ResourceVersion) {
 		klog.FromContext(ctx).V(4).Info("Cache does not show our last status write yet; waiting for it")
 		return controller.Result{}, nil
 	}
@@ -99,30 +97,3 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	return controller.Result{RequeueAfter: p.RequeueAfter}, nil
 }
 
-// cacheBehind reports whether the cached run is the version our last
-// status patch was made from.
-func (r *Reconciler) cacheBehind(key cache.ObjectName, resourceVersion string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	from, ok := r.written[key]
-	if !ok {
-		return false
-	}
-	if from == resourceVersion {
-		return true
-	}
-	delete(r.written, key)
-	return false
-}
-
-func (r *Reconciler) wrote(key cache.ObjectName, fromResourceVersion string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.written[key] = fromResourceVersion
-}
-
-func (r *Reconciler) forget(key cache.ObjectName) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.written, key)
-}
