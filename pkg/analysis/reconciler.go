@@ -96,4 +96,3 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	}
 	return controller.Result{RequeueAfter: p.RequeueAfter}, nil
 }
-
