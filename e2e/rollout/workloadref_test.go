@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/serin-dev/serin/e2e/framework"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -71,9 +72,17 @@ func TestWorkloadRefMigratesADeployment(t *testing.T) {
 	}
 
 	// A new image in the Deployment is a new revision of the Rollout.
-	current, _ := deployments.Get(t.Context(), "web", metav1.GetOptions{})
-	current.Spec.Template.Spec.Containers[0].Image = "web:v2"
-	if _, err := deployments.Update(t.Context(), current, metav1.UpdateOptions{}); err != nil {
+	// The Deployment controller writes its status meanwhile: retry on conflict.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current, err := deployments.Get(t.Context(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		current.Spec.Template.Spec.Containers[0].Image = "web:v2"
+		_, err = deployments.Update(t.Context(), current, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	r.WaitForPausedAtStep(1).WaitForReplicas(map[string]int32{"rev1": 2, "rev2": 1})
