@@ -42,6 +42,12 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	}
 	analysisRuns := d.informers.argo.Argoproj().V1alpha1().AnalysisRuns()
 	analysisTemplates := d.informers.argo.Argoproj().V1alpha1().AnalysisTemplates()
+	// What a Rollout owns is found by its UID, not by listing its namespace.
+	for _, inf := range []cache.SharedIndexInformer{replicaSets.Informer(), analysisRuns.Informer()} {
+		if err := inf.AddIndexers(cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
+			return nil, err
+		}
+	}
 	lister := rollouts.Lister()
 	opts := rollout.Options{
 		KubeClient:       d.kube,
@@ -53,6 +59,8 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		Recorder:         d.recorder,
 
 		AnalysisRunLister:      analysisRuns.Lister(),
+		OwnedReplicaSets:       replicaSets.Informer().GetIndexer(),
+		OwnedAnalysisRuns:      analysisRuns.Informer().GetIndexer(),
 		AnalysisTemplateLister: analysisTemplates.Lister(),
 	}
 	if !d.opts.namespaced {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +43,11 @@ type Options struct {
 	RolloutLister    rolloutlisters.RolloutLister
 	ReplicaSetLister appslisters.ReplicaSetLister
 	ServiceLister    corelisters.ServiceLister
+	// Owned, when set, finds ReplicaSets and AnalysisRuns by their
+	// controller's UID (an index named controller.OwnerIndex on their
+	// informers) instead of listing the Rollout's namespace.
+	OwnedReplicaSets  cache.Indexer
+	OwnedAnalysisRuns cache.Indexer
 	// PodLister lists pods carrying the rollouts-pod-template-hash label
 	// (for spec.restartAt). Optional: without it restarts wait.
 	PodLister corelisters.PodLister
@@ -123,13 +129,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 // observe reads, from the listers only, what the plan needs.
 func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 	st := plan.State{Rollout: ro, Now: r.o.Clock.Now(), Services: map[string]*corev1.Service{}}
-	rss, err := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).List(labels.Everything())
-	if err != nil {
-		return st, err
-	}
-	for _, rs := range rss {
-		if ref := metav1.GetControllerOf(rs); ref != nil && ref.UID == ro.UID {
-			st.ReplicaSets = append(st.ReplicaSets, rs)
+	if r.o.OwnedReplicaSets != nil {
+		owned, err := r.o.OwnedReplicaSets.ByIndex(controller.OwnerIndex, string(ro.UID))
+		if err != nil {
+			return st, err
+		}
+		for _, o := range owned {
+			st.ReplicaSets = append(st.ReplicaSets, o.(*appsv1.ReplicaSet))
+		}
+	} else {
+		rss, err := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).List(labels.Everything())
+		if err != nil {
+			return st, err
+		}
+		for _, rs := range rss {
+			if ref := metav1.GetControllerOf(rs); ref != nil && ref.UID == ro.UID {
+				st.ReplicaSets = append(st.ReplicaSets, rs)
+			}
 		}
 	}
 	if r.o.PodLister != nil && needsPods(ro) {
@@ -222,7 +238,15 @@ func needsPods(ro *v1alpha1.Rollout) bool {
 // templates of every analysis its spec declares.
 func (r *Reconciler) observeAnalysis(ro *v1alpha1.Rollout, st *plan.State) error {
 	analyses := plan.Analyses(ro)
-	if r.o.AnalysisRunLister != nil {
+	if r.o.OwnedAnalysisRuns != nil {
+		owned, err := r.o.OwnedAnalysisRuns.ByIndex(controller.OwnerIndex, string(ro.UID))
+		if err != nil {
+			return err
+		}
+		for _, o := range owned {
+			st.AnalysisRuns = append(st.AnalysisRuns, o.(*v1alpha1.AnalysisRun))
+		}
+	} else if r.o.AnalysisRunLister != nil {
 		runs, err := r.o.AnalysisRunLister.AnalysisRuns(ro.Namespace).List(labels.Everything())
 		if err != nil {
 			return err

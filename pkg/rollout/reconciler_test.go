@@ -21,12 +21,13 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controller"
 )
 
 // fixture holds a Reconciler over fake clients whose listers are filled by
 // hand, the way informers would fill them.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	kube     *kubefake.Clientset
 	rollouts *rolloutfake.Clientset
 	roIndex  cache.Indexer
@@ -37,11 +38,12 @@ type fixture struct {
 	r        *Reconciler
 }
 
-func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
+func newFixture(t testing.TB, objs ...runtime.Object) *fixture {
 	f := &fixture{
-		t:        t,
-		roIndex:  cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
-		rsIndex:  cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
+		t:       t,
+		roIndex: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
+		rsIndex: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc,
+			controller.OwnerIndex: controller.OwnerIndexFunc}),
 		svcIndex: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
 		recorder: record.NewFakeRecorder(100),
 		clock:    clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
@@ -68,6 +70,7 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		RolloutLister:    rolloutlisters.NewRolloutLister(f.roIndex),
 		ReplicaSetLister: appslisters.NewReplicaSetLister(f.rsIndex),
 		ServiceLister:    corelisters.NewServiceLister(f.svcIndex),
+		OwnedReplicaSets: f.rsIndex,
 		Recorder:         f.recorder,
 		Clock:            f.clock,
 	})

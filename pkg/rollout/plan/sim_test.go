@@ -23,7 +23,7 @@ import (
 // the way the reconciler and the API server would, and a fake kubelet makes
 // pods of healthy templates available at once.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	now      time.Time
 	ro       *v1alpha1.Rollout
 	rss      map[string]*appsv1.ReplicaSet
@@ -49,7 +49,7 @@ type world struct {
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func newWorld(t *testing.T, ro *v1alpha1.Rollout) *world {
+func newWorld(t testing.TB, ro *v1alpha1.Rollout) *world {
 	ro.UID = "rollout-uid"
 	ro.Namespace = "default"
 	ro.Generation = 1
