@@ -59,28 +59,17 @@ func injectedTerm(affinity *corev1.Affinity, ro *v1alpha1.Rollout) *corev1.PodAf
 	if strategy == nil || affinity == nil || affinity.PodAntiAffinity == nil {
 		return nil
 	}
-	hasHashKey := func(t corev1.PodAffinityTerm) bool {
-		if t.LabelSelector == nil {
-			return false
-		}
-		for _, r := range t.LabelSelector.MatchExpressions {
-			if r.Key == v1alpha1.LabelPodTemplateHash {
-				return true
-			}
-		}
-		return false
-	}
 	anti := affinity.PodAntiAffinity
 	if strategy.PreferredDuringSchedulingIgnoredDuringExecution != nil {
 		for i := range anti.PreferredDuringSchedulingIgnoredDuringExecution {
-			if t := anti.PreferredDuringSchedulingIgnoredDuringExecution[i].PodAffinityTerm; hasHashKey(t) {
+			if t := anti.PreferredDuringSchedulingIgnoredDuringExecution[i].PodAffinityTerm; selectsHash(t) {
 				return &t
 			}
 		}
 		return nil
 	}
 	for i := range anti.RequiredDuringSchedulingIgnoredDuringExecution {
-		if t := anti.RequiredDuringSchedulingIgnoredDuringExecution[i]; hasHashKey(t) {
+		if t := anti.RequiredDuringSchedulingIgnoredDuringExecution[i]; selectsHash(t) {
 			return &t
 		}
 	}
