@@ -19,6 +19,7 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
 	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
 
 const (
@@ -36,21 +37,6 @@ type staticCreds struct {
 }
 
 func (s staticCreds) Retrieve(context.Context) (sigv4.Credentials, error) { return s.creds, s.err }
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -144,8 +130,8 @@ const exampleAnswer = `{"MetricDataResults":[{"Id":"rate","Label":"rate","Status
 	"Messages":[]}`
 
 func TestGetMetricData(t *testing.T) {
-	rec := &recorder{}
-	p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) {
+	rec := &metrictest.Evaluator{}
+	p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			t.Fatal(err)
@@ -180,14 +166,14 @@ func TestGetMetricData(t *testing.T) {
 		Timestamps: []time.Time{time.Unix(1772366100, 0).UTC(), time.Unix(1772365800, 500_000_000).UTC()},
 		Values:     []float64{0.0029476787030213707, 0.006100422336931018},
 	}}
-	if !reflect.DeepEqual(rec.got, want) {
-		t.Errorf("evaluated %#v", rec.got)
+	if !reflect.DeepEqual(rec.Got, want) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
 func TestDefaultIntervalAndMessages(t *testing.T) {
-	rec := &recorder{}
-	p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) {
+	rec := &metrictest.Evaluator{}
+	p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) {
 		var body getMetricDataInput
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		if body.StartTime != fixedNow.Add(-5*time.Minute).Unix() {
@@ -202,7 +188,7 @@ func TestDefaultIntervalAndMessages(t *testing.T) {
 	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "[[] [3]]" || out.Metadata["messages"] != "[{Code:Warning Value:slow query}]" {
 		t.Fatalf("measurement %+v", out)
 	}
-	got := rec.got.([]MetricDataResult)
+	got := rec.Got.([]MetricDataResult)
 	if len(got) != 2 || got[0].StatusCode != "PartialData" || *got[0].Messages[0].Code != "MaxDatapointsExceeded" || len(got[0].Values) != 0 || got[0].Values == nil {
 		t.Errorf("evaluated %#v", got)
 	}
@@ -226,13 +212,13 @@ func TestDocumentedCondition(t *testing.T) {
 }
 
 func TestEmptyResult(t *testing.T) {
-	rec := &recorder{}
-	p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) {
+	rec := &metrictest.Evaluator{}
+	p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"MetricDataResults":[],"Messages":[]}`)
 	})
 	out := p.Run(context.Background(), nil, cwMetric(""))
-	if out.Value != "[]" || !rec.called || !reflect.DeepEqual(rec.got, []MetricDataResult{}) {
-		t.Fatalf("measurement %+v, evaluated %#v", out, rec.got)
+	if out.Value != "[]" || !rec.Called || !reflect.DeepEqual(rec.Got, []MetricDataResult{}) {
+		t.Fatalf("measurement %+v, evaluated %#v", out, rec.Got)
 	}
 	// With the real evaluator, the documented condition cannot index an
 	// empty result: an Error, never a success.
@@ -256,8 +242,8 @@ func TestServiceErrorsAreErrors(t *testing.T) {
 		{http.StatusInternalServerError, "", `{"__type":"InternalServiceFault","message":"internal error"}`, "500"},
 		{http.StatusServiceUnavailable, "", `<html>unavailable</html>`, "unavailable"},
 	} {
-		rec := &recorder{}
-		p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) {
+		rec := &metrictest.Evaluator{}
+		p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) {
 			if tc.header != "" {
 				w.Header().Set("X-Amzn-Query-Error", tc.header)
 			}
@@ -265,7 +251,7 @@ func TestServiceErrorsAreErrors(t *testing.T) {
 			_, _ = io.WriteString(w, tc.body)
 		})
 		out := p.Run(context.Background(), nil, cwMetric(""))
-		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, tc.want) || !strings.Contains(out.Message, fmt.Sprint(tc.status)) || rec.called {
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, tc.want) || !strings.Contains(out.Message, fmt.Sprint(tc.status)) || rec.Called {
 			t.Errorf("%d: %+v", tc.status, out)
 		}
 	}
@@ -275,47 +261,47 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
-	p := New(nil, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(nil, rec.Evaluate)
 	p.creds = staticCreds{creds: sigv4.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}}
 	p.env = func(k string) (string, bool) {
 		v, ok := map[string]string{sigv4.EnvDefaultRegion: "us-east-1", sigv4.EnvEndpointURL: address}[k]
 		return v, ok
 	}
 	out := p.Run(context.Background(), nil, cwMetric(""))
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "GetMetricData at "+address) || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "GetMetricData at "+address) || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestBadJSONIsError(t *testing.T) {
 	for _, body := range []string{`{"MetricDataResults":[`, `{"MetricDataResults":[{"Id":"a","Timestamps":["yesterday"]}]}`} {
-		rec := &recorder{}
-		p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
-		if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "cannot be read") || rec.called {
+		rec := &metrictest.Evaluator{}
+		p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
+		if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "cannot be read") || rec.Called {
 			t.Errorf("%s: %+v", body, out)
 		}
 	}
 }
 
 func TestEvaluationErrorIsError(t *testing.T) {
-	rec := &recorder{err: errors.New("could not evaluate")}
-	p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, exampleAnswer) })
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate")}
+	p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, exampleAnswer) })
 	if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || out.Message != "could not evaluate" || out.Value == "" {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestMissingRegionOrCredentials(t *testing.T) {
-	rec := &recorder{}
-	p := New(nil, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(nil, rec.Evaluate)
 	p.env = func(string) (string, bool) { return "", false }
 	if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "AWS_REGION") {
 		t.Errorf("no region: %+v", out)
 	}
 	p.env = func(k string) (string, bool) { return "us-east-1", k == sigv4.EnvRegion }
 	p.creds = staticCreds{err: errors.New("no AWS credentials: none in the environment")}
-	if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no AWS credentials") || rec.called {
+	if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no AWS credentials") || rec.Called {
 		t.Errorf("no credentials: %+v", out)
 	}
 	if out := p.Run(context.Background(), nil, cwMetric("thirty minutes")); out.Phase != v1alpha1.AnalysisPhaseError {
@@ -325,8 +311,8 @@ func TestMissingRegionOrCredentials(t *testing.T) {
 
 func TestCredentialsNeverInMeasurement(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusForbidden} {
-		rec := &recorder{}
-		p := setup(t, rec.evaluate, func(w http.ResponseWriter, r *http.Request) {
+		rec := &metrictest.Evaluator{}
+		p := setup(t, rec.Evaluate, func(w http.ResponseWriter, r *http.Request) {
 			token := r.Header.Get("X-Amz-Security-Token")
 			w.WriteHeader(status)
 			if status == http.StatusOK {
@@ -354,7 +340,7 @@ func TestEnvironmentCredentials(t *testing.T) {
 	defer srv.Close()
 	env := map[string]string{sigv4.EnvAccessKeyID: "AKIAFROMENV", sigv4.EnvSecretAccessKey: "secret-from-env", sigv4.EnvRegion: "us-west-2", sigv4.EnvEndpointURL: srv.URL}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	p := New(nil, (&recorder{}).evaluate)
+	p := New(nil, (&metrictest.Evaluator{}).Evaluate)
 	p.env = lookup
 	p.creds = &sigv4.Chain{Env: lookup}
 	if out := p.Run(context.Background(), nil, cwMetric("")); out.Phase != v1alpha1.AnalysisPhaseSuccessful || !strings.Contains(auth, "Credential=AKIAFROMENV/") || !strings.Contains(auth, "/us-west-2/monitoring/aws4_request") {

@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
 
 const (
@@ -28,48 +26,14 @@ const (
 	ctrlNS     = "argo-rollouts"
 )
 
-// fakeSecrets serves Secrets from memory, keyed "namespace/name".
-type fakeSecrets map[string]map[string]string
-
-func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
-	data, ok := f[namespace+"/"+name]
-	if !ok {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
-	}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
-	for k, v := range data {
-		s.Data[k] = []byte(v)
-	}
-	return s, nil
-}
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	phase  v1alpha1.AnalysisPhase
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	if r.phase == "" {
-		return v1alpha1.AnalysisPhaseSuccessful, nil
-	}
-	return r.phase, nil
-}
-
 var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // newTestProvider returns a provider whose default Secret points at
 // address, with no Datadog variables in its environment.
-func newTestProvider(t *testing.T, address string, rec *recorder) *Provider {
+func newTestProvider(t *testing.T, address string, rec *metrictest.Evaluator) *Provider {
 	t.Helper()
-	secrets := fakeSecrets{ctrlNS + "/" + SecretName: {apiKeyKey: testAPIKey, appKeyKey: testAppKey, addressKey: address}}
-	p := New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+	secrets := metrictest.Secrets{ctrlNS + "/" + SecretName: {apiKeyKey: testAPIKey, appKeyKey: testAppKey, addressKey: address}}
+	p := New(http.DefaultClient, secrets, ctrlNS, rec.Evaluate)
 	p.now = func() time.Time { return fixedNow }
 	p.lookupEnv = func(string) (string, bool) { return "", false }
 	return p
@@ -107,14 +71,14 @@ func TestV1LastPointOfFirstSeries(t *testing.T) {
 			{"metric":"other","pointlist":[[1772366160000.0,9]]}]}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p := newTestProvider(t, srv.URL, rec)
 	m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "avg:errors{service:shop}", Interval: "10m"}))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "0.0625" || m.Message != "" {
 		t.Fatalf("measurement %+v", m)
 	}
-	if rec.got != 0.0625 {
-		t.Errorf("evaluated %#v, want float64 0.0625", rec.got)
+	if rec.Got != 0.0625 {
+		t.Errorf("evaluated %#v, want float64 0.0625", rec.Got)
 	}
 	if m.StartedAt != nil || m.FinishedAt != nil {
 		t.Errorf("the provider stamped times: %+v", m)
@@ -130,7 +94,7 @@ func TestV1DefaultsToFiveMinutes(t *testing.T) {
 		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,2]]}]}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "2" {
 		t.Fatalf("measurement %+v", m)
@@ -147,11 +111,11 @@ func TestV1EmptyResultIsNil(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, tc.body)
 		}))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", ApiVersion: "v1"}))
 		srv.Close()
-		if m.Value != tc.value || !rec.called || rec.got != nil {
-			t.Errorf("%s: measurement %+v, evaluated %#v", tc.body, m, rec.got)
+		if m.Value != tc.value || !rec.Called || rec.Got != nil {
+			t.Errorf("%s: measurement %+v, evaluated %#v", tc.body, m, rec.Got)
 		}
 	}
 }
@@ -189,15 +153,15 @@ func TestV2FormulaRequest(t *testing.T) {
 			{"name":"a / b","type":"number","values":[0.015],"meta":{"unit":null}}]}}}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{
 		ApiVersion: "v2",
 		Aggregator: "sum",
 		Queries:    map[string]string{"b": "sum:requests{*}.as_count()", "a": "sum:errors{*}.as_count()"},
 		Formula:    "a / b",
 	}))
-	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "0.015" || rec.got != 0.015 {
-		t.Fatalf("measurement %+v, evaluated %#v", m, rec.got)
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "0.015" || rec.Got != 0.015 {
+		t.Fatalf("measurement %+v, evaluated %#v", m, rec.Got)
 	}
 	if m.Metadata != nil {
 		t.Errorf("metadata %v for an ungrouped query", m.Metadata)
@@ -218,9 +182,9 @@ func TestV2SingleQueryDefaultsToLast(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":{"attributes":{"columns":[{"name":"query","values":[3]}]}}}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "max:restarts{*}"}))
-	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "3" || rec.got != 3.0 {
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "3" || rec.Got != 3.0 {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -233,13 +197,13 @@ func TestV2GroupedQueryIsASlice(t *testing.T) {
 			{"name":"query","type":"number","values":[0.02,null,0.5]}]}}}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "sum:e{*} by {region,resource}"}))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "[0.02,0.5]" {
 		t.Fatalf("measurement %+v", m)
 	}
-	if !reflect.DeepEqual(rec.got, []float64{0.02, 0.5}) {
-		t.Errorf("evaluated %#v", rec.got)
+	if !reflect.DeepEqual(rec.Got, []float64{0.02, 0.5}) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 	if got := m.Metadata["groups"]; got != `[{"name":"us-east,GET /a","value":0.02},{"name":"ap-south,GET /c","value":0.5}]` {
 		t.Errorf("groups %s", got)
@@ -260,7 +224,7 @@ func TestV2ManyGroupsKeepExtremes(t *testing.T) {
 			strings.Join(names, ","), strings.Join(values, ","))
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q by {host}"}))
 	var groups []group
 	if err := json.Unmarshal([]byte(m.Metadata["groups"]), &groups); err != nil {
@@ -272,7 +236,7 @@ func TestV2ManyGroupsKeepExtremes(t *testing.T) {
 	if m.Metadata["groups_truncated"] != "true" {
 		t.Error("groups_truncated not set")
 	}
-	if got := rec.got.([]float64); len(got) != 150 {
+	if got := rec.Got.([]float64); len(got) != 150 {
 		t.Errorf("conditions saw %d values, want all 150", len(got))
 	}
 }
@@ -283,11 +247,11 @@ func TestV2EmptyResultIsNil(t *testing.T) {
 		`{"data":{"attributes":{"columns":[{"name":"q","type":"number","values":[null]}]}}}`,
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q"}))
 		srv.Close()
-		if m.Value != "[]" || !rec.called || rec.got != nil {
-			t.Errorf("%s: measurement %+v, evaluated %#v", body, m, rec.got)
+		if m.Value != "[]" || !rec.Called || rec.Got != nil {
+			t.Errorf("%s: measurement %+v, evaluated %#v", body, m, rec.Got)
 		}
 	}
 }
@@ -299,10 +263,10 @@ func TestV2QueryErrors(t *testing.T) {
 		`{"data":{"attributes":{"columns":[{"name":"h","type":"group","values":[]},{"name":"q","type":"number","values":[1]}]}}}`,
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q"}))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%s: measurement %+v", body, m)
 		}
 	}
@@ -325,10 +289,10 @@ func TestServerErrorsAreErrors(t *testing.T) {
 				w.WriteHeader(tc.status)
 				_, _ = io.WriteString(w, tc.body)
 			}))
-			rec := &recorder{}
+			rec := &metrictest.Evaluator{}
 			m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: version, Query: "q"}))
 			srv.Close()
-			if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, tc.want) || rec.called {
+			if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, tc.want) || rec.Called {
 				t.Errorf("%s %d: measurement %+v", version, tc.status, m)
 			}
 		}
@@ -339,9 +303,9 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(t, address, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "datadog") || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "datadog") || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -356,7 +320,7 @@ func TestRequestTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	start := time.Now()
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", RequestTimeout: "100ms"}))
 	if m.Phase != v1alpha1.AnalysisPhaseError || time.Since(start) > 5*time.Second {
@@ -369,10 +333,10 @@ func TestBadJSONIsError(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"series": [`)
 		}))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: version, Query: "q"}))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.Called {
 			t.Errorf("%s: measurement %+v", version, m)
 		}
 	}
@@ -381,7 +345,7 @@ func TestBadJSONIsError(t *testing.T) {
 		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1772366160000.0]]}]}`)
 	}))
 	defer srv.Close()
-	m := newTestProvider(t, srv.URL, &recorder{}).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
+	m := newTestProvider(t, srv.URL, &metrictest.Evaluator{}).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
 	if m.Phase != v1alpha1.AnalysisPhaseError {
 		t.Errorf("one-value point: %+v", m)
 	}
@@ -392,12 +356,12 @@ func TestEvaluationErrorIsError(t *testing.T) {
 		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,2]]}]}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{err: errors.New(`could not evaluate successCondition "result <": unexpected token`)}
+	rec := &metrictest.Evaluator{Err: errors.New(`could not evaluate successCondition "result <": unexpected token`)}
 	m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.err.Error() || m.Value != "2" {
+	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.Err.Error() || m.Value != "2" {
 		t.Fatalf("measurement %+v", m)
 	}
-	rec = &recorder{phase: v1alpha1.AnalysisPhaseFailed}
+	rec = &metrictest.Evaluator{Phase: v1alpha1.AnalysisPhaseFailed}
 	m = newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
 	if m.Phase != v1alpha1.AnalysisPhaseFailed {
 		t.Fatalf("measurement %+v", m)
@@ -405,16 +369,16 @@ func TestEvaluationErrorIsError(t *testing.T) {
 }
 
 func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
-	rec := &recorder{}
-	p := New(http.DefaultClient, fakeSecrets{}, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(http.DefaultClient, metrictest.Secrets{}, ctrlNS, rec.Evaluate)
 	p.lookupEnv = func(string) (string, bool) { return "", false }
 	m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/datadog") || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/datadog") || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 
 	// A Secret without the application key: the message names the key.
-	p = New(http.DefaultClient, fakeSecrets{ctrlNS + "/datadog": {apiKeyKey: testAPIKey}}, ctrlNS, rec.evaluate)
+	p = New(http.DefaultClient, metrictest.Secrets{ctrlNS + "/datadog": {apiKeyKey: testAPIKey}}, ctrlNS, rec.Evaluate)
 	p.lookupEnv = func(string) (string, bool) { return "", false }
 	m = p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
 	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, appKeyKey) || strings.Contains(m.Message, testAPIKey) {
@@ -429,13 +393,13 @@ func TestSecretRef(t *testing.T) {
 		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,1]]}]}`)
 	}))
 	defer srv.Close()
-	secrets := fakeSecrets{
+	secrets := metrictest.Secrets{
 		ctrlNS + "/datadog": {apiKeyKey: "default-api", appKeyKey: "default-app", addressKey: srv.URL},
 		ctrlNS + "/team":    {apiKeyKey: "team-api", appKeyKey: "team-app", addressKey: srv.URL},
 		"shop/team":         {apiKeyKey: "shop-api", appKeyKey: "shop-app", addressKey: srv.URL},
 	}
-	rec := &recorder{}
-	p := New(srv.Client(), secrets, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(srv.Client(), secrets, ctrlNS, rec.Evaluate)
 	p.lookupEnv = func(string) (string, bool) { return "", false }
 	for _, ref := range []v1alpha1.SecretRef{{}, {Name: "team"}, {Name: "team", Namespaced: true}} {
 		m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q", SecretRef: ref}))
@@ -465,10 +429,10 @@ func TestEnvironmentCredentials(t *testing.T) {
 		_, _ = io.WriteString(w, `{"series":[{"pointlist":[[1,1]]}]}`)
 	}))
 	defer srv.Close()
-	secrets := fakeSecrets{ctrlNS + "/datadog": {apiKeyKey: "secret-api", appKeyKey: "secret-app", addressKey: srv.URL}}
+	secrets := metrictest.Secrets{ctrlNS + "/datadog": {apiKeyKey: "secret-api", appKeyKey: "secret-app", addressKey: srv.URL}}
 	env := map[string]string{envAPIKey: "env-api", envAppKey: "env-app", envAddress: srv.URL}
-	rec := &recorder{}
-	p := New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(http.DefaultClient, secrets, ctrlNS, rec.Evaluate)
 	p.lookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	if m := p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"})); m.Phase != v1alpha1.AnalysisPhaseSuccessful || used != "env-api/env-app" {
 		t.Fatalf("with all variables: %+v, used %s", m, used)
@@ -491,7 +455,7 @@ func TestDefaultAddress(t *testing.T) {
 		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.Path
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"series":[]}`)), Header: http.Header{}}, nil
 	})}
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p := newTestProvider(t, "", rec)
 	p.client = client
 	p.Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{Query: "q"}))
@@ -512,7 +476,7 @@ func TestInvalidSpecs(t *testing.T) {
 		"zero timeout":       {Query: "a", RequestTimeout: "0s"},
 		"unknown apiVersion": {ApiVersion: "v3", Query: "a"},
 	} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p := newTestProvider(t, "http://127.0.0.1:1", rec)
 		if m := p.Run(context.Background(), testRun, ddMetric(dd)); m.Phase != v1alpha1.AnalysisPhaseError || m.Message == "" {
 			t.Errorf("%s: %+v", name, m)
@@ -538,7 +502,7 @@ func TestCredentialsNeverInMeasurement(t *testing.T) {
 			}
 			fmt.Fprintf(w, `{"errors":["key %s with app key %s is invalid"]}`, r.Header.Get("DD-API-KEY"), r.Header.Get("DD-APPLICATION-KEY"))
 		}))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(t, srv.URL, rec).Run(context.Background(), testRun, ddMetric(v1alpha1.DatadogMetric{ApiVersion: "v2", Query: "q by {h}"}))
 		srv.Close()
 		text := measurementText(m)
@@ -552,7 +516,7 @@ func TestCredentialsNeverInMeasurement(t *testing.T) {
 }
 
 func TestSynchronousMethods(t *testing.T) {
-	p := New(nil, fakeSecrets{}, ctrlNS, (&recorder{}).evaluate)
+	p := New(nil, metrictest.Secrets{}, ctrlNS, (&metrictest.Evaluator{}).Evaluate)
 	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning, Value: "x"}
 	if got := p.Resume(context.Background(), testRun, v1alpha1.Metric{}, in); !reflect.DeepEqual(got, in) {
 		t.Errorf("Resume changed the measurement: %+v", got)
@@ -582,7 +546,7 @@ func TestDocumentedConditions(t *testing.T) {
 		{"v2", `{"data":{"attributes":{"columns":[{"name":"r","type":"group","values":[["a"],["b"]]},{"name":"q","type":"number","values":[0.01,0.07]}]}}}`, "max(result) < 0.05", v1alpha1.AnalysisPhaseFailed},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tc.body) }))
-		p := newTestProvider(t, srv.URL, &recorder{})
+		p := newTestProvider(t, srv.URL, &metrictest.Evaluator{})
 		p.evaluate = metric.Evaluate
 		m := ddMetric(v1alpha1.DatadogMetric{ApiVersion: tc.version, Query: "q"})
 		m.SuccessCondition = tc.condition

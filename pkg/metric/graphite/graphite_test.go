@@ -13,22 +13,8 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
 
 func gMetric(address, query string) v1alpha1.Metric {
 	return v1alpha1.Metric{Name: "success-rate", SuccessCondition: "result[0] >= 90", Provider: v1alpha1.MetricProvider{Graphite: &v1alpha1.GraphiteMetric{Address: address, Query: query}}}
@@ -58,13 +44,13 @@ func TestRenderQuery(t *testing.T) {
 			{"target":"other","datapoints":[[1,1772366100]]}]`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL+"/graphite/", multiLineQuery))
+	rec := &metrictest.Evaluator{}
+	m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL+"/graphite/", multiLineQuery))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "[95.500000,97.250000]" {
 		t.Fatalf("measurement %+v", m)
 	}
-	if !reflect.DeepEqual(rec.got, []float64{95.5, 97.25}) {
-		t.Errorf("evaluated %#v", rec.got)
+	if !reflect.DeepEqual(rec.Got, []float64{95.5, 97.25}) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
@@ -76,20 +62,20 @@ func TestAllNullIsEmptyList(t *testing.T) {
 		_, _ = io.WriteString(w, `[{"target":"a","datapoints":[[null,1772366100],[null,1772366160]]}]`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
-	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "[]" || !reflect.DeepEqual(rec.got, []float64{}) {
-		t.Fatalf("measurement %+v, evaluated %#v", m, rec.got)
+	rec := &metrictest.Evaluator{}
+	m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
+	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != "[]" || !reflect.DeepEqual(rec.Got, []float64{}) {
+		t.Fatalf("measurement %+v, evaluated %#v", m, rec.Got)
 	}
 }
 
 func TestNoDatapointsIsError(t *testing.T) {
 	for _, body := range []string{`[]`, `[{"target":"a","datapoints":[]}]`} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
-		rec := &recorder{}
-		m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
+		rec := &metrictest.Evaluator{}
+		m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != "graphite: no values found" || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != "graphite: no values found" || rec.Called {
 			t.Errorf("%s: %+v", body, m)
 		}
 	}
@@ -101,10 +87,10 @@ func TestServerErrorIsError(t *testing.T) {
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, "Traceback (most recent call last): ...")
 		}))
-		rec := &recorder{}
-		m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
+		rec := &metrictest.Evaluator{}
+		m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, fmt.Sprint(status)) || !strings.Contains(m.Message, "Traceback") || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, fmt.Sprint(status)) || !strings.Contains(m.Message, "Traceback") || rec.Called {
 			t.Errorf("%d: %+v", status, m)
 		}
 	}
@@ -114,8 +100,8 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
-	if m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(address, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "graphite: GET") || rec.called {
+	rec := &metrictest.Evaluator{}
+	if m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(address, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "graphite: GET") || rec.Called {
 		t.Fatalf("%+v", m)
 	}
 }
@@ -123,10 +109,10 @@ func TestUnreachableIsError(t *testing.T) {
 func TestBadJSONIsError(t *testing.T) {
 	for _, body := range []string{`[{"target":`, `{"error":"x"}`, `[{"target":"a","datapoints":[[1]]}]`, `[{"target":"a","datapoints":[["abc",1]]}]`} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
-		rec := &recorder{}
-		m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
+		rec := &metrictest.Evaluator{}
+		m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a"))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%s: %+v", body, m)
 		}
 	}
@@ -137,16 +123,16 @@ func TestEvaluationErrorIsError(t *testing.T) {
 		_, _ = io.WriteString(w, `[{"target":"a","datapoints":[[1,1]]}]`)
 	}))
 	defer srv.Close()
-	rec := &recorder{err: errors.New("could not evaluate")}
-	if m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || m.Message != "could not evaluate" || m.Value != "[1.000000]" {
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate")}
+	if m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(srv.URL, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || m.Message != "could not evaluate" || m.Value != "[1.000000]" {
 		t.Fatalf("%+v", m)
 	}
 }
 
 func TestBadAddress(t *testing.T) {
 	for _, address := range []string{"", "graphite:8080", "://x"} {
-		rec := &recorder{}
-		if m := New(nil, rec.evaluate).Run(context.Background(), nil, gMetric(address, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		rec := &metrictest.Evaluator{}
+		if m := New(nil, rec.Evaluate).Run(context.Background(), nil, gMetric(address, "target=a")); m.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%q: %+v", address, m)
 		}
 	}

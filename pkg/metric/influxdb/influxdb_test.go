@@ -13,49 +13,15 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
 
 const (
 	testToken = "influx-token-3c9a7e1d5b"
 	ctrlNS    = "argo-rollouts"
 )
-
-// fakeSecrets serves Secrets from memory, keyed "namespace/name".
-type fakeSecrets map[string]map[string]string
-
-func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
-	data, ok := f[namespace+"/"+name]
-	if !ok {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
-	}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
-	for k, v := range data {
-		s.Data[k] = []byte(v)
-	}
-	return s, nil
-}
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
 
 const testFlux = `from(bucket: "app_istio")
   |> range(start: -15m)
@@ -77,18 +43,18 @@ const twoTables = "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateT
 	",,1,2026-03-01T11:56:00Z,,count\r\n" +
 	"\r\n"
 
-func setup(t *testing.T, rec *recorder, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
+func setup(t *testing.T, rec *metrictest.Evaluator, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	secrets := fakeSecrets{ctrlNS + "/influxdb": {addressKey: srv.URL, tokenKey: testToken, orgKey: "acme corp"}}
-	p := New(nil, secrets, ctrlNS, rec.evaluate)
+	secrets := metrictest.Secrets{ctrlNS + "/influxdb": {addressKey: srv.URL, tokenKey: testToken, orgKey: "acme corp"}}
+	p := New(nil, secrets, ctrlNS, rec.Evaluate)
 	m := v1alpha1.Metric{Name: "error-rate", SuccessCondition: "result[0] <= 0.01", Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: testFlux}}}
 	return p, m
 }
 
 func TestFluxQuery(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/api/v2/query" || r.URL.Query().Get("org") != "acme corp" {
 			t.Errorf("request %s %s", r.Method, r.URL)
@@ -122,20 +88,20 @@ func TestFluxQuery(t *testing.T) {
 	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "[0.004 0.0125 42 <nil>]" {
 		t.Fatalf("measurement %+v", out)
 	}
-	if want := []any{0.004, 0.0125, int64(42), nil}; !reflect.DeepEqual(rec.got, want) {
-		t.Errorf("evaluated %#v", rec.got)
+	if want := []any{0.004, 0.0125, int64(42), nil}; !reflect.DeepEqual(rec.Got, want) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
 func TestAddressWithPath(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	var path string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path = r.URL.Path
 		_, _ = io.WriteString(w, "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,1\n")
 	}))
 	defer srv.Close()
-	p := New(nil, fakeSecrets{ctrlNS + "/team": {addressKey: srv.URL + "/influx/", tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.evaluate)
+	p := New(nil, metrictest.Secrets{ctrlNS + "/team": {addressKey: srv.URL + "/influx/", tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.Evaluate)
 	out := p.Run(context.Background(), nil, v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Profile: "team", Query: "q"}}})
 	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || path != "/influx/api/v2/query" || out.Value != "[1]" {
 		t.Fatalf("%+v at %s", out, path)
@@ -169,36 +135,36 @@ func TestDatatypes(t *testing.T) {
 
 func TestEmptyResultIsError(t *testing.T) {
 	for _, body := range []string{"", "\r\n", "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n"} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
 		out := p.Run(context.Background(), nil, m)
-		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no results") || rec.called {
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no results") || rec.Called {
 			t.Errorf("%q: %+v", body, out)
 		}
 	}
 }
 
 func TestQueryErrorTableIsError(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n,\"failed to execute query: bucket \"\"app\"\" not found\",897\n")
 	})
 	out := p.Run(context.Background(), nil, m)
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, `bucket "app" not found`) || !strings.Contains(out.Message, "897") || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, `bucket "app" not found`) || !strings.Contains(out.Message, "897") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestServerErrorIsError(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusBadRequest, http.StatusUnauthorized} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, `{"code":"invalid","message":"compilation failed: error at @1:1-1:5"}`)
 		})
 		out := p.Run(context.Background(), nil, m)
-		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || !strings.Contains(out.Message, "compilation failed") || rec.called {
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || !strings.Contains(out.Message, "compilation failed") || rec.Called {
 			t.Errorf("%d: %+v", status, out)
 		}
 	}
@@ -208,10 +174,10 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
-	p := New(nil, fakeSecrets{ctrlNS + "/influxdb": {addressKey: address, tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(nil, metrictest.Secrets{ctrlNS + "/influxdb": {addressKey: address, tokenKey: testToken, orgKey: "o"}}, ctrlNS, rec.Evaluate)
 	out := p.Run(context.Background(), nil, v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: "q"}}})
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(out.Message, "influxdb: POST") || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(out.Message, "influxdb: POST") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
@@ -225,16 +191,16 @@ func TestBadCSVIsError(t *testing.T) {
 		"#datatype,string,long,bogus\n,result,table,_value\n,,0,1\n",  // unknown type
 		"<html>proxy error</html>\n",
 	} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
-		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%q: %+v", body, out)
 		}
 	}
 }
 
 func TestEvaluationErrorIsError(t *testing.T) {
-	rec := &recorder{err: errors.New("could not evaluate")}
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate")}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, twoTables) })
 	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || out.Message != "could not evaluate" {
 		t.Fatalf("%+v", out)
@@ -242,22 +208,22 @@ func TestEvaluationErrorIsError(t *testing.T) {
 }
 
 func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Influxdb: &v1alpha1.InfluxdbMetric{Query: "q"}}}
-	p := New(nil, fakeSecrets{}, ctrlNS, rec.evaluate)
-	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, ctrlNS+"/influxdb") || rec.called {
+	p := New(nil, metrictest.Secrets{}, ctrlNS, rec.Evaluate)
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, ctrlNS+"/influxdb") || rec.Called {
 		t.Fatalf("no Secret: %+v", out)
 	}
-	p = New(nil, fakeSecrets{ctrlNS + "/influxdb": {tokenKey: testToken}}, ctrlNS, rec.evaluate)
+	p = New(nil, metrictest.Secrets{ctrlNS + "/influxdb": {tokenKey: testToken}}, ctrlNS, rec.Evaluate)
 	out := p.Run(context.Background(), nil, m)
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "org, address") || strings.Contains(out.Message, testToken) || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "org, address") || strings.Contains(out.Message, testToken) || rec.Called {
 		t.Fatalf("incomplete Secret: %+v", out)
 	}
 }
 
 func TestTokenNeverInMeasurement(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusUnauthorized} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Token ")
 			w.WriteHeader(status)
@@ -276,7 +242,7 @@ func TestTokenNeverInMeasurement(t *testing.T) {
 }
 
 func TestSynchronousMethods(t *testing.T) {
-	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	p := New(nil, metrictest.Secrets{}, ctrlNS, nil)
 	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning}
 	if !reflect.DeepEqual(p.Resume(context.Background(), nil, v1alpha1.Metric{}, in), in) || !reflect.DeepEqual(p.Terminate(context.Background(), nil, v1alpha1.Metric{}, in), in) {
 		t.Error("Resume or Terminate changed the measurement")
@@ -290,7 +256,7 @@ func TestSynchronousMethods(t *testing.T) {
 // example through the real evaluator.
 func TestDocumentedCondition(t *testing.T) {
 	for value, want := range map[string]v1alpha1.AnalysisPhase{"0.004": v1alpha1.AnalysisPhaseSuccessful, "0.5": v1alpha1.AnalysisPhaseFailed} {
-		p, m := setup(t, &recorder{}, func(w http.ResponseWriter, r *http.Request) {
+		p, m := setup(t, &metrictest.Evaluator{}, func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "#datatype,string,long,double\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,%s\n", value)
 		})
 		p.evaluate = metric.Evaluate

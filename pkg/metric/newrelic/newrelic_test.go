@@ -12,49 +12,17 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
 
 const (
 	testKey = "NRAK-7Q2W9E4R1T6Y3U8I5O0P"
 	ctrlNS  = "argo-rollouts"
 )
-
-// fakeSecrets serves Secrets from memory, keyed "namespace/name".
-type fakeSecrets map[string]map[string]string
-
-func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
-	data, ok := f[namespace+"/"+name]
-	if !ok {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
-	}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
-	for k, v := range data {
-		s.Data[k] = []byte(v)
-	}
-	return s, nil
-}
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
 
 func nrMetric(nr v1alpha1.NewRelicMetric) v1alpha1.Metric {
 	return v1alpha1.Metric{Name: "success-rate", SuccessCondition: "result.successRate >= 0.95", Provider: v1alpha1.MetricProvider{NewRelic: &nr}}
@@ -93,21 +61,21 @@ func nerdGraph(t *testing.T, wantTimeout float64, rows string) *httptest.Server 
 	}))
 }
 
-func newTestProvider(endpoint string, rec *recorder) *Provider {
-	secrets := fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1234567", nerdGraphURLKey: endpoint}}
-	return New(http.DefaultClient, secrets, ctrlNS, rec.evaluate)
+func newTestProvider(endpoint string, rec *metrictest.Evaluator) *Provider {
+	secrets := metrictest.Secrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1234567", nerdGraphURLKey: endpoint}}
+	return New(http.DefaultClient, secrets, ctrlNS, rec.Evaluate)
 }
 
 func TestSingleRowIsAMap(t *testing.T) {
 	srv := nerdGraph(t, 5, `[{"successRate":99.5,"count":1200}]`)
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != `{"count":1200,"successRate":99.5}` {
 		t.Fatalf("measurement %+v", m)
 	}
-	if want := map[string]any{"successRate": 99.5, "count": 1200.0}; !reflect.DeepEqual(rec.got, want) {
-		t.Errorf("evaluated %#v", rec.got)
+	if want := map[string]any{"successRate": 99.5, "count": 1200.0}; !reflect.DeepEqual(rec.Got, want) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
@@ -115,24 +83,24 @@ func TestSeveralRowsAreAList(t *testing.T) {
 	timeout := int64(20)
 	srv := nerdGraph(t, 20, `[{"facet":"a","average.duration":0.2},{"facet":"b","average.duration":0.4}]`)
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL, Timeout: &timeout}))
 	if m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.Value != `[{"average.duration":0.2,"facet":"a"},{"average.duration":0.4,"facet":"b"}]` {
 		t.Fatalf("measurement %+v", m)
 	}
-	rows, ok := rec.got.([]map[string]any)
+	rows, ok := rec.Got.([]map[string]any)
 	if !ok || len(rows) != 2 || rows[1]["average.duration"] != 0.4 {
-		t.Errorf("evaluated %#v", rec.got)
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
 func TestEmptyResultIsError(t *testing.T) {
 	for _, rows := range []string{`[]`, `[{}]`, `null`} {
 		srv := nerdGraph(t, 5, rows)
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "no results") || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "no results") || rec.Called {
 			t.Errorf("%s: measurement %+v", rows, m)
 		}
 	}
@@ -143,9 +111,9 @@ func TestGraphQLErrorsAreErrors(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":{"actor":{"account":{"nrql":null}}},"errors":[{"message":"NRQL Syntax Error: Error at line 1 position 5","path":["actor","account","nrql"]}]}`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "NRQL Syntax Error") || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "NRQL Syntax Error") || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -156,10 +124,10 @@ func TestServerErrorIsError(t *testing.T) {
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, `{"errors":[{"message":"Internal Server Error"}]}`)
 		}))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
 		srv.Close()
-		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, fmt.Sprint(status)) || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, fmt.Sprint(status)) || rec.Called {
 			t.Errorf("%d: measurement %+v", status, m)
 		}
 	}
@@ -169,9 +137,9 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(address, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "newrelic:") || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "newrelic:") || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -181,9 +149,9 @@ func TestBadJSONIsError(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":{"actor":`)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not JSON") || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -191,9 +159,9 @@ func TestBadJSONIsError(t *testing.T) {
 func TestEvaluationErrorIsError(t *testing.T) {
 	srv := nerdGraph(t, 5, `[{"successRate":99.5}]`)
 	defer srv.Close()
-	rec := &recorder{err: errors.New("could not evaluate successCondition")}
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate successCondition")}
 	m := newTestProvider(srv.URL+"/graphql", rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.err.Error() || m.Value == "" {
+	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != rec.Err.Error() || m.Value == "" {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -205,12 +173,12 @@ func TestProfiles(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":{"actor":{"account":{"nrql":{"results":[{"x":1}]}}}}}`)
 	}))
 	defer srv.Close()
-	secrets := fakeSecrets{
+	secrets := metrictest.Secrets{
 		ctrlNS + "/newrelic": {apiKeyKey: "key-default", accountIDKey: "1", nerdGraphURLKey: srv.URL},
 		ctrlNS + "/team-b":   {apiKeyKey: "key-team-b", accountIDKey: "2", nerdGraphURLKey: srv.URL, "base-url-rest": srv.URL},
 		"shop/team-b":        {apiKeyKey: "key-wrong-namespace", accountIDKey: "3", nerdGraphURLKey: srv.URL},
 	}
-	p := New(nil, secrets, ctrlNS, (&recorder{}).evaluate)
+	p := New(nil, secrets, ctrlNS, (&metrictest.Evaluator{}).Evaluate)
 	run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: "shop"}}
 	for _, profile := range []string{"", "team-b"} {
 		if m := p.Run(context.Background(), run, nrMetric(v1alpha1.NewRelicMetric{Profile: profile, Query: "q"})); m.Phase != v1alpha1.AnalysisPhaseSuccessful {
@@ -233,13 +201,13 @@ func TestRegions(t *testing.T) {
 		if region != "" {
 			data[regionKey] = region
 		}
-		p := New(nil, fakeSecrets{ctrlNS + "/newrelic": data}, ctrlNS, nil)
+		p := New(nil, metrictest.Secrets{ctrlNS + "/newrelic": data}, ctrlNS, nil)
 		prof, err := p.readProfile(context.Background(), "newrelic")
 		if err != nil || prof.endpoint != want || prof.accountID != 42 {
 			t.Errorf("region %q: %+v, %v", region, prof, err)
 		}
 	}
-	p := New(nil, fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "42", regionKey: "mars"}}, ctrlNS, nil)
+	p := New(nil, metrictest.Secrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "42", regionKey: "mars"}}, ctrlNS, nil)
 	if _, err := p.readProfile(context.Background(), "newrelic"); err == nil || !strings.Contains(err.Error(), "mars") {
 		t.Errorf("unknown region: %v", err)
 	}
@@ -251,25 +219,25 @@ func TestBadProfiles(t *testing.T) {
 		"no account":     {apiKeyKey: testKey},
 		"account not id": {apiKeyKey: testKey, accountIDKey: "acme"},
 	} {
-		rec := &recorder{}
-		p := New(nil, fakeSecrets{ctrlNS + "/newrelic": data}, ctrlNS, rec.evaluate)
+		rec := &metrictest.Evaluator{}
+		p := New(nil, metrictest.Secrets{ctrlNS + "/newrelic": data}, ctrlNS, rec.Evaluate)
 		m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: "q"}))
-		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/newrelic") || strings.Contains(m.Message, testKey) || rec.called {
+		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/newrelic") || strings.Contains(m.Message, testKey) || rec.Called {
 			t.Errorf("%s: %+v", name, m)
 		}
 	}
 	negative := int64(-1)
-	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	p := New(nil, metrictest.Secrets{}, ctrlNS, nil)
 	if m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: "q", Timeout: &negative})); m.Phase != v1alpha1.AnalysisPhaseError {
 		t.Errorf("negative timeout: %+v", m)
 	}
 }
 
 func TestMissingSecretNamesItWithoutItsContents(t *testing.T) {
-	rec := &recorder{}
-	p := New(nil, fakeSecrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1"}}, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(nil, metrictest.Secrets{ctrlNS + "/newrelic": {apiKeyKey: testKey, accountIDKey: "1"}}, ctrlNS, rec.Evaluate)
 	m := p.Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Profile: "other", Query: "q"}))
-	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/other") || strings.Contains(m.Message, testKey) || rec.called {
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, ctrlNS+"/other") || strings.Contains(m.Message, testKey) || rec.Called {
 		t.Fatalf("measurement %+v", m)
 	}
 }
@@ -285,7 +253,7 @@ func TestCredentialsNeverInMeasurement(t *testing.T) {
 			}
 			fmt.Fprintf(w, `{"errors":[{"message":"invalid key %s"}]}`, key)
 		}))
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := newTestProvider(srv.URL, rec).Run(context.Background(), nil, nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL}))
 		srv.Close()
 		raw, _ := json.Marshal(m)
@@ -296,7 +264,7 @@ func TestCredentialsNeverInMeasurement(t *testing.T) {
 }
 
 func TestMetadataAndSynchronousMethods(t *testing.T) {
-	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	p := New(nil, metrictest.Secrets{}, ctrlNS, nil)
 	if got := p.Metadata(nrMetric(v1alpha1.NewRelicMetric{Query: testNRQL})); !reflect.DeepEqual(got, map[string]string{"ResolvedNewRelicQuery": testNRQL}) {
 		t.Errorf("Metadata %v", got)
 	}
@@ -323,7 +291,7 @@ func TestDocumentedConditions(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"data":{"actor":{"account":{"nrql":{"results":%s}}}}}`, tc.rows)
 		}))
-		p := newTestProvider(srv.URL, &recorder{})
+		p := newTestProvider(srv.URL, &metrictest.Evaluator{})
 		p.evaluate = metric.Evaluate
 		m := nrMetric(v1alpha1.NewRelicMetric{Query: "q"})
 		m.SuccessCondition = tc.condition

@@ -15,22 +15,8 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
 
 var fixedNow = time.Date(2026, 3, 1, 12, 7, 30, 0, time.UTC)
 
@@ -40,11 +26,11 @@ const testQuery = `query queryData($duration: Duration!) {
     duration: $duration) { label values { values { value } } }
 }`
 
-func setup(t *testing.T, rec *recorder, interval v1alpha1.DurationString, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
+func setup(t *testing.T, rec *metrictest.Evaluator, interval v1alpha1.DurationString, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	p := New(nil, rec.evaluate)
+	p := New(nil, rec.Evaluate)
 	p.now = func() time.Time { return fixedNow }
 	m := v1alpha1.Metric{
 		Name:             "apdex",
@@ -57,7 +43,7 @@ func setup(t *testing.T, rec *recorder, interval v1alpha1.DurationString, handle
 const apdexData = `{"data":{"service_apdex":{"label":null,"values":{"values":[{"value":9950},{"value":10000}]}}}}`
 
 func TestGraphQLQuery(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/graphql" {
 			t.Errorf("request %s %s", r.Method, r.URL.Path)
@@ -83,13 +69,13 @@ func TestGraphQLQuery(t *testing.T) {
 		t.Fatalf("measurement %+v", out)
 	}
 	want := map[string]any{"service_apdex": map[string]any{"label": nil, "values": map[string]any{"values": []any{map[string]any{"value": 9950.0}, map[string]any{"value": 10000.0}}}}}
-	if !reflect.DeepEqual(rec.got, want) {
-		t.Errorf("evaluated %#v", rec.got)
+	if !reflect.DeepEqual(rec.Got, want) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 }
 
 func TestDefaultInterval(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, "", func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		if !strings.Contains(string(raw), `"start":"2026-03-01 1202"`) {
@@ -104,32 +90,32 @@ func TestDefaultInterval(t *testing.T) {
 
 func TestEmptyResultIsError(t *testing.T) {
 	for _, body := range []string{`{"data":null}`, `{}`} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
-		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no results") || rec.called {
+		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "no results") || rec.Called {
 			t.Errorf("%s: %+v", body, out)
 		}
 	}
 }
 
 func TestGraphQLErrorsAreErrors(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"data":null,"errors":[{"message":"Validation error of type FieldUndefined: Field 'foo' in type 'Query' is undefined","locations":[{"line":2,"column":3}]}]}`)
 	})
-	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "FieldUndefined") || rec.called {
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "FieldUndefined") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestServerErrorIsError(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, apdexData)
 		})
-		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || rec.called {
+		if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || rec.Called {
 			t.Errorf("%d: %+v", status, out)
 		}
 	}
@@ -139,23 +125,23 @@ func TestUnreachableIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	address := srv.URL
 	srv.Close()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	m := v1alpha1.Metric{Provider: v1alpha1.MetricProvider{SkyWalking: &v1alpha1.SkyWalkingMetric{Address: address, Query: "q"}}}
-	if out := New(nil, rec.evaluate).Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(out.Message, "skywalking: POST") || rec.called {
+	if out := New(nil, rec.Evaluate).Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(out.Message, "skywalking: POST") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestBadJSONIsError(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"data":{`) })
-	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "not JSON") || rec.called {
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "not JSON") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestEvaluationErrorIsError(t *testing.T) {
-	rec := &recorder{err: errors.New("could not evaluate")}
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate")}
 	p, m := setup(t, rec, "3m", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, apdexData) })
 	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || out.Message != "could not evaluate" || out.Value == "" {
 		t.Fatalf("%+v", out)
@@ -167,9 +153,9 @@ func TestBadSpec(t *testing.T) {
 		"no address":   {Query: "q"},
 		"bad interval": {Address: "http://oap:12800", Query: "q", Interval: "3 minutes"},
 	} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		m := v1alpha1.Metric{Provider: v1alpha1.MetricProvider{SkyWalking: &sw}}
-		if out := New(nil, rec.evaluate).Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		if out := New(nil, rec.Evaluate).Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%s: %+v", name, out)
 		}
 	}

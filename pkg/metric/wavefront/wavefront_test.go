@@ -13,13 +13,9 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
 )
 
 const (
@@ -27,48 +23,18 @@ const (
 	ctrlNS    = "argo-rollouts"
 )
 
-// fakeSecrets serves Secrets from memory, keyed "namespace/name".
-type fakeSecrets map[string]map[string]string
-
-func (f fakeSecrets) GetSecret(_ context.Context, namespace, name string) (*corev1.Secret, error) {
-	data, ok := f[namespace+"/"+name]
-	if !ok {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
-	}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Data: map[string][]byte{}}
-	for k, v := range data {
-		s.Data[k] = []byte(v)
-	}
-	return s, nil
-}
-
-// recorder is an evaluator that keeps the result it was given.
-type recorder struct {
-	got    any
-	called bool
-	err    error
-}
-
-func (r *recorder) evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
-	r.got, r.called = result, true
-	if r.err != nil {
-		return v1alpha1.AnalysisPhaseError, r.err
-	}
-	return v1alpha1.AnalysisPhaseSuccessful, nil
-}
-
 var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 const testQuery = `sum(rate(5m, ts("istio.requestcount.count", response_code!=500)))`
 
 // setup starts a TLS server answering with handler and returns a provider
 // holding the token for it, plus the metric that queries it.
-func setup(t *testing.T, rec *recorder, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
+func setup(t *testing.T, rec *metrictest.Evaluator, handler http.HandlerFunc) (*Provider, v1alpha1.Metric) {
 	t.Helper()
 	srv := httptest.NewTLSServer(handler)
 	t.Cleanup(srv.Close)
 	address := srv.Listener.Addr().String()
-	p := New(srv.Client(), fakeSecrets{ctrlNS + "/" + TokensSecretName: {address: testToken, "other.wavefront.com": "x-other-token"}}, ctrlNS, rec.evaluate)
+	p := New(srv.Client(), metrictest.Secrets{ctrlNS + "/" + TokensSecretName: {address: testToken, "other.wavefront.com": "x-other-token"}}, ctrlNS, rec.Evaluate)
 	p.now = func() time.Time { return fixedNow }
 	m := v1alpha1.Metric{Name: "success-rate", SuccessCondition: "result >= 0.95", Provider: v1alpha1.MetricProvider{Wavefront: &v1alpha1.WavefrontMetric{Address: address, Query: testQuery}}}
 	return p, m
@@ -76,7 +42,7 @@ func setup(t *testing.T, rec *recorder, handler http.HandlerFunc) (*Provider, v1
 
 func TestOneSeriesNearestPoint(t *testing.T) {
 	now := fixedNow.Unix()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/api/v2/chart/api" {
 			t.Errorf("request %s %s", r.Method, r.URL.Path)
@@ -97,8 +63,8 @@ func TestOneSeriesNearestPoint(t *testing.T) {
 			now-120, now-20, now-1)
 	})
 	out := p.Run(context.Background(), nil, m)
-	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "0.97" || rec.got != 0.97 {
-		t.Fatalf("measurement %+v, evaluated %#v", out, rec.got)
+	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "0.97" || rec.Got != 0.97 {
+		t.Fatalf("measurement %+v, evaluated %#v", out, rec.Got)
 	}
 	if out.Metadata["timestamps"] != fmt.Sprint(now-20) || out.Metadata["drift"] != "-20" {
 		t.Errorf("metadata %v", out.Metadata)
@@ -107,7 +73,7 @@ func TestOneSeriesNearestPoint(t *testing.T) {
 
 func TestSeveralSeriesAreAList(t *testing.T) {
 	now := fixedNow.Unix()
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"warnings":"query was slow","timeseries":[
 			{"label":"a","data":[[%d,1.234]]},
@@ -117,8 +83,8 @@ func TestSeveralSeriesAreAList(t *testing.T) {
 	if out.Phase != v1alpha1.AnalysisPhaseSuccessful || out.Value != "[1.23,2.00]" {
 		t.Fatalf("measurement %+v", out)
 	}
-	if !reflect.DeepEqual(rec.got, []float64{1.234, 2}) {
-		t.Errorf("evaluated %#v", rec.got)
+	if !reflect.DeepEqual(rec.Got, []float64{1.234, 2}) {
+		t.Errorf("evaluated %#v", rec.Got)
 	}
 	want := map[string]string{"warnings": "query was slow", "timestamps": fmt.Sprintf("[%d,%d]", now-30, now+5), "drift": "[-30,5]"}
 	if !reflect.DeepEqual(out.Metadata, want) {
@@ -128,10 +94,10 @@ func TestSeveralSeriesAreAList(t *testing.T) {
 
 func TestEmptyResultIsError(t *testing.T) {
 	for _, body := range []string{`{"timeseries":[]}`, `{}`, `{"timeseries":[{"label":"a","data":[]}]}`, `{"timeseries":[{"label":"a","data":[[1,null]]}]}`} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
 		out := p.Run(context.Background(), nil, m)
-		if out.Phase != v1alpha1.AnalysisPhaseError || rec.called {
+		if out.Phase != v1alpha1.AnalysisPhaseError || rec.Called {
 			t.Errorf("%s: %+v", body, out)
 		}
 	}
@@ -139,41 +105,41 @@ func TestEmptyResultIsError(t *testing.T) {
 
 func TestServerErrorIsError(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusUnauthorized, http.StatusNotAcceptable} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, `{"status":{"result":"ERROR","message":"boom","code":500}}`)
 		})
 		out := p.Run(context.Background(), nil, m)
-		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || rec.called {
+		if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, fmt.Sprint(status)) || rec.Called {
 			t.Errorf("%d: %+v", status, out)
 		}
 	}
 }
 
 func TestUnreachableIsError(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	srv := httptest.NewTLSServer(http.NotFoundHandler())
 	address := srv.Listener.Addr().String()
 	client := srv.Client()
 	srv.Close()
-	p := New(client, fakeSecrets{ctrlNS + "/" + TokensSecretName: {address: testToken}}, ctrlNS, rec.evaluate)
+	p := New(client, metrictest.Secrets{ctrlNS + "/" + TokensSecretName: {address: testToken}}, ctrlNS, rec.Evaluate)
 	out := p.Run(context.Background(), nil, v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Wavefront: &v1alpha1.WavefrontMetric{Address: address, Query: "q"}}})
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, address) || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, address) || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestBadJSONIsError(t *testing.T) {
-	rec := &recorder{}
+	rec := &metrictest.Evaluator{}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"timeseries":[{`) })
-	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "not JSON") || rec.called {
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "not JSON") || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
 
 func TestEvaluationErrorIsError(t *testing.T) {
-	rec := &recorder{err: errors.New("could not evaluate")}
+	rec := &metrictest.Evaluator{Err: errors.New("could not evaluate")}
 	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"timeseries":[{"label":"a","data":[[1,1]]}]}`)
 	})
@@ -183,22 +149,22 @@ func TestEvaluationErrorIsError(t *testing.T) {
 }
 
 func TestMissingTokenNamesTheSecretWithoutContents(t *testing.T) {
-	rec := &recorder{}
-	p := New(nil, fakeSecrets{}, ctrlNS, rec.evaluate)
+	rec := &metrictest.Evaluator{}
+	p := New(nil, metrictest.Secrets{}, ctrlNS, rec.Evaluate)
 	m := v1alpha1.Metric{Provider: v1alpha1.MetricProvider{Wavefront: &v1alpha1.WavefrontMetric{Address: "example.wavefront.com", Query: "q"}}}
-	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, ctrlNS+"/wavefront-api-tokens") || rec.called {
+	if out := p.Run(context.Background(), nil, m); out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, ctrlNS+"/wavefront-api-tokens") || rec.Called {
 		t.Fatalf("no Secret: %+v", out)
 	}
-	p = New(nil, fakeSecrets{ctrlNS + "/" + TokensSecretName: {"other.wavefront.com": testToken}}, ctrlNS, rec.evaluate)
+	p = New(nil, metrictest.Secrets{ctrlNS + "/" + TokensSecretName: {"other.wavefront.com": testToken}}, ctrlNS, rec.Evaluate)
 	out := p.Run(context.Background(), nil, m)
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "example.wavefront.com") || strings.Contains(out.Message, testToken) || rec.called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "example.wavefront.com") || strings.Contains(out.Message, testToken) || rec.Called {
 		t.Fatalf("no token for the address: %+v", out)
 	}
 }
 
 func TestTokenNeverInMeasurement(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusUnauthorized} {
-		rec := &recorder{}
+		rec := &metrictest.Evaluator{}
 		p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -213,7 +179,7 @@ func TestTokenNeverInMeasurement(t *testing.T) {
 }
 
 func TestSynchronousMethods(t *testing.T) {
-	p := New(nil, fakeSecrets{}, ctrlNS, nil)
+	p := New(nil, metrictest.Secrets{}, ctrlNS, nil)
 	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning}
 	if !reflect.DeepEqual(p.Resume(context.Background(), nil, v1alpha1.Metric{}, in), in) || !reflect.DeepEqual(p.Terminate(context.Background(), nil, v1alpha1.Metric{}, in), in) {
 		t.Error("Resume or Terminate changed the measurement")
@@ -227,7 +193,7 @@ func TestSynchronousMethods(t *testing.T) {
 // example through the real evaluator.
 func TestDocumentedCondition(t *testing.T) {
 	for value, want := range map[string]v1alpha1.AnalysisPhase{"0.97": v1alpha1.AnalysisPhaseSuccessful, "0.9": v1alpha1.AnalysisPhaseFailed} {
-		p, m := setup(t, &recorder{}, func(w http.ResponseWriter, r *http.Request) {
+		p, m := setup(t, &metrictest.Evaluator{}, func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"timeseries":[{"label":"a","data":[[%d,%s]]}]}`, fixedNow.Unix(), value)
 		})
 		p.evaluate = metric.Evaluate
