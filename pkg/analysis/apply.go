@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,6 +45,10 @@ func (r *Reconciler) apply(ctx context.Context, run *v1alpha1.AnalysisRun, p pla
 	return nil
 }
 
+// errRunGone marks a write that found the AnalysisRun deleted: the work
+// for its key ends there instead of being retried.
+var errRunGone = errors.New("the AnalysisRun no longer exists")
+
 // patchStatus sends the status fields that changed, guarded by the
 // resourceVersion the plan was made from. AnalysisRuns have no status
 // subresource: the patch goes to the object itself, as in Argo Rollouts.
@@ -59,10 +64,14 @@ func (r *Reconciler) patchStatus(ctx context.Context, run *v1alpha1.AnalysisRun,
 	if err != nil {
 		return err
 	}
-	if _, err := r.o.Client.ArgoprojV1alpha1().AnalysisRuns(run.Namespace).Patch(ctx, run.Name, types.MergePatchType, data, metav1.PatchOptions{}); err != nil {
+	updated, err := r.o.Client.ArgoprojV1alpha1().AnalysisRuns(run.Namespace).Patch(ctx, run.Name, types.MergePatchType, data, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		err = errRunGone
+	}
+	if err != nil {
 		return fmt.Errorf("patching status of AnalysisRun %s/%s: %w", run.Namespace, run.Name, err)
 	}
-	r.written.Wrote(cache.MetaObjectToName(run), run.ResourceVersion)
+	r.written.Wrote(cache.MetaObjectToName(run), run.ResourceVersion, updated.ResourceVersion)
 	return nil
 }
 

@@ -10,6 +10,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/cache"
@@ -55,7 +56,7 @@ func NewReconciler(o Options) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Reconciler{o: o}
+	return &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
 }
 
 var _ controller.Reconciler = (*Reconciler)(nil)
@@ -74,9 +75,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if run.DeletionTimestamp != nil {
 		return controller.Result{}, nil
 	}
-	if r.written.Behind(key, run.ResourceVersion) {
+	if behind, left := r.written.Behind(key, run.ResourceVersion); behind {
+		// Its event will come; come back by the guard's expiry anyway, so a
+		// measurement timer that fired into this skipped reconcile is kept.
 		klog.FromContext(ctx).V(4).Info("Cache does not show our last status write yet; waiting for it")
-		return controller.Result{}, nil
+		return controller.Result{RequeueAfter: left}, nil
 	}
 	st := plan.State{Run: run, Now: r.o.Clock.Now()}
 	sched := plan.Schedule(st)
@@ -86,6 +89,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	}
 	p := plan.Compute(st, sched, measured)
 	if err := r.apply(ctx, run, p); err != nil {
+		if errors.Is(err, errRunGone) {
+			klog.FromContext(ctx).V(2).Info("AnalysisRun deleted while reconciling; dropping the key")
+			r.written.Forget(key)
+			return controller.Result{}, nil
+		}
 		if apierrors.IsConflict(err) {
 			// The run changed after our cache saw it (spec.terminate, for
 			// example); its update event brings it back with the change.

@@ -25,6 +25,7 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controller/controllertest"
 	"github.com/serin-dev/serin/pkg/metric"
 	"github.com/serin-dev/serin/pkg/metric/prometheus"
 )
@@ -76,6 +77,7 @@ func newFixture(t *testing.T, run *v1alpha1.AnalysisRun) *fixture {
 	f.factory = &factoryFunc{fn: func(m v1alpha1.Metric) (metric.Provider, error) {
 		return prometheus.New(m, prometheus.Options{Clock: f.clock})
 	}}
+	controllertest.Versioned(&f.client.Fake, f.client.Tracker())
 	_ = f.index.Add(run)
 	f.r = NewReconciler(Options{
 		Client:    f.client,
@@ -299,8 +301,10 @@ func TestStaleCacheIsNotMeasuredTwice(t *testing.T) {
 	if _, err := f.r.Reconcile(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}
-	// The cache still holds the version the patch was made from.
-	f.clock.Step(time.Hour)
+	// The cache still holds the version the patch was made from when the
+	// next measurement falls due (the interval is a minute); the guard holds
+	// until the informer brings the write, or for WriteGuardTTL at most.
+	f.clock.Step(90 * time.Second)
 	if _, err := f.r.Reconcile(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -139,9 +140,9 @@ func (r *Reconciler) patchRollout(ctx context.Context, ro *v1alpha1.Rollout, p p
 	}
 	updated, err := r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{})
 	if err != nil {
-		return "", fmt.Errorf("patching Rollout %s: %w", ro.Name, err)
+		return "", rolloutWriteError("patching Rollout", ro, err)
 	}
-	r.written.Wrote(cache.MetaObjectToName(ro), ro.ResourceVersion)
+	r.written.Wrote(cache.MetaObjectToName(ro), ro.ResourceVersion, updated.ResourceVersion)
 	return updated.ResourceVersion, nil
 }
 
@@ -160,12 +161,24 @@ func (r *Reconciler) patchStatus(ctx context.Context, ro *v1alpha1.Rollout, reso
 	if err != nil {
 		return err
 	}
-	_, err = r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
+	updated, err := r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
 	if err != nil {
-		return fmt.Errorf("patching status of Rollout %s: %w", ro.Name, err)
+		return rolloutWriteError("patching status of Rollout", ro, err)
 	}
-	r.written.Wrote(cache.MetaObjectToName(ro), ro.ResourceVersion)
+	r.written.Wrote(cache.MetaObjectToName(ro), resourceVersion, updated.ResourceVersion)
 	return nil
+}
+
+// errRolloutGone marks a write that found the Rollout deleted: the work for
+// its key ends there instead of being retried.
+var errRolloutGone = errors.New("the Rollout no longer exists")
+
+// rolloutWriteError describes a failed write to the Rollout itself.
+func rolloutWriteError(what string, ro *v1alpha1.Rollout, err error) error {
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s %s: %w", what, ro.Name, errRolloutGone)
+	}
+	return fmt.Errorf("%s %s: %w", what, ro.Name, err)
 }
 
 // switchService points a Service's selector at a revision and marks it as

@@ -5,6 +5,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,7 +82,7 @@ func NewReconciler(o Options) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Reconciler{o: o}
+	return &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
 }
 
 // Reconcile brings one Rollout one step closer to what its spec asks.
@@ -97,10 +98,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if ro.DeletionTimestamp != nil {
 		return controller.Result{}, nil
 	}
-	if r.written.Behind(key, ro.ResourceVersion) {
-		// Our last write has not reached the cache; its event will come.
+	if behind, left := r.written.Behind(key, ro.ResourceVersion); behind {
+		// Our last write has not reached the cache; its event will come. Come
+		// back anyway once the guard expires, so that a timer that fired into
+		// this skipped reconcile (a pause ending) is never lost.
 		klog.FromContext(ctx).V(4).Info("cache behind our last write, waiting", "rollout", key)
-		return controller.Result{}, nil
+		return controller.Result{RequeueAfter: left}, nil
 	}
 	state, err := r.observe(ro)
 	if err == errNotSynced {
@@ -113,6 +116,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	}
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
+		if errors.Is(err, errRolloutGone) {
+			// Deleted while we worked: nothing is left to do for this key. If
+			// it comes back, its add event enqueues it again.
+			klog.FromContext(ctx).V(2).Info("Rollout deleted while reconciling; dropping the key", "rollout", key)
+			r.written.Forget(key)
+			return controller.Result{}, nil
+		}
 		if apierrors.IsConflict(err) {
 			// Someone wrote the object after our cache saw it; the informer
 			// brings the newer version and that enqueues the Rollout again.

@@ -22,6 +22,7 @@ import (
 	rolloutfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/controller/controllertest"
 )
 
 // fixture holds a Reconciler over fake clients whose listers are filled by
@@ -64,6 +65,7 @@ func newFixture(t testing.TB, objs ...runtime.Object) *fixture {
 	}
 	f.kube = kubefake.NewClientset(kubeObjs...)
 	f.rollouts = rolloutfake.NewSimpleClientset(roObjs...)
+	controllertest.Versioned(&f.rollouts.Fake, f.rollouts.Tracker())
 	f.r = NewReconciler(Options{
 		KubeClient:       f.kube,
 		RolloutClient:    f.rollouts,
