@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -276,4 +277,44 @@ func TestRolloutWideColumns(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStatusHasNoFieldUpstreamPrunes fails on a status property that Argo
+// Rollouts' CRDs lack: on a cluster installed from upstream's chart the API
+// server drops such a field from every status write, so the controller may
+// neither write it nor decide anything on it.
+func TestStatusHasNoFieldUpstreamPrunes(t *testing.T) {
+	upstreamDir := testpaths.Shared(t, "conformance", "upstream-crds")
+	for _, file := range crdFiles {
+		t.Run(file, func(t *testing.T) {
+			want := statusPaths(readCRD(t, filepath.Join(upstreamDir, file)))
+			for _, p := range statusPaths(readCRD(t, file)) {
+				if !slices.Contains(want, p) {
+					t.Errorf("status field %s is not in upstream's schema and would be pruned", p)
+				}
+			}
+		})
+	}
+}
+
+// statusPaths lists every property path under .status of a CRD's versions.
+func statusPaths(crd map[string]any) []string {
+	var out []string
+	var walk func(prefix string, node map[string]any)
+	walk = func(prefix string, node map[string]any) {
+		props, _ := node["properties"].(map[string]any)
+		for _, k := range sortedKeys(props) {
+			child, _ := props[k].(map[string]any)
+			out = append(out, prefix+"."+k)
+			walk(prefix+"."+k, child)
+		}
+		if items, ok := node["items"].(map[string]any); ok {
+			walk(prefix+"[]", items)
+		}
+	}
+	for name, v := range versionsByName(crd) {
+		status, _ := lookup(v, "schema", "openAPIV3Schema", "properties", "status").(map[string]any)
+		walk(name+".status", status)
+	}
+	return out
 }

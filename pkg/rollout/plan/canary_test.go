@@ -73,8 +73,8 @@ func TestCanaryMovesThroughStepsAndPausesForPromotion(t *testing.T) {
 	if !w.ro.Status.ControllerPause || len(w.ro.Status.PauseConditions) != 1 {
 		t.Fatalf("want a controller pause with one condition, got %+v", w.ro.Status)
 	}
-	if w.ro.Status.StepSummary != "1/4" {
-		t.Fatalf("stepSummary = %q, want 1/4", w.ro.Status.StepSummary)
+	if i := w.ro.Status.CurrentStepIndex; i == nil || *i != 1 {
+		t.Fatalf("currentStepIndex = %v, want 1 (the pause)", i)
 	}
 
 	w.promote()

@@ -114,7 +114,6 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 	}
 	p.syncWorkloadGeneration(&s)
 	s.Phase, s.Message = Phase(ro.Spec, s)
-	s.StepSummary = stepSummary(ro, &s)
 	p.plan.Status = s
 	p.requeueForDeadline(&s)
 }
@@ -290,14 +289,6 @@ func (p *planner) requeueForDeadline(s *v1alpha1.RolloutStatus) {
 		return
 	}
 	p.plan.requeue(c.LastUpdateTime.Add(progressDeadline(ro)).Sub(p.now) + time.Second)
-}
-
-// stepSummary is "3/8" for a canary with steps, for the -o wide column.
-func stepSummary(ro *v1alpha1.Rollout, s *v1alpha1.RolloutStatus) string {
-	if ro.Spec.Strategy.Canary == nil || len(ro.Spec.Strategy.Canary.Steps) == 0 || s.CurrentStepIndex == nil {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", *s.CurrentStepIndex, len(ro.Spec.Strategy.Canary.Steps))
 }
 
 func formatSelector(ro *v1alpha1.Rollout) string {

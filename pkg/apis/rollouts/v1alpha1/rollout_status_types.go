@@ -83,10 +83,6 @@ type RolloutStatus struct {
 	// Duration records when the current update started and how it ended.
 	// +optional
 	Duration *RolloutDurationStatus `json:"duration,omitempty"`
-	// StepSummary is the current canary step out of the total, such as "3/8".
-	// Serin adds it for `kubectl get rollout -o wide`.
-	// +optional
-	StepSummary string `json:"stepSummary,omitempty"`
 }
 
 // RolloutPhase summarises a rollout's state.

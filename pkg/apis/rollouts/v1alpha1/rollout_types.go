@@ -19,7 +19,7 @@ import (
 // +kubebuilder:printcolumn:name="Available",type="integer",JSONPath=".status.availableReplicas",description="Total number of available pods (ready for at least minReadySeconds) targeted by this rollout"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 // +kubebuilder:printcolumn:name="Phase",type="string",JSONPath=".status.phase",description="Phase of the rollout",priority=1
-// +kubebuilder:printcolumn:name="Step",type="string",JSONPath=".status.stepSummary",description="Current canary step out of the total",priority=1
+// +kubebuilder:printcolumn:name="Step",type="integer",JSONPath=".status.currentStepIndex",description="Index of the current canary step",priority=1
 // +kubebuilder:printcolumn:name="Weight",type="integer",JSONPath=".status.canary.weights.canary.weight",description="Traffic weight currently on the canary",priority=1
 // +kubebuilder:printcolumn:name="Message",type="string",JSONPath=".status.message",description="Why the rollout is in its phase",priority=1
 // +kubebuilder:subresource:status
