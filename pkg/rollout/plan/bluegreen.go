@@ -20,16 +20,19 @@ func (p *planner) blueGreen() {
 	bg := p.ro.Spec.Strategy.BlueGreen
 	active := p.st.Services[bg.ActiveService]
 	preview := p.st.Services[bg.PreviewService]
+	if p.templateOrStepsChanged() {
+		// A new revision starts over (preview, pause, analysis) before any
+		// scaling event is looked at, as for canaries.
+		p.previewService(preview)
+		p.syncBlueGreenStatus(active, preview)
+		return
+	}
 	if p.scalingEvent() {
 		p.blueGreenReplicaSets()
 		p.finishStatus(p.blueGreenCounts(p.carryStatus()), false)
 		return
 	}
 	p.previewService(preview)
-	if p.templateOrStepsChanged() {
-		p.syncBlueGreenStatus(active, preview)
-		return
-	}
 	p.restartPods()
 	p.blueGreenReplicaSets()
 	p.blueGreenPause(active)

@@ -13,14 +13,17 @@ import (
 
 // canary plans one reconcile of a canary Rollout.
 func (p *planner) canary() {
+	if p.templateOrStepsChanged() {
+		// A new revision starts at step 0. This comes before the scaling
+		// event: an edit of the template and spec.replicas together must not
+		// carry the old revision's step index onto the new one.
+		p.syncCanaryStatus()
+		return
+	}
 	if p.scalingEvent() {
 		// spec.replicas changed: resize only, without moving through steps.
 		p.scaleReplicaSets()
 		p.finishStatus(p.carryStatus(), false)
-		return
-	}
-	if p.templateOrStepsChanged() {
-		p.syncCanaryStatus()
 		return
 	}
 	if p.restartPods() {

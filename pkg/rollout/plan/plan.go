@@ -67,6 +67,14 @@ func Compute(st State) Plan {
 		return p.plan
 	}
 	p.revs = sortRevisions(p.ro, st.ReplicaSets)
+	if spentAbort(p.ro, p.revs.hash) {
+		// Nothing is left to abort: the desired revision is already the
+		// stable one. The abort is dropped (as Argo Rollouts does) before any
+		// phase looks at it, and the status written clears it.
+		p.ro = p.ro.DeepCopy()
+		p.ro.Status.Abort, p.ro.Status.AbortedAt = false, nil
+		p.steps = newStepView(p.ro)
+	}
 	p.syncRevision()
 	if ro.Spec.Strategy.BlueGreen != nil {
 		p.blueGreen()
@@ -74,6 +82,12 @@ func Compute(st State) Plan {
 		p.canary()
 	}
 	return p.plan
+}
+
+// spentAbort tells whether the Rollout is aborted while fully promoted, i.e.
+// while the desired revision, hash, is its stable revision.
+func spentAbort(ro *v1alpha1.Rollout, hash string) bool {
+	return ro.Status.Abort && ro.Status.StableRS != "" && ro.Status.StableRS == hash
 }
 
 // validate returns the first problem with the spec or the objects it names.

@@ -309,6 +309,48 @@ spec:
 	trtest.ErrContains(t, err, `"prod/db-vs"`, "no TCP route matches port 3306")
 }
 
+func TestAVirtualServiceOfTLSRoutesAloneMayStillListHTTPRoutes(t *testing.T) {
+	// Argo Rollouts looks for the named HTTP routes only where spec.http
+	// exists, so this Rollout is valid there and must be here.
+	ro := trtest.Rollout(t, `
+metadata: {name: db, namespace: prod}
+spec:
+  strategy:
+    canary:
+      stableService: db-stable
+      canaryService: db-canary
+      trafficRouting:
+        istio:
+          virtualService:
+            name: db-vs
+            routes: [primary]
+            tlsRoutes: [{port: 443, sniHosts: [db.example.com]}]
+`)
+	vs := trtest.Obj(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: db-vs, namespace: prod}
+spec:
+  tls:
+  - match: [{port: 443, sniHosts: [db.example.com]}]
+    route:
+    - {destination: {host: db-stable}, weight: 100}
+    - {destination: {host: db-canary}, weight: 0}
+`)
+	got := planOnce(t, ro, observe(vs), trafficrouting.Desired{StableService: "db-stable", CanaryService: "db-canary", CanaryWeight: 25})
+	trtest.Equal(t, got, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: db-vs, namespace: prod}
+spec:
+  tls:
+  - match: [{port: 443, sniHosts: [db.example.com]}]
+    route:
+    - {destination: {host: db-stable}, weight: 75}
+    - {destination: {host: db-canary}, weight: 25}
+`)
+}
+
 func TestErrorsWriteNothing(t *testing.T) {
 	ro := trtest.Rollout(t, hostRollout)
 	r := New("")
@@ -331,9 +373,4 @@ func TestErrorsWriteNothing(t *testing.T) {
 			trtest.NoWrites(t, w)
 		})
 	}
-	ro.Spec.Strategy.Canary.TrafficRouting.Istio.VirtualService.Routes = []string{"main"}
-	vs := trtest.Obj(t, hostVS)
-	unstructured.RemoveNestedField(vs.Object, "spec", "http")
-	_, err := r.Plan(ro, observe(vs), hostDesired(10))
-	trtest.ErrContains(t, err, "has no HTTP routes", `"main"`)
 }

@@ -69,9 +69,9 @@ func (s *split) planVirtualService(obj *unstructured.Unstructured, vs v1alpha1.I
 func (s *split) planHTTP(spec map[string]any, vs v1alpha1.IstioVirtualService) error {
 	routes, ok := spec["http"].([]any)
 	if !ok {
-		if len(vs.Routes) > 0 {
-			return fmt.Errorf("VirtualService %s has no HTTP routes; HTTP route %q not found", s.vsName, vs.Routes[0])
-		}
+		// Named HTTP routes are looked for only where spec.http exists, as
+		// Argo Rollouts does: a VirtualService of TLS or TCP routes alone
+		// may still list `routes`. Managed routes need somewhere to go.
 		if names := s.activeRouteNames(); len(names) > 0 {
 			return fmt.Errorf("VirtualService %s has no HTTP routes to add route %q to", s.vsName, names[0])
 		}
