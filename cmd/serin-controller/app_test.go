@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -12,9 +13,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -22,6 +26,28 @@ import (
 	argofake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
 	"github.com/serin-dev/serin/pkg/metrics"
 )
+
+// fakeDynamic serves objects as the API server's JSON does (unstructured),
+// for the informers of Serin's kinds, which read through the dynamic client.
+func fakeDynamic(t *testing.T, objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	t.Helper()
+	gv := v1alpha1.SchemeGroupVersion
+	lists := map[schema.GroupVersionResource]string{}
+	for _, kind := range []string{"Rollout", "AnalysisRun", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment"} {
+		lists[gv.WithResource(strings.ToLower(kind)+"s")] = kind + "List"
+	}
+	var us []runtime.Object
+	for _, obj := range objs {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetGroupVersionKind(gv.WithKind(reflect.TypeOf(obj).Elem().Name()))
+		us = append(us, u)
+	}
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), lists, us...)
+}
 
 func testRollout(name string, lbls map[string]string) *v1alpha1.Rollout {
 	replicas := int32(2)
@@ -43,14 +69,12 @@ func testRollout(name string, lbls map[string]string) *v1alpha1.Rollout {
 // controller and metrics against fake clientsets.
 func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	kube := kubefake.NewClientset()
-	argo := argofake.NewSimpleClientset(
-		testRollout("web", nil),
-		testRollout("foreign", map[string]string{v1alpha1.LabelControllerInstanceID: "blue"}),
-	)
+	web, foreign := testRollout("web", nil), testRollout("foreign", map[string]string{v1alpha1.LabelControllerInstanceID: "blue"})
+	argo := argofake.NewSimpleClientset(web, foreign)
 	o := parse(t, "--rollout-threads", "2")
 	m := metrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, nil, metav1.NamespaceAll, m)
+	a, err := newApp(ctx, o, kube, argo, fakeDynamic(t, web, foreign), metav1.NamespaceAll, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +144,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 
 func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	o := parse(t, "--controllers", "analysis", "--namespaced")
-	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), nil, "shop", metrics.New("test"))
+	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", metrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +166,13 @@ func controllerNames(a *app) []string {
 // them may exist, or the caches would never sync.
 func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	kube := kubefake.NewClientset()
-	argo := argofake.NewSimpleClientset()
+	argo := fakeDynamic(t)
 	argo.PrependReactor("list", "clusteranalysistemplates", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(v1alpha1.Resource("clusteranalysistemplates"), "", errors.New("namespaced install"))
 	})
 	o := parse(t, "--namespaced")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, nil, "shop", metrics.New("test"))
+	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", metrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +201,73 @@ func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	for _, act := range argo.Actions() {
 		if act.GetResource().Resource == "clusteranalysistemplates" {
 			t.Errorf("namespaced controller requested %s %s", act.GetVerb(), act.GetResource().Resource)
+		}
+	}
+}
+
+// A Rollout whose pod template holds a value its Go type cannot take (the
+// API server accepts it: the CRD leaves resources free-form) is reconciled
+// without that field and says so in a Warning event; the Rollout next to it
+// is reconciled as usual.
+func TestAMalformedRolloutStopsNothing(t *testing.T) {
+	good := testRollout("good", nil)
+	bad := testRollout("bad", nil)
+	dyn := fakeDynamic(t, good, bad)
+	u, err := dyn.Resource(v1alpha1.SchemeGroupVersion.WithResource("rollouts")).Namespace("shop").Get(context.Background(), "bad", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+	containers[0].(map[string]any)["resources"] = map[string]any{"requests": map[string]any{"memory": "invalid"}}
+	if err := unstructured.SetNestedSlice(u.Object, containers, "spec", "template", "spec", "containers"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(v1alpha1.SchemeGroupVersion.WithResource("rollouts")).Namespace("shop").Update(context.Background(), u, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kube := kubefake.NewClientset()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, metrics.New("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	owners := func() map[string]bool {
+		seen := map[string]bool{}
+		rss, _ := kube.AppsV1().ReplicaSets("shop").List(ctx, metav1.ListOptions{})
+		for _, rs := range rss.Items {
+			if ref := metav1.GetControllerOf(&rs); ref != nil {
+				seen[ref.Name] = true
+			}
+		}
+		return seen
+	}
+	malformedEvent := func() string {
+		evs, _ := kube.CoreV1().Events("shop").List(ctx, metav1.ListOptions{})
+		for _, e := range evs.Items {
+			if e.Reason == "MalformedObject" && e.InvolvedObject.Name == "bad" && e.Type == corev1.EventTypeWarning {
+				return e.Message
+			}
+		}
+		return ""
+	}
+	err = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+		o := owners()
+		return o["good"] && o["bad"] && malformedEvent() != "", nil
+	})
+	if err != nil {
+		t.Fatalf("ReplicaSets made for %v, malformed event %q; want both Rollouts reconciled and the event", owners(), malformedEvent())
+	}
+	if msg := malformedEvent(); !strings.Contains(msg, "spec.template.spec.containers[0].resources.requests.memory") {
+		t.Errorf("event %q does not name the field", msg)
+	}
+	rss, _ := kube.AppsV1().ReplicaSets("shop").List(ctx, metav1.ListOptions{})
+	for _, rs := range rss.Items {
+		if len(rs.Spec.Template.Spec.Containers[0].Resources.Requests) != 0 {
+			t.Errorf("ReplicaSet %s carries requests %v", rs.Name, rs.Spec.Template.Spec.Containers[0].Resources.Requests)
 		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/leaderelection"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
 // eventComponent is the source component of our Events; Argo Rollouts'
@@ -88,8 +89,10 @@ func (d *deps) forgetOnDelete(forget func(namespace, name string)) cache.Resourc
 // informers are the shared caches, started only while leading.
 type informers struct {
 	// argo holds Rollouts, AnalysisRuns, Experiments and templates of this
-	// controller instance (see instanceIDSelector).
-	argo externalversions.SharedInformerFactory
+	// controller instance (see instanceIDSelector), decoded tolerantly: a
+	// malformed field is left out (and reported) instead of stopping the
+	// whole kind's cache.
+	argo *tolerant.Factory
 	// replicaSets holds only ReplicaSets carrying the pod-template-hash
 	// label, i.e. made by a Rollout or Experiment, not by Deployments.
 	replicaSets kubeinformers.SharedInformerFactory
@@ -100,12 +103,14 @@ type informers struct {
 	jobs kubeinformers.SharedInformerFactory
 }
 
-func newInformers(kube kubernetes.Interface, argo versioned.Interface, namespace, instanceSelector string, resync time.Duration) *informers {
+func newInformers(kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, namespace, instanceSelector string, resync time.Duration, report tolerant.Reporter) *informers {
+	tweak := func(o *metav1.ListOptions) { o.LabelSelector = instanceSelector }
+	typed := externalversions.NewSharedInformerFactoryWithOptions(argo, resync,
+		externalversions.WithNamespace(namespace),
+		externalversions.WithTweakListOptions(tweak),
+		externalversions.WithTransform(controller.StripManagedFields))
 	return &informers{
-		argo: externalversions.NewSharedInformerFactoryWithOptions(argo, resync,
-			externalversions.WithNamespace(namespace),
-			externalversions.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = instanceSelector }),
-			externalversions.WithTransform(controller.StripManagedFields)),
+		argo: tolerant.NewFactory(typed, tolerant.Source{Client: dyn, Namespace: namespace, Tweak: tweak, Report: report}),
 		replicaSets: kubeinformers.NewSharedInformerFactoryWithOptions(kube, resync,
 			kubeinformers.WithNamespace(namespace),
 			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = v1alpha1.LabelPodTemplateHash }),
@@ -184,8 +189,6 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	if err != nil {
 		return nil, err
 	}
-	inf := newInformers(kube, argo, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second)
-
 	scheme := runtime.NewScheme()
 	if err := kubescheme.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -197,6 +200,8 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	broadcaster.StartStructuredLogging(0)
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	recorder := m.EventRecorder(broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}))
+	report := tolerant.EventReporter(recorder, klog.FromContext(ctx))
+	inf := newInformers(kube, argo, dyn, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second, report)
 
 	v1 := inf.argo.Argoproj().V1alpha1()
 	m.MustRegister(metrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
