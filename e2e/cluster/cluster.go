@@ -54,6 +54,10 @@ type Options struct {
 	// SkipProjectCRDs leaves out <RepoRoot>/manifests/crds (Istio and
 	// Gateway API CRDs are still installed).
 	SkipProjectCRDs bool
+	// ArgoCRDDir, when set, holds the argoproj.io CRDs to install instead of
+	// <RepoRoot>/manifests/crds: Argo Rollouts' own, as a user's Helm chart
+	// installed them, say.
+	ArgoCRDDir string
 	// Timeout bounds the start; default 2 minutes.
 	Timeout time.Duration
 }

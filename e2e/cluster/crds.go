@@ -103,11 +103,20 @@ func ProjectCRDFiles(repoRoot string) []string {
 	return files
 }
 
-// crdFiles lists the manifests to apply: the project's own CRDs (unless
-// skipped), Istio's CRDs and the Gateway API standard CRDs.
-func crdFiles(ctx context.Context, repoRoot string, skipProject bool) ([]string, error) {
+// crdFiles lists the manifests to apply: the argoproj.io CRDs (the
+// project's own unless skipped or replaced), Istio's CRDs and the Gateway
+// API standard CRDs.
+func crdFiles(ctx context.Context, repoRoot string, opts Options) ([]string, error) {
 	var files []string
-	if !skipProject {
+	switch {
+	case opts.ArgoCRDDir != "":
+		matches, err := filepath.Glob(filepath.Join(opts.ArgoCRDDir, "*.yaml"))
+		if err != nil || len(matches) == 0 {
+			return nil, fmt.Errorf("no CRDs in %s", opts.ArgoCRDDir)
+		}
+		sort.Strings(matches)
+		files = matches
+	case !opts.SkipProjectCRDs:
 		files = ProjectCRDFiles(repoRoot)
 	}
 

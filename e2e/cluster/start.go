@@ -84,7 +84,7 @@ func (c *Cluster) start(ctx context.Context) error {
 	)
 	prep, pctx := newGroup(ctx)
 	prep.Go(func() error {
-		files, err := crdFiles(pctx, c.repoRoot, c.opts.SkipProjectCRDs)
+		files, err := crdFiles(pctx, c.repoRoot, c.opts)
 		if err != nil {
 			return err
 		}

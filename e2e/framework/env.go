@@ -59,6 +59,31 @@ func Main(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// CRDsEnv selects the argoproj.io CRDs a run installs: unset or "serin" for
+// Serin's own (manifests/crds), "upstream" for Argo Rollouts' CRDs from
+// ../shared/conformance/upstream-crds, as a user's Helm chart installed them.
+const CRDsEnv = "SERIN_E2E_CRDS"
+
+// UpstreamCRDs tells whether this run uses Argo Rollouts' CRDs.
+func UpstreamCRDs() bool { return os.Getenv(CRDsEnv) == "upstream" }
+
+// argoCRDDir is the directory of the CRDs to install instead of Serin's,
+// or "" for Serin's. skip is set when upstream's were asked for but are
+// absent (a checkout without ../shared).
+func argoCRDDir(root string) (dir, skip string, err error) {
+	switch os.Getenv(CRDsEnv) {
+	case "", "serin":
+		return "", "", nil
+	case "upstream":
+		dir = filepath.Join(root, "..", "shared", "conformance", "upstream-crds")
+		if _, err := os.Stat(dir); err != nil {
+			return "", fmt.Sprintf("skipping the run on Argo Rollouts' CRDs: %s is absent", dir), nil
+		}
+		return dir, "", nil
+	}
+	return "", "", fmt.Errorf("%s=%q: want serin or upstream", CRDsEnv, os.Getenv(CRDsEnv))
+}
+
 func run(m *testing.M) int {
 	ctx := context.Background()
 	root, err := cluster.FindRepoRoot()
@@ -66,11 +91,20 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	crdDir, skip, err := argoCRDDir(root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if skip != "" {
+		fmt.Println(skip)
+		return 0
+	}
 	if _, err := os.Stat(filepath.Join(root, "bin", "serin-controller")); err != nil {
 		fmt.Fprintln(os.Stderr, "bin/serin-controller is missing: run `make build` (make e2e does)")
 		return 1
 	}
-	c, err := cluster.Start(ctx, cluster.Options{RepoRoot: root, Build: true})
+	c, err := cluster.Start(ctx, cluster.Options{RepoRoot: root, Build: true, ArgoCRDDir: crdDir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the cluster:", err)
 		return 1

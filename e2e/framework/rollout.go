@@ -93,6 +93,10 @@ func (f *T) Rollout(manifest string) *R {
 	return &R{f: f, Name: created.Name}
 }
 
+// RolloutNamed refers to a Rollout the test created otherwise (with Apply or
+// Create, say).
+func (f *T) RolloutNamed(name string) *R { return &R{f: f, Name: name} }
+
 // R is a Rollout under test.
 type R struct {
 	f    *T
@@ -118,6 +122,10 @@ func (r *R) patch(body string, subresource ...string) *R {
 	}
 	return r
 }
+
+// Edit sends a merge patch to the Rollout, as `kubectl apply` of a changed
+// manifest does: several fields change in one write.
+func (r *R) Edit(patch string) *R { r.f.Helper(); return r.patch(patch) }
 
 // SetImage changes the image of every container, as `kubectl argo rollouts set image NAME *=IMAGE` does.
 func (r *R) SetImage(image string) *R {

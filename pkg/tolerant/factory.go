@@ -31,7 +31,6 @@ type Factory struct {
 // NewFactory wraps typed, which must have been made with the same namespace
 // and list tweak as src (the generated factory keeps them private).
 func NewFactory(typed externalversions.SharedInformerFactory, src Source) *Factory {
-	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	f := &Factory{SharedInformerFactory: typed, src: src}
 	gv := v1alpha1.SchemeGroupVersion
 	namespaced := func(resource string) Source {
@@ -42,11 +41,11 @@ func NewFactory(typed externalversions.SharedInformerFactory, src Source) *Facto
 	cluster := namespaced("clusteranalysistemplates")
 	cluster.Namespace = metav1.NamespaceAll
 	f.build = map[reflect.Type]internalinterfaces.NewInformerFunc{
-		reflect.TypeFor[*v1alpha1.Rollout]():                 builder[v1alpha1.Rollout](namespaced("rollouts"), indexers),
-		reflect.TypeFor[*v1alpha1.AnalysisRun]():             builder[v1alpha1.AnalysisRun](namespaced("analysisruns"), indexers),
-		reflect.TypeFor[*v1alpha1.AnalysisTemplate]():        builder[v1alpha1.AnalysisTemplate](namespaced("analysistemplates"), indexers),
-		reflect.TypeFor[*v1alpha1.ClusterAnalysisTemplate](): builder[v1alpha1.ClusterAnalysisTemplate](cluster, indexers),
-		reflect.TypeFor[*v1alpha1.Experiment]():              builder[v1alpha1.Experiment](namespaced("experiments"), indexers),
+		reflect.TypeFor[*v1alpha1.Rollout]():                 builder[v1alpha1.Rollout](namespaced("rollouts")),
+		reflect.TypeFor[*v1alpha1.AnalysisRun]():             builder[v1alpha1.AnalysisRun](namespaced("analysisruns")),
+		reflect.TypeFor[*v1alpha1.AnalysisTemplate]():        builder[v1alpha1.AnalysisTemplate](namespaced("analysistemplates")),
+		reflect.TypeFor[*v1alpha1.ClusterAnalysisTemplate](): builder[v1alpha1.ClusterAnalysisTemplate](cluster),
+		reflect.TypeFor[*v1alpha1.Experiment]():              builder[v1alpha1.Experiment](namespaced("experiments")),
 	}
 	return f
 }
@@ -54,9 +53,10 @@ func NewFactory(typed externalversions.SharedInformerFactory, src Source) *Facto
 func builder[T any, PT interface {
 	*T
 	runtime.Object
-}](src Source, indexers cache.Indexers) internalinterfaces.NewInformerFunc {
+}](src Source) internalinterfaces.NewInformerFunc {
 	return func(_ versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
-		return NewInformer[T, PT](src, resync, indexers)
+		// Each informer gets its own map: AddIndexers adds to it.
+		return NewInformer[T, PT](src, resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
 }
 

@@ -3,6 +3,8 @@ package plan
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
@@ -146,5 +148,15 @@ func TestAbortingAFullyPromotedBlueGreenLeavesItHealthy(t *testing.T) {
 	}
 	if got := w.serviceHashes(); got["active"] != w.hash() {
 		t.Fatalf("the active Service moved off the promoted revision: %v", got)
+	}
+}
+
+func TestEphemeralContainersStayOutOfTheReplicaSet(t *testing.T) {
+	ro := canaryRollout()
+	ro.Spec.Template.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"}}}
+	w := newWorld(t, ro)
+	p := w.step()
+	if p.Create == nil || len(p.Create.Spec.Template.Spec.EphemeralContainers) != 0 || len(p.Create.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("ReplicaSet template %+v; the API server refuses ephemeral containers there", p.Create)
 	}
 }

@@ -168,6 +168,10 @@ func annotationsToCopy(ro *v1alpha1.Rollout) map[string]string {
 // newReplicaSet builds the ReplicaSet of the Rollout's current template.
 func newReplicaSet(ro *v1alpha1.Rollout, hash string, revision int64, replicas int32, metadata *v1alpha1.PodTemplateMetadata) *appsv1.ReplicaSet {
 	template := ro.Spec.Template.DeepCopy()
+	// The API server refuses ephemeral containers in a pod template; they
+	// are added to running pods only. Argo Rollouts' decoding happens to
+	// lose them; leaving them out keeps such a Rollout deployable.
+	template.Spec.EphemeralContainers = nil
 	template.Spec.Affinity = replicaSetAffinity(ro, hash)
 	template.Labels = withLabel(template.Labels, v1alpha1.LabelPodTemplateHash, hash)
 	selector := ro.Spec.Selector.DeepCopy()
