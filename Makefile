@@ -24,8 +24,20 @@ unit: ## Unit tests of the main module.
 	go test -count=1 $(GO_PACKAGES)
 
 .PHONY: e2e
-e2e: build cluster-binaries ## End-to-end tests against a real local control plane and Prometheus.
+e2e: e2e-serin-crds e2e-upstream-crds ## End-to-end tests on a real local control plane and Prometheus, on Serin's CRDs and then on Argo Rollouts' CRDs.
+
+.PHONY: e2e-serin-crds
+e2e-serin-crds: build cluster-binaries ## Every end-to-end suite, on Serin's own CRDs (manifests/crds).
 	cd e2e && SERIN_E2E=1 go test -count=1 -timeout 40m ./...
+
+# The suites that drive the controller, run again on the CRDs a user's Argo
+# Rollouts install has (../shared/conformance/upstream-crds; skipped with a
+# message where that folder is absent).
+UPSTREAM_CRD_SUITES := ./rollout ./analysis ./restart ./gates
+
+.PHONY: e2e-upstream-crds
+e2e-upstream-crds: build cluster-binaries ## The controller's end-to-end suites on Argo Rollouts' own CRDs.
+	cd e2e && SERIN_E2E=1 SERIN_E2E_CRDS=upstream go test -count=1 -timeout 40m $(UPSTREAM_CRD_SUITES)
 
 .PHONY: cluster-binaries
 cluster-binaries: ## Build etcd, the Kubernetes control plane, kubectl and kwok from Go modules; install Prometheus.

@@ -11,6 +11,11 @@ import (
 
 func object(t *testing.T, manifest string) map[string]any {
 	t.Helper()
+	return objectB(t, manifest)
+}
+
+func objectB(t testing.TB, manifest string) map[string]any {
+	t.Helper()
 	var u map[string]any
 	if err := yaml.Unmarshal([]byte(manifest), &u); err != nil {
 		t.Fatal(err)
