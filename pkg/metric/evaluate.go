@@ -16,6 +16,14 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
+// EvaluateFunc judges a provider's typed result against the metric's
+// successCondition and failureCondition. Providers that take their
+// condition check as a dependency (so their tests can stand in for it)
+// accept one; Evaluate is the implementation the controller passes.
+type EvaluateFunc func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
+
+var _ EvaluateFunc = Evaluate
+
 // Evaluate judges one provider value against a metric's successCondition and
 // failureCondition, with Argo Rollouts' rules:
 //

@@ -36,10 +36,6 @@ const (
 	maxBody         = 32 << 20
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // credentialSource hands out the credentials requests are signed with.
 type credentialSource interface {
 	Retrieve(ctx context.Context) (sigv4.Credentials, error)
@@ -48,7 +44,7 @@ type credentialSource interface {
 // Provider calls GetMetricData. It is safe for concurrent use.
 type Provider struct {
 	client   *http.Client
-	evaluate EvaluateFunc
+	evaluate metric.EvaluateFunc
 	creds    credentialSource
 	env      sigv4.Env
 	now      func() time.Time
@@ -63,7 +59,7 @@ var _ metric.Provider = (*Provider)(nil)
 // AWS_ENDPOINT_URL_CLOUDWATCH or AWS_ENDPOINT_URL overrides it; the
 // credentials are found as the AWS SDKs' default chain finds them, minus
 // the shared config files (see sigv4.Chain).
-func New(client *http.Client, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

@@ -71,7 +71,7 @@ func cwMetric(interval v1alpha1.DurationString) v1alpha1.Metric {
 
 // setup starts a fake CloudWatch answering with handler, after checking
 // that each request is a correctly signed GetMetricData call.
-func setup(t *testing.T, eval EvaluateFunc, handler http.HandlerFunc) *Provider {
+func setup(t *testing.T, eval metric.EvaluateFunc, handler http.HandlerFunc) *Provider {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		checkSigned(t, r)

@@ -52,16 +52,12 @@ const (
 	maxBody = 32 << 20
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider queries Datadog. It is safe for concurrent use.
 type Provider struct {
 	client              *http.Client
 	secrets             metric.SecretGetter
 	controllerNamespace string
-	evaluate            EvaluateFunc
+	evaluate            metric.EvaluateFunc
 
 	now       func() time.Time
 	lookupEnv func(string) (string, bool)
@@ -74,7 +70,7 @@ var _ metric.Provider = (*Provider)(nil)
 // metric's requestTimeout), secrets reads the credentials Secret,
 // controllerNamespace is where the default Secret lives, and evaluate turns
 // a query result into a phase (pass metric.Evaluate).
-func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

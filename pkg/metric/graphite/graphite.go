@@ -28,14 +28,10 @@ const (
 	maxBody        = 32 << 20
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider queries Graphite. It is safe for concurrent use.
 type Provider struct {
 	client   *http.Client
-	evaluate EvaluateFunc
+	evaluate metric.EvaluateFunc
 }
 
 var _ metric.Provider = (*Provider)(nil)
@@ -43,7 +39,7 @@ var _ metric.Provider = (*Provider)(nil)
 // New returns a Graphite provider: client sends the requests and evaluate
 // turns the datapoints into a phase (pass metric.Evaluate). Graphite needs
 // no credentials.
-func New(client *http.Client, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

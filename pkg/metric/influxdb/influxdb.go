@@ -39,16 +39,12 @@ const (
 	maxBody      = 32 << 20
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider runs Flux queries. It is safe for concurrent use.
 type Provider struct {
 	client              *http.Client
 	secrets             metric.SecretGetter
 	controllerNamespace string
-	evaluate            EvaluateFunc
+	evaluate            metric.EvaluateFunc
 }
 
 var _ metric.Provider = (*Provider)(nil)
@@ -56,7 +52,7 @@ var _ metric.Provider = (*Provider)(nil)
 // New returns an InfluxDB provider. client sends the requests, secrets
 // reads the profile Secret from controllerNamespace, and evaluate turns the
 // values into a phase (pass metric.Evaluate).
-func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

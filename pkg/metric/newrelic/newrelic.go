@@ -60,16 +60,12 @@ const nrqlQuery = `query ($accountId: Int!, $query: Nrql!, $timeout: Seconds!) {
   }
 }`
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider runs NRQL queries. It is safe for concurrent use.
 type Provider struct {
 	client              *http.Client
 	secrets             metric.SecretGetter
 	controllerNamespace string
-	evaluate            EvaluateFunc
+	evaluate            metric.EvaluateFunc
 	userAgent           string
 }
 
@@ -78,7 +74,7 @@ var _ metric.Provider = (*Provider)(nil)
 // New returns a New Relic provider. client sends the requests, secrets
 // reads the profile Secret from controllerNamespace, and evaluate turns the
 // rows into a phase (pass metric.Evaluate).
-func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

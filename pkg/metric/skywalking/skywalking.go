@@ -29,14 +29,10 @@ const (
 	durationLayout = "2006-01-02 1504"
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider queries SkyWalking. It is safe for concurrent use.
 type Provider struct {
 	client   *http.Client
-	evaluate EvaluateFunc
+	evaluate metric.EvaluateFunc
 	now      func() time.Time
 }
 
@@ -45,7 +41,7 @@ var _ metric.Provider = (*Provider)(nil)
 // New returns a SkyWalking provider: client sends the requests and evaluate
 // turns the query's data into a phase (pass metric.Evaluate). SkyWalking
 // needs no credentials.
-func New(client *http.Client, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}

@@ -33,16 +33,12 @@ const (
 	maxBody        = 32 << 20
 )
 
-// EvaluateFunc judges a provider's typed result against the metric's
-// success and failure conditions; metric.Evaluate is the implementation.
-type EvaluateFunc = func(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error)
-
 // Provider queries Wavefront. It is safe for concurrent use.
 type Provider struct {
 	client              *http.Client
 	secrets             metric.SecretGetter
 	controllerNamespace string
-	evaluate            EvaluateFunc
+	evaluate            metric.EvaluateFunc
 	now                 func() time.Time
 }
 
@@ -52,7 +48,7 @@ var _ metric.Provider = (*Provider)(nil)
 // HTTPS, to the metric's address), secrets reads the tokens Secret from
 // controllerNamespace, and evaluate turns the values into a phase (pass
 // metric.Evaluate).
-func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate EvaluateFunc) *Provider {
+func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
 		client = http.DefaultClient
 	}
