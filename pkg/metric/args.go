@@ -95,12 +95,3 @@ func Redact(s string, secrets []string) string {
 	}
 	return s
 }
-
-// MarkError turns a measurement into an Error carrying err's message. The
-// caller stamps FinishedAt.
-func MarkError(m v1alpha1.Measurement, err error) v1alpha1.Measurement {
-	m.Phase = v1alpha1.AnalysisPhaseError
-	m.Message = err.Error()
-	m.ResumeAt = nil
-	return m
-}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -120,23 +121,23 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	cw := m.Provider.CloudWatch
 	if cw == nil {
-		return measure.Errored(out, "cloudwatch: metric %q has no cloudWatch provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: metric %q has no cloudWatch provider", m.Name))
 	}
 	window := defaultInterval
 	if cw.Interval != "" {
 		d, err := cw.Interval.Duration()
 		if err != nil {
-			return measure.Errored(out, "cloudwatch: interval %q: %v", cw.Interval, err)
+			return metric.MarkError(out, fmt.Errorf("cloudwatch: interval %q: %v", cw.Interval, err))
 		}
 		window = d
 	}
 	region := sigv4.Region(p.env)
 	if region == "" {
-		return measure.Errored(out, "cloudwatch: no AWS region: set %s or %s", sigv4.EnvRegion, sigv4.EnvDefaultRegion)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: no AWS region: set %s or %s", sigv4.EnvRegion, sigv4.EnvDefaultRegion))
 	}
 	creds, err := p.creds.Retrieve(ctx)
 	if err != nil {
-		return measure.Errored(out, "cloudwatch: %v", err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: %v", err))
 	}
 	out = p.measure(ctx, m, cw, window, region, creds)
 	return measure.Scrub(out, creds.SecretAccessKey, creds.SessionToken)
@@ -259,36 +260,36 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 		EndTime:           end.Unix(),
 	})
 	if err != nil {
-		return measure.Errored(out, "cloudwatch: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: building the request: %v", err))
 	}
 	endpoint := sigv4.Endpoint(p.env, "CloudWatch", signingName, region)
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(payload))
 	if err != nil {
-		return measure.Errored(out, "cloudwatch: building the request for %s: %v", endpoint, err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: building the request for %s: %v", endpoint, err))
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Accept", "application/json")
 	if err := sigv4.Sign(req, payload, creds, region, signingName, p.now()); err != nil {
-		return measure.Errored(out, "cloudwatch: %v", err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: %v", err))
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "cloudwatch: reading the GetMetricData answer: %v", err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: reading the GetMetricData answer: %v", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return measure.Errored(out, "cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body))
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body)))
 	}
 	var r getMetricDataOutput
 	if err := json.Unmarshal(body, &r); err != nil {
-		return measure.Errored(out, "cloudwatch: the GetMetricData answer cannot be read: %v", err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: the GetMetricData answer cannot be read: %v", err))
 	}
 	if len(r.Messages) > 0 {
 		out.Metadata = map[string]string{"messages": formatMessages(r.Messages)}
@@ -312,11 +313,11 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 	}
 	out.Value = fmt.Sprintf("%+v", values)
 	if p.evaluate == nil {
-		return measure.Errored(out, "cloudwatch: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("cloudwatch: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(results, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

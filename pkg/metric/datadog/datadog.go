@@ -117,15 +117,15 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 	var out v1alpha1.Measurement
 	dd := m.Provider.Datadog
 	if dd == nil {
-		return measure.Errored(out, "datadog: metric %q has no datadog provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("datadog: metric %q has no datadog provider", m.Name))
 	}
 	cfg, err := readConfig(dd)
 	if err != nil {
-		return measure.Errored(out, "datadog: %v", err)
+		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
 	creds, err := p.findCredentials(ctx, run, dd)
 	if err != nil {
-		return measure.Errored(out, "datadog: %v", err)
+		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
 	out = p.measure(ctx, m, cfg, creds)
 	return measure.Scrub(out, creds.apiKey, creds.appKey)
@@ -277,7 +277,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		address = defaultAddress
 	}
 	if _, err := url.Parse(address); err != nil {
-		return measure.Errored(out, "datadog: address %q is not a URL: %v", address, err)
+		return metric.MarkError(out, fmt.Errorf("datadog: address %q is not a URL: %v", address, err))
 	}
 	to := p.now().Unix()
 	from := to - int64(cfg.interval.Seconds())
@@ -292,7 +292,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		req, err = v2Request(ctx, address, cfg, from, to)
 	}
 	if err != nil {
-		return measure.Errored(out, "datadog: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("datadog: building the request: %v", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -301,18 +301,18 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "datadog: reading the response of %s: %v", req.URL.Path, err)
+		return metric.MarkError(out, fmt.Errorf("datadog: reading the response of %s: %v", req.URL.Path, err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return measure.Errored(out, "datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body)))
 	case resp.StatusCode != http.StatusOK:
-		return measure.Errored(out, "datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body)))
 	}
 
 	var r result
@@ -322,18 +322,18 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 		r, err = parseV2(body)
 	}
 	if err != nil {
-		return measure.Errored(out, "datadog: %v", err)
+		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
 	out.Value = r.value
 	if len(r.metadata) > 0 {
 		out.Metadata = r.metadata
 	}
 	if p.evaluate == nil {
-		return measure.Errored(out, "datadog: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("datadog: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(r.typed, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

@@ -76,37 +76,37 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	g := m.Provider.Graphite
 	if g == nil {
-		return measure.Errored(out, "graphite: metric %q has no graphite provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("graphite: metric %q has no graphite provider", m.Name))
 	}
 	u, err := renderURL(g.Address, g.Query)
 	if err != nil {
-		return measure.Errored(out, "graphite: %v", err)
+		return metric.MarkError(out, fmt.Errorf("graphite: %v", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return measure.Errored(out, "graphite: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("graphite: building the request: %v", err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "graphite: GET %s: %v", u.Redacted(), measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("graphite: GET %s: %v", u.Redacted(), measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "graphite: reading the answer of %s: %v", u.Host, err)
+		return metric.MarkError(out, fmt.Errorf("graphite: reading the answer of %s: %v", u.Host, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return measure.Errored(out, "graphite: %s answered %d: %s", u.Host, resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("graphite: %s answered %d: %s", u.Host, resp.StatusCode, measure.Snippet(body)))
 	}
 	var targets []target
 	if err := json.Unmarshal(body, &targets); err != nil {
-		return measure.Errored(out, "graphite: the answer of %s is not a render result: %v", u.Host, err)
+		return metric.MarkError(out, fmt.Errorf("graphite: the answer of %s is not a render result: %v", u.Host, err))
 	}
 	if len(targets) == 0 || len(targets[0].Datapoints) == 0 {
-		return measure.Errored(out, "graphite: no values found")
+		return metric.MarkError(out, errors.New("graphite: no values found"))
 	}
 	values := make([]float64, 0, len(targets[0].Datapoints))
 	shown := make([]string, 0, len(targets[0].Datapoints))
@@ -119,11 +119,11 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	out.Value = "[" + strings.Join(shown, ",") + "]"
 	if p.evaluate == nil {
-		return measure.Errored(out, "graphite: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("graphite: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(values, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

@@ -95,7 +95,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	spec := m.Provider.Influxdb
 	if spec == nil {
-		return measure.Errored(out, "influxdb: metric %q has no influxdb provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("influxdb: metric %q has no influxdb provider", m.Name))
 	}
 	name := spec.Profile
 	if name == "" {
@@ -103,7 +103,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	prof, err := p.readProfile(ctx, name)
 	if err != nil {
-		return measure.Errored(out, "influxdb: %v", err)
+		return metric.MarkError(out, fmt.Errorf("influxdb: %v", err))
 	}
 	out = p.measure(ctx, m, spec.Query, prof)
 	return measure.Scrub(out, prof.token)
@@ -151,7 +151,7 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string,
 	var out v1alpha1.Measurement
 	u, err := url.Parse(prof.address)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return measure.Errored(out, "influxdb: address %q is not a valid URL", prof.address)
+		return metric.MarkError(out, fmt.Errorf("influxdb: address %q is not a valid URL", prof.address))
 	}
 	u.Path = path.Join("/", u.Path, "api/v2/query")
 	u.RawPath = ""
@@ -166,43 +166,43 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string,
 		},
 	})
 	if err != nil {
-		return measure.Errored(out, "influxdb: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("influxdb: building the request: %v", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
-		return measure.Errored(out, "influxdb: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("influxdb: building the request: %v", err))
 	}
 	req.Header.Set("Authorization", "Token "+prof.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/csv")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "influxdb: POST %s: %v", u.Redacted(), measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("influxdb: POST %s: %v", u.Redacted(), measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "influxdb: reading the answer of %s: %v", u.Host, err)
+		return metric.MarkError(out, fmt.Errorf("influxdb: reading the answer of %s: %v", u.Host, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return measure.Errored(out, "influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body))
+		return metric.MarkError(out, fmt.Errorf("influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body)))
 	}
 	values, err := parseValues(body)
 	if err != nil {
-		return measure.Errored(out, "influxdb: reading the query result: %v", err)
+		return metric.MarkError(out, fmt.Errorf("influxdb: reading the query result: %v", err))
 	}
 	if len(values) == 0 {
-		return measure.Errored(out, "influxdb: no results returned from flux query")
+		return metric.MarkError(out, errors.New("influxdb: no results returned from flux query"))
 	}
 	out.Value = fmt.Sprint(values)
 	if p.evaluate == nil {
-		return measure.Errored(out, "influxdb: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("influxdb: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(values, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

@@ -3,19 +3,11 @@ package measure
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
-
-// Errored marks a measurement as an Error with a message.
-func Errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	return in
-}
 
 // TransportError drops the method and URL net/http puts in front of a
 // transport error, since the message already names them.

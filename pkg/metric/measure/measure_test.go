@@ -10,20 +10,6 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
-func TestErrored(t *testing.T) {
-	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseRunning, Value: "42"}
-	got := Errored(in, "query %q: %v", "up", errors.New("boom"))
-	if got.Phase != v1alpha1.AnalysisPhaseError {
-		t.Errorf("phase = %q, want %q", got.Phase, v1alpha1.AnalysisPhaseError)
-	}
-	if want := `query "up": boom`; got.Message != want {
-		t.Errorf("message = %q, want %q", got.Message, want)
-	}
-	if got.Value != "42" {
-		t.Errorf("value = %q, want it kept as %q", got.Value, "42")
-	}
-}
-
 func TestTransportError(t *testing.T) {
 	inner := errors.New("connection refused")
 	wrapped := &url.Error{Op: "Get", URL: "http://example.test/api", Err: inner}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,14 +128,14 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	nr := m.Provider.NewRelic
 	if nr == nil {
-		return measure.Errored(out, "newrelic: metric %q has no newRelic provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("newrelic: metric %q has no newRelic provider", m.Name))
 	}
 	timeout := int64(defaultTimeout)
 	if nr.Timeout != nil {
 		timeout = *nr.Timeout
 	}
 	if timeout < 0 {
-		return measure.Errored(out, "newrelic: timeout %d must not be negative", timeout)
+		return metric.MarkError(out, fmt.Errorf("newrelic: timeout %d must not be negative", timeout))
 	}
 	name := nr.Profile
 	if name == "" {
@@ -142,7 +143,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	prof, err := p.readProfile(ctx, name)
 	if err != nil {
-		return measure.Errored(out, "newrelic: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: %v", err))
 	}
 	out = p.measure(ctx, m, nr.Query, timeout, prof)
 	return measure.Scrub(out, prof.apiKey)
@@ -227,13 +228,13 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 		},
 	})
 	if err != nil {
-		return measure.Errored(out, "newrelic: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: building the request: %v", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+requestAllowance)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prof.endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return measure.Errored(out, "newrelic: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: building the request: %v", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -242,35 +243,35 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "newrelic: reading NerdGraph's answer: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: reading NerdGraph's answer: %v", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return measure.Errored(out, "newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body)))
 	}
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return measure.Errored(out, "newrelic: NerdGraph's answer is not JSON: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: NerdGraph's answer is not JSON: %v", err))
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return measure.Errored(out, "newrelic: the NRQL query failed: %s", strings.Join(msgs, "; "))
+		return metric.MarkError(out, fmt.Errorf("newrelic: the NRQL query failed: %s", strings.Join(msgs, "; ")))
 	}
 	if r.Data == nil || r.Data.Actor == nil || r.Data.Actor.Account == nil || r.Data.Actor.Account.NRQL == nil {
-		return measure.Errored(out, "newrelic: NerdGraph's answer has no NRQL results")
+		return metric.MarkError(out, errors.New("newrelic: NerdGraph's answer has no NRQL results"))
 	}
 	rows := r.Data.Actor.Account.NRQL.Results
 	var typed any
 	switch {
 	case len(rows) == 0 || (len(rows) == 1 && len(rows[0]) == 0):
-		return measure.Errored(out, "newrelic: no results returned from NRQL query")
+		return metric.MarkError(out, errors.New("newrelic: no results returned from NRQL query"))
 	case len(rows) == 1:
 		typed = rows[0]
 	default:
@@ -278,15 +279,15 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 	}
 	raw, err := json.Marshal(typed)
 	if err != nil {
-		return measure.Errored(out, "newrelic: recording the results: %v", err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: recording the results: %v", err))
 	}
 	out.Value = string(raw)
 	if p.evaluate == nil {
-		return measure.Errored(out, "newrelic: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("newrelic: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(typed, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

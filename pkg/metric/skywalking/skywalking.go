@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -98,19 +100,19 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	sw := m.Provider.SkyWalking
 	if sw == nil {
-		return measure.Errored(out, "skywalking: metric %q has no skywalking provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("skywalking: metric %q has no skywalking provider", m.Name))
 	}
 	window := defaultInterval
 	if sw.Interval != "" {
 		d, err := sw.Interval.Duration()
 		if err != nil {
-			return measure.Errored(out, "skywalking: interval %q: %v", sw.Interval, err)
+			return metric.MarkError(out, fmt.Errorf("skywalking: interval %q: %v", sw.Interval, err))
 		}
 		window = d
 	}
 	base, err := url.Parse(sw.Address)
 	if err != nil || base.Scheme == "" || base.Host == "" {
-		return measure.Errored(out, "skywalking: address %q is not a valid URL", sw.Address)
+		return metric.MarkError(out, fmt.Errorf("skywalking: address %q is not a valid URL", sw.Address))
 	}
 	endpoint := strings.TrimRight(sw.Address, "/") + "/graphql"
 	end := p.now()
@@ -123,53 +125,53 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		}},
 	})
 	if err != nil {
-		return measure.Errored(out, "skywalking: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: building the request: %v", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return measure.Errored(out, "skywalking: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: building the request: %v", err))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("Accept", "application/json; charset=utf-8")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "skywalking: reading the answer of %s: %v", base.Host, err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: reading the answer of %s: %v", base.Host, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return measure.Errored(out, "skywalking: %s answered %d: %s", base.Host, resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("skywalking: %s answered %d: %s", base.Host, resp.StatusCode, measure.Snippet(body)))
 	}
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return measure.Errored(out, "skywalking: the answer of %s is not JSON: %v", base.Host, err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: the answer of %s is not JSON: %v", base.Host, err))
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return measure.Errored(out, "skywalking: the query failed: %s", strings.Join(msgs, "; "))
+		return metric.MarkError(out, fmt.Errorf("skywalking: the query failed: %s", strings.Join(msgs, "; ")))
 	}
 	if r.Data == nil {
-		return measure.Errored(out, "skywalking: no results returned from SkyWalking query")
+		return metric.MarkError(out, errors.New("skywalking: no results returned from SkyWalking query"))
 	}
 	raw, err := json.Marshal(r.Data)
 	if err != nil {
-		return measure.Errored(out, "skywalking: recording the result: %v", err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: recording the result: %v", err))
 	}
 	out.Value = string(raw)
 	if p.evaluate == nil {
-		return measure.Errored(out, "skywalking: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("skywalking: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(r.Data, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out

@@ -6,6 +6,7 @@ package wavefront
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -88,14 +89,14 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	var out v1alpha1.Measurement
 	wf := m.Provider.Wavefront
 	if wf == nil {
-		return measure.Errored(out, "wavefront: metric %q has no wavefront provider", m.Name)
+		return metric.MarkError(out, fmt.Errorf("wavefront: metric %q has no wavefront provider", m.Name))
 	}
 	if wf.Address == "" {
-		return measure.Errored(out, "wavefront: the metric has no address")
+		return metric.MarkError(out, errors.New("wavefront: the metric has no address"))
 	}
 	token, err := p.token(ctx, wf.Address)
 	if err != nil {
-		return measure.Errored(out, "wavefront: %v", err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: %v", err))
 	}
 	out = p.measure(ctx, m, wf, token)
 	return measure.Scrub(out, token)
@@ -154,38 +155,38 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return measure.Errored(out, "wavefront: building the request: %v", err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: building the request: %v", err))
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return measure.Errored(out, "wavefront: GET https://%s%s: %v", wf.Address, chartPath, measure.TransportError(err))
+		return metric.MarkError(out, fmt.Errorf("wavefront: GET https://%s%s: %v", wf.Address, chartPath, measure.TransportError(err)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return measure.Errored(out, "wavefront: reading the answer of %s: %v", wf.Address, err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: reading the answer of %s: %v", wf.Address, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 204 {
-		return measure.Errored(out, "wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, measure.Snippet(body))
+		return metric.MarkError(out, fmt.Errorf("wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, measure.Snippet(body)))
 	}
 	var r chartResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return measure.Errored(out, "wavefront: the answer of %s is not JSON: %v", wf.Address, err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: the answer of %s is not JSON: %v", wf.Address, err))
 	}
 	if r.Warnings != "" {
 		out.Metadata = map[string]string{"warnings": r.Warnings}
 	}
 	if len(r.TimeSeries) == 0 {
-		return measure.Errored(out, "wavefront: no time series found in the answer of %s", wf.Address)
+		return metric.MarkError(out, fmt.Errorf("wavefront: no time series found in the answer of %s", wf.Address))
 	}
 	values := make([]float64, 0, len(r.TimeSeries))
 	var shownValues, shownTimes, shownDrifts []string
 	for _, s := range r.TimeSeries {
 		v, ts, drift, err := nearest(s, at.Unix())
 		if err != nil {
-			return measure.Errored(out, "wavefront: %v", err)
+			return metric.MarkError(out, fmt.Errorf("wavefront: %v", err))
 		}
 		values = append(values, v)
 		shownValues = append(shownValues, fmt.Sprintf("%.2f", v))
@@ -208,11 +209,11 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.
 		out.Metadata["drift"] = "[" + strings.Join(shownDrifts, ",") + "]"
 	}
 	if p.evaluate == nil {
-		return measure.Errored(out, "wavefront: no condition evaluator configured")
+		return metric.MarkError(out, errors.New("wavefront: no condition evaluator configured"))
 	}
 	phase, err := p.evaluate(typed, m)
 	if err != nil {
-		return measure.Errored(out, "%v", err)
+		return metric.MarkError(out, err)
 	}
 	out.Phase = phase
 	return out
