@@ -64,8 +64,8 @@ func (r *Reconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, task p
 	if meas.Phase.Completed() && meas.FinishedAt == nil {
 		meas.FinishedAt = plan.Stamp(r.o.Clock.Now())
 	}
-	redactMeasurement(meas, secrets)
-	out.Metadata = redactMap(out.Metadata, secrets)
+	*meas = metric.RedactMeasurement(*meas, secrets)
+	out.Metadata = metric.RedactMap(out.Metadata, secrets)
 	if meas.Phase == v1alpha1.AnalysisPhaseError {
 		logger.Info("Measurement failed with an error", "message", meas.Message)
 	} else if meas.Phase.Completed() {
@@ -142,24 +142,4 @@ func (e missingKeyError) Error() string {
 func isMissingKey(err error) bool {
 	_, ok := err.(missingKeyError)
 	return ok
-}
-
-func redactMeasurement(m *v1alpha1.Measurement, secrets []string) {
-	if len(secrets) == 0 {
-		return
-	}
-	m.Message = metric.Redact(m.Message, secrets)
-	m.Value = metric.Redact(m.Value, secrets)
-	m.Metadata = redactMap(m.Metadata, secrets)
-}
-
-func redactMap(in map[string]string, secrets []string) map[string]string {
-	if len(secrets) == 0 || in == nil {
-		return in
-	}
-	out := make(map[string]string, len(in))
-	for k, v := range in {
-		out[k] = metric.Redact(v, secrets)
-	}
-	return out
 }

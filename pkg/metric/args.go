@@ -9,9 +9,6 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
-// Redacted replaces a secret value wherever it would otherwise be shown.
-const Redacted = "*****"
-
 // ResolveArgs substitutes the run's arguments into every {{args.<name>}}
 // placeholder of a metric: its conditions, counts, limits and provider
 // settings alike. Values are escaped as JSON string content, so quotes and
@@ -84,14 +81,4 @@ func jsonStringContent(v string) (string, error) {
 	}
 	out := strings.TrimSuffix(buf.String(), "\n")
 	return out[1 : len(out)-1], nil
-}
-
-// Redact replaces every non-empty secret in s with Redacted.
-func Redact(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, Redacted)
-		}
-	}
-	return s
 }

@@ -55,9 +55,3 @@ func TestResolveArgsErrors(t *testing.T) {
 		t.Errorf("unterminated placeholder: %v", err)
 	}
 }
-
-func TestRedact(t *testing.T) {
-	if got := Redact("token=abc123 and abc123", []string{"abc123", ""}); got != "token=***** and *****" {
-		t.Errorf("got %q", got)
-	}
-}

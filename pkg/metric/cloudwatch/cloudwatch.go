@@ -140,7 +140,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		return metric.MarkError(out, fmt.Errorf("cloudwatch: %v", err))
 	}
 	out = p.measure(ctx, m, cw, window, region, creds)
-	return measure.Scrub(out, creds.SecretAccessKey, creds.SessionToken)
+	return metric.RedactMeasurement(out, []string{creds.SecretAccessKey, creds.SessionToken})
 }
 
 // getMetricDataInput is the JSON body of GetMetricData. Times are epoch

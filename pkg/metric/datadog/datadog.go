@@ -128,7 +128,7 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
 	out = p.measure(ctx, m, cfg, creds)
-	return measure.Scrub(out, creds.apiKey, creds.appKey)
+	return metric.RedactMeasurement(out, []string{creds.apiKey, creds.appKey})
 }
 
 // config is a validated DatadogMetric with its defaults applied.

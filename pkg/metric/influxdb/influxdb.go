@@ -106,7 +106,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		return metric.MarkError(out, fmt.Errorf("influxdb: %v", err))
 	}
 	out = p.measure(ctx, m, spec.Query, prof)
-	return measure.Scrub(out, prof.token)
+	return metric.RedactMeasurement(out, []string{prof.token})
 }
 
 // readProfile reads a profile Secret from the controller's namespace.

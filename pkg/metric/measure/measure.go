@@ -1,12 +1,12 @@
-// Package measure holds the helpers providers use to build measurements.
+// Package measure holds the helpers providers use to word the message of a
+// failed request: the transport error without the URL net/http repeats, and
+// the start of a response body.
 package measure
 
 import (
 	"errors"
 	"net/url"
 	"strings"
-
-	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
 // TransportError drops the method and URL net/http puts in front of a
@@ -30,31 +30,4 @@ func Snippet(body []byte) string {
 		s = "(empty body)"
 	}
 	return s
-}
-
-// MinSecretLen is the shortest credential Scrub looks for; shorter strings
-// would blank out ordinary words rather than protect anything.
-const MinSecretLen = 4
-
-// Scrub replaces any credential that found its way into the measurement
-// (a backend echoing a key in an error, say) with a mask.
-func Scrub(in v1alpha1.Measurement, secrets ...string) v1alpha1.Measurement {
-	clean := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= MinSecretLen {
-				s = strings.ReplaceAll(s, secret, "*****")
-			}
-		}
-		return s
-	}
-	in.Message = clean(in.Message)
-	in.Value = clean(in.Value)
-	if in.Metadata != nil {
-		md := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			md[clean(k)] = clean(v)
-		}
-		in.Metadata = md
-	}
-	return in
 }

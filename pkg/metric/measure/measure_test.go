@@ -3,11 +3,8 @@ package measure
 import (
 	"errors"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
 func TestTransportError(t *testing.T) {
@@ -47,38 +44,5 @@ func TestSnippet(t *testing.T) {
 				t.Errorf("Snippet(%q) = %q, want %q", tc.body, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestScrub(t *testing.T) {
-	secret := strings.Repeat("k", MinSecretLen)
-	short := strings.Repeat("s", MinSecretLen-1)
-	in := v1alpha1.Measurement{
-		Phase:   v1alpha1.AnalysisPhaseError,
-		Message: "bad key " + secret + " or " + short,
-		Value:   "[" + secret + "]",
-		Metadata: map[string]string{
-			"key-" + secret: "value-" + secret,
-			short:           short,
-		},
-	}
-	got := Scrub(in, secret, short, "")
-	want := v1alpha1.Measurement{
-		Phase:   v1alpha1.AnalysisPhaseError,
-		Message: "bad key ***** or " + short,
-		Value:   "[*****]",
-		Metadata: map[string]string{
-			"key-*****": "value-*****",
-			short:       short,
-		},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Scrub = %+v, want %+v", got, want)
-	}
-	if _, ok := in.Metadata["key-"+secret]; !ok {
-		t.Errorf("Scrub changed the caller's metadata map: %v", in.Metadata)
-	}
-	if got := Scrub(v1alpha1.Measurement{Message: "m"}, secret); got.Metadata != nil {
-		t.Errorf("Scrub made metadata %v out of none", got.Metadata)
 	}
 }

@@ -146,7 +146,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		return metric.MarkError(out, fmt.Errorf("newrelic: %v", err))
 	}
 	out = p.measure(ctx, m, nr.Query, timeout, prof)
-	return measure.Scrub(out, prof.apiKey)
+	return metric.RedactMeasurement(out, []string{prof.apiKey})
 }
 
 // readProfile reads a profile Secret from the controller's namespace.

@@ -99,7 +99,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		return metric.MarkError(out, fmt.Errorf("wavefront: %v", err))
 	}
 	out = p.measure(ctx, m, wf, token)
-	return measure.Scrub(out, token)
+	return metric.RedactMeasurement(out, []string{token})
 }
 
 // token reads the API token for address from the tokens Secret.

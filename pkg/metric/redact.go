@@ -1,0 +1,69 @@
+package metric
+
+import (
+	"strings"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+)
+
+// Redaction keeps secrets out of everything Serin records or shows: the
+// values of an AnalysisRun's secret arguments, and the credentials a
+// provider reads for itself. One rule holds everywhere:
+//
+//   - every occurrence of a secret of at least MinSecretLen characters is
+//     replaced with Redacted;
+//   - shorter secrets (the empty one included) are left alone: masking them
+//     would blank out ordinary words and digits rather than protect anything;
+//   - in a measurement, the Message, the Value and both the keys and the
+//     values of the Metadata are redacted;
+//   - the input is never changed: a redacted map is a new map, and a nil map
+//     stays nil.
+const (
+	// Redacted replaces a secret value wherever it would otherwise be shown.
+	Redacted = "*****"
+	// MinSecretLen is the length of the shortest secret that is redacted.
+	MinSecretLen = 4
+)
+
+// Redact returns s with every secret in it replaced with Redacted.
+func Redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if len(secret) >= MinSecretLen {
+			s = strings.ReplaceAll(s, secret, Redacted)
+		}
+	}
+	return s
+}
+
+// RedactMap returns a copy of in with its keys and values redacted, or in
+// itself when it is nil or no secret is long enough to be redacted.
+func RedactMap(in map[string]string, secrets []string) map[string]string {
+	if in == nil || !anyRedactable(secrets) {
+		return in
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[Redact(k, secrets)] = Redact(v, secrets)
+	}
+	return out
+}
+
+// RedactMeasurement returns m with its Message, Value and Metadata redacted.
+func RedactMeasurement(m v1alpha1.Measurement, secrets []string) v1alpha1.Measurement {
+	if !anyRedactable(secrets) {
+		return m
+	}
+	m.Message = Redact(m.Message, secrets)
+	m.Value = Redact(m.Value, secrets)
+	m.Metadata = RedactMap(m.Metadata, secrets)
+	return m
+}
+
+func anyRedactable(secrets []string) bool {
+	for _, secret := range secrets {
+		if len(secret) >= MinSecretLen {
+			return true
+		}
+	}
+	return false
+}
