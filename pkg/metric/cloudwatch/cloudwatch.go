@@ -19,8 +19,8 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
 	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/sigv4"
 )
 
 // ProviderType is the provider's name in metrics and events.

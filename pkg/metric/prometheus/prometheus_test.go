@@ -12,7 +12,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
-	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
+	"github.com/serin-dev/serin/pkg/sigv4"
 )
 
 var now = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)

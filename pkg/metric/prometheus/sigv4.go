@@ -12,7 +12,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
-	"github.com/serin-dev/serin/pkg/metric/cloudwatch/sigv4"
+	"github.com/serin-dev/serin/pkg/sigv4"
 )
 
 // apsService is the SigV4 service name of Amazon Managed Service for

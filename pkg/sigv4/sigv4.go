@@ -1,5 +1,7 @@
 // Package sigv4 signs HTTP requests to AWS APIs with Signature Version 4
 // and finds the credentials to sign with, using the standard library only.
+// The CloudWatch metric provider and the Prometheus provider (for Amazon
+// Managed Service for Prometheus) both sign with it.
 package sigv4
 
 import (
