@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 )
 
 // Compute turns the measurements taken for sched into the run's next status,
@@ -72,7 +73,7 @@ func (p *Plan) complete(now time.Time) {
 }
 
 func (p *Plan) event(warning bool, reason, message string) {
-	p.Events = append(p.Events, Event{Warning: warning, Reason: reason, Message: message})
+	p.Events = append(p.Events, event.Event{Warning: warning, Reason: reason, Message: message})
 }
 
 // warns reports whether a phase is announced as a Warning event.

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -64,7 +65,7 @@ type sim struct {
 	run    *v1alpha1.AnalysisRun
 	now    time.Time
 	script map[string][]v1alpha1.AnalysisPhase
-	events []Event
+	events []event.Event
 	last   Plan
 }
 
@@ -518,7 +519,7 @@ func TestTTL(t *testing.T) {
 func TestMetricEvents(t *testing.T) {
 	s := newSim(t, newRun(newMetric("a"), newMetric("b")), map[string][]v1alpha1.AnalysisPhase{"a": {S}, "b": {F}})
 	s.reconcile()
-	want := []Event{
+	want := []event.Event{
 		{Reason: "MetricSuccessful", Message: "Metric 'a' Completed. Result: Successful"},
 		{Warning: true, Reason: "MetricFailed", Message: "Metric 'b' Completed. Result: Failed"},
 		{Warning: true, Reason: "AnalysisRunFailed", Message: "Analysis Completed. Result: Failed"},

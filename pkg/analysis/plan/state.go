@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 )
 
 // Defaults that Argo Rollouts applies to every metric.
@@ -122,7 +123,7 @@ type Plan struct {
 	// Status is the run's next status; the reconciler patches what differs.
 	Status v1alpha1.AnalysisRunStatus
 	// Events to record on the run once the status is written.
-	Events []Event
+	Events []event.Event
 	// Collect asks providers to clean up after measurements dropped from the
 	// status (e.g. delete old Jobs), keeping the newest Limit.
 	Collect []Collect
@@ -137,11 +138,4 @@ type Plan struct {
 type Collect struct {
 	Metric v1alpha1.Metric
 	Limit  int
-}
-
-// Event is a Kubernetes event about the run.
-type Event struct {
-	Warning bool
-	Reason  string
-	Message string
 }

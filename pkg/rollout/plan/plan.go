@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 )
 
 // planner carries one reconcile's decisions while they are being made.
@@ -261,7 +262,7 @@ func roleMetadata(ro *v1alpha1.Rollout) (newMD, stableMD *v1alpha1.PodTemplateMe
 }
 
 func (p *planner) event(warning bool, reason, message string) {
-	p.plan.Events = append(p.plan.Events, Event{Warning: warning, Reason: reason, Message: message})
+	p.plan.Events = append(p.plan.Events, event.Event{Warning: warning, Reason: reason, Message: message})
 }
 
 // update queues a changed ReplicaSet, replacing an earlier change to the same one.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
@@ -28,7 +29,7 @@ type world struct {
 	ro       *v1alpha1.Rollout
 	rss      map[string]*appsv1.ReplicaSet
 	services map[string]*corev1.Service
-	events   []Event
+	events   []event.Event
 	// broken makes pods of ReplicaSets with these hashes never available.
 	broken map[string]bool
 	uid    int

@@ -11,6 +11,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
@@ -81,7 +82,7 @@ type Plan struct {
 	// from the observed status.
 	Status v1alpha1.RolloutStatus
 	// Events to record once the writes succeeded.
-	Events []Event
+	Events []event.Event
 	// RequeueAfter asks for another reconcile after this long (0: none).
 	RequeueAfter time.Duration
 }
@@ -91,13 +92,6 @@ type Plan struct {
 type ServiceSwitch struct {
 	Service *corev1.Service
 	Hash    string
-}
-
-// Event is a Kubernetes event about the Rollout.
-type Event struct {
-	Warning bool
-	Reason  string
-	Message string
 }
 
 // requeue keeps the earliest positive wait.
