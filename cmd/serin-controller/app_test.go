@@ -24,7 +24,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	argofake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
-	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/controllermetrics"
 )
 
 // fakeDynamic serves objects as the API server's JSON does (unstructured),
@@ -72,7 +72,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	web, foreign := testRollout("web", nil), testRollout("foreign", map[string]string{v1alpha1.LabelControllerInstanceID: "blue"})
 	argo := argofake.NewSimpleClientset(web, foreign)
 	o := parse(t, "--rollout-threads", "2")
-	m := metrics.New("test")
+	m := controllermetrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, o, kube, argo, fakeDynamic(t, web, foreign), metav1.NamespaceAll, m)
 	if err != nil {
@@ -144,7 +144,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 
 func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	o := parse(t, "--controllers", "analysis", "--namespaced")
-	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", metrics.New("test"))
+	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	})
 	o := parse(t, "--namespaced")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", metrics.New("test"))
+	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", controllermetrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 	}
 	kube := kubefake.NewClientset()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, metrics.New("test"))
+	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, controllermetrics.New("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,8 @@ import (
 	"github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/controllermetrics"
 	"github.com/serin-dev/serin/pkg/leaderelection"
-	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
@@ -63,7 +63,7 @@ type deps struct {
 	rollouts  versioned.Interface
 	informers *informers
 	recorder  record.EventRecorder
-	metrics   *metrics.Metrics
+	metrics   *controllermetrics.Metrics
 	// ownNamespace is the controller's namespace, where provider
 	// credentials (datadog, newrelic, ...) live by default.
 	ownNamespace string
@@ -184,7 +184,7 @@ type app struct {
 
 // newApp builds caches, metrics collectors and controllers; nothing runs
 // until app.run.
-func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *metrics.Metrics) (*app, error) {
+func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *controllermetrics.Metrics) (*app, error) {
 	selector, err := instanceIDSelector(o.instanceID)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	inf := newInformers(kube, argo, dyn, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second, report)
 
 	v1 := inf.argo.Argoproj().V1alpha1()
-	m.MustRegister(metrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
+	m.MustRegister(controllermetrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
 	// ClusterAnalysisTemplates are cluster-scoped: a namespaced install has
 	// no RBAC for them, so their informer must not even be created (it
 	// would never sync).
@@ -212,10 +212,10 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	if watchNamespace == metav1.NamespaceAll {
 		clusterTemplates = v1.ClusterAnalysisTemplates().Lister()
 	}
-	m.MustRegister(metrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
+	m.MustRegister(controllermetrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
 	if o.runsRollouts() {
-		m.MustRegister(metrics.NewRolloutCollector(v1.Rollouts().Lister()))
-		m.MustRegister(metrics.NewExperimentCollector(v1.Experiments().Lister()))
+		m.MustRegister(controllermetrics.NewRolloutCollector(v1.Rollouts().Lister()))
+		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
 	}
 
 	a := &app{informers: inf, broadcaster: broadcaster}
@@ -289,7 +289,7 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	m := metrics.New(versionString())
+	m := controllermetrics.New(versionString())
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -337,7 +337,7 @@ func run(ctx context.Context, o *options) error {
 
 // startServers opens /healthz, /metrics and, if asked, pprof. They serve on
 // every interface, as probes and Prometheus reach the pod by its IP.
-func startServers(ctx context.Context, o *options, m *metrics.Metrics) ([]*server, error) {
+func startServers(ctx context.Context, o *options, m *controllermetrics.Metrics) ([]*server, error) {
 	var servers []*server
 	healthz, err := listen(ctx, "healthz", net.JoinHostPort("", strconv.Itoa(o.healthzPort)), healthzHandler())
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/controllermetrics"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -28,7 +28,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestServers(t *testing.T) {
 	o := parse(t, "--healthzPort", "0", "--metricsPort", "0", "--enable-pprof-address", "127.0.0.1:0")
-	servers, err := startServers(context.Background(), o, metrics.New("v1.2.3"))
+	servers, err := startServers(context.Background(), o, controllermetrics.New("v1.2.3"))
 	if err != nil {
 		t.Fatal(err)
 	}

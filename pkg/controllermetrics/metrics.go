@@ -1,6 +1,7 @@
-// Package metrics exposes Serin's Prometheus metrics under the names, labels
-// and value semantics of Argo Rollouts, so that existing dashboards and alerts
-// keep working.
+// Package controllermetrics exposes the controller's own Prometheus metrics
+// (not the metric providers of analysis, which are pkg/metric) under the
+// names, labels and value semantics of Argo Rollouts, so that existing
+// dashboards and alerts keep working.
 //
 // Two kinds of metrics live here:
 //
@@ -13,7 +14,7 @@
 //     workqueue_*) is recorded as it happens through the methods of Metrics.
 //
 // Everything is registered in a private registry, never the global one.
-package metrics
+package controllermetrics
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package metrics
+package controllermetrics
 
 import (
 	corev1 "k8s.io/api/core/v1"
