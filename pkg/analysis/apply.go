@@ -2,20 +2,17 @@ package analysis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/analysis/plan"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
-	"github.com/serin-dev/serin/pkg/mergepatch"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	"github.com/serin-dev/serin/pkg/controller"
 )
 
 // apply carries out a plan: provider clean-ups, then either the deletion of
@@ -32,16 +29,10 @@ func (r *Reconciler) apply(ctx context.Context, run *v1alpha1.AnalysisRun, p pla
 			return fmt.Errorf("deleting AnalysisRun %s/%s after its TTL: %w", run.Namespace, run.Name, err)
 		}
 		klog.FromContext(ctx).Info("Deleted the AnalysisRun: its TTL after completion passed")
-	} else if err := r.patchStatus(ctx, run, p.Status); err != nil {
+	} else if err := r.status.Patch(ctx, run, run.ResourceVersion, run.Status, p.Status); err != nil {
 		return err
 	}
-	for _, e := range p.Events {
-		kind := corev1.EventTypeNormal
-		if e.Warning {
-			kind = corev1.EventTypeWarning
-		}
-		r.o.Recorder.Event(run, kind, e.Reason, e.Message)
-	}
+	controller.RecordEvents(r.o.Recorder, run, p.Events)
 	return nil
 }
 
@@ -49,30 +40,20 @@ func (r *Reconciler) apply(ctx context.Context, run *v1alpha1.AnalysisRun, p pla
 // for its key ends there instead of being retried.
 var errRunGone = errors.New("the AnalysisRun no longer exists")
 
-// patchStatus sends the status fields that changed, guarded by the
+// statusPatcher writes the status fields that changed, guarded by the
 // resourceVersion the plan was made from. AnalysisRuns have no status
 // subresource: the patch goes to the object itself, as in Argo Rollouts.
-func (r *Reconciler) patchStatus(ctx context.Context, run *v1alpha1.AnalysisRun, status v1alpha1.AnalysisRunStatus) error {
-	diff, changed, err := mergepatch.Create(run.Status, status)
-	if err != nil || !changed {
-		return err
+func statusPatcher(client versioned.Interface, written *controller.Writes) controller.StatusPatcher[*v1alpha1.AnalysisRun] {
+	return controller.StatusPatcher[*v1alpha1.AnalysisRun]{
+		Client: func(namespace string) controller.Patcher[*v1alpha1.AnalysisRun] {
+			return client.ArgoprojV1alpha1().AnalysisRuns(namespace)
+		},
+		Describe: func(run metav1.Object) string {
+			return fmt.Sprintf("AnalysisRun %s/%s", run.GetNamespace(), run.GetName())
+		},
+		Gone:   errRunGone,
+		Writes: written,
 	}
-	data, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"resourceVersion": run.ResourceVersion},
-		"status":   json.RawMessage(diff),
-	})
-	if err != nil {
-		return err
-	}
-	updated, err := r.o.Client.ArgoprojV1alpha1().AnalysisRuns(run.Namespace).Patch(ctx, run.Name, types.MergePatchType, data, metav1.PatchOptions{})
-	if apierrors.IsNotFound(err) {
-		err = errRunGone
-	}
-	if err != nil {
-		return fmt.Errorf("patching status of AnalysisRun %s/%s: %w", run.Namespace, run.Name, err)
-	}
-	r.written.Wrote(cache.MetaObjectToName(run), run.ResourceVersion, updated.ResourceVersion)
-	return nil
 }
 
 // collect lets a provider remove what it made for measurements no longer

@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/serin-dev/serin/pkg/analysis/plan"
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
@@ -49,6 +50,8 @@ type Reconciler struct {
 	// made from. Until the cache moves past it, the cache does not hold our
 	// own write yet, and reconciling would measure again.
 	written controller.Writes
+	// status writes the run's status and records the write in written.
+	status controller.StatusPatcher[*v1alpha1.AnalysisRun]
 }
 
 // NewReconciler returns a Reconciler.
@@ -56,7 +59,9 @@ func NewReconciler(o Options) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
+	r := &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
+	r.status = statusPatcher(o.Client, &r.written)
+	return r
 }
 
 var _ controller.Reconciler = (*Reconciler)(nil)

@@ -16,7 +16,8 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
-	"github.com/serin-dev/serin/pkg/mergepatch"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
 )
 
@@ -94,16 +95,10 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return err
 		}
 	}
-	if err := r.patchStatus(ctx, ro, resourceVersion, p.Status); err != nil {
+	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, p.Status); err != nil {
 		return err
 	}
-	for _, e := range p.Events {
-		kind := corev1.EventTypeNormal
-		if e.Warning {
-			kind = corev1.EventTypeWarning
-		}
-		r.o.Recorder.Event(ro, kind, e.Reason, e.Message)
-	}
+	controller.RecordEvents(r.o.Recorder, ro, p.Events)
 	return nil
 }
 
@@ -146,27 +141,20 @@ func (r *Reconciler) patchRollout(ctx context.Context, ro *v1alpha1.Rollout, p p
 	return updated.ResourceVersion, nil
 }
 
-// patchStatus sends only the status fields that changed, guarded by the
-// resourceVersion the plan was made from, so a user's concurrent write
-// (abort, promote) is never overwritten with stale values.
-func (r *Reconciler) patchStatus(ctx context.Context, ro *v1alpha1.Rollout, resourceVersion string, status v1alpha1.RolloutStatus) error {
-	diff, changed, err := mergepatch.Create(ro.Status, status)
-	if err != nil || !changed {
-		return err
+// statusPatcher writes, through the status subresource, only the status
+// fields that changed, guarded by the resourceVersion the plan was made from,
+// so a user's concurrent write (abort, promote) is never overwritten with
+// stale values.
+func statusPatcher(client versioned.Interface, written *controller.Writes) controller.StatusPatcher[*v1alpha1.Rollout] {
+	return controller.StatusPatcher[*v1alpha1.Rollout]{
+		Client: func(namespace string) controller.Patcher[*v1alpha1.Rollout] {
+			return client.ArgoprojV1alpha1().Rollouts(namespace)
+		},
+		Subresource: "status",
+		Describe:    func(ro metav1.Object) string { return "Rollout " + ro.GetName() },
+		Gone:        errRolloutGone,
+		Writes:      written,
 	}
-	data, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"resourceVersion": resourceVersion},
-		"status":   json.RawMessage(diff),
-	})
-	if err != nil {
-		return err
-	}
-	updated, err := r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(ro.Namespace).Patch(ctx, ro.Name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
-	if err != nil {
-		return rolloutWriteError("patching status of Rollout", ro, err)
-	}
-	r.written.Wrote(cache.MetaObjectToName(ro), resourceVersion, updated.ResourceVersion)
-	return nil
 }
 
 // errRolloutGone marks a write that found the Rollout deleted: the work for
@@ -208,7 +196,7 @@ func (r *Reconciler) bumpCollisionCount(ctx context.Context, ro *v1alpha1.Rollou
 	}
 	status := *ro.Status.DeepCopy()
 	status.CollisionCount = &next
-	if err := r.patchStatus(ctx, ro, resourceVersion, status); err != nil {
+	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, status); err != nil {
 		return err
 	}
 	return fmt.Errorf("ReplicaSet %s exists and is not this Rollout's; collision count raised to %d", name, next)

@@ -75,6 +75,8 @@ type Reconciler struct {
 	o Options
 	// written tells when the cache has not caught up with our last write.
 	written controller.Writes
+	// status writes the Rollout's status and records the write in written.
+	status controller.StatusPatcher[*v1alpha1.Rollout]
 }
 
 // NewReconciler returns a Reconciler.
@@ -82,7 +84,9 @@ func NewReconciler(o Options) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
+	r := &Reconciler{o: o, written: controller.Writes{Clock: o.Clock}}
+	r.status = statusPatcher(o.RolloutClient, &r.written)
+	return r
 }
 
 // Reconcile brings one Rollout one step closer to what its spec asks.
