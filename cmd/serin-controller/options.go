@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
 )
 
 // options are the controller's command-line settings. Flag names and
@@ -44,6 +45,13 @@ type options struct {
 
 	qps   float32
 	burst int
+
+	// Traffic routers: API versions, and the ingress classes whose
+	// Ingresses re-run the Rollouts that use them.
+	istioAPIVersion        string
+	ingressAPIVersion      string
+	trafficSplitAPIVersion string
+	nginxIngressClasses    []string
 
 	printVersion bool
 
@@ -110,6 +118,11 @@ func newFlagSet(o *options) *pflag.FlagSet {
 
 	fs.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
 
+	fs.StringVar(&o.istioAPIVersion, "istio-api-version", "v1alpha3", "API version of Istio's VirtualServices and DestinationRules (v1alpha3, v1beta1 or v1).")
+	fs.StringVar(&o.ingressAPIVersion, "ingress-api-version", "", "API version of the Ingresses the nginx router reads and writes, such as networking.k8s.io/v1 (the default when empty) or extensions/v1beta1.")
+	fs.StringVar(&o.trafficSplitAPIVersion, "traffic-split-api-version", "v1alpha1", "API version of SMI TrafficSplits (v1alpha1, v1alpha2 or v1alpha3).")
+	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
+
 	addCompatibilityFlags(fs)
 	return fs
 }
@@ -129,19 +142,15 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 	strs := map[string]string{
 		"aws-target-group-binding-api-version": "elbv2.k8s.aws/v1beta1",
 		"alb-tag-key-resource-id":              "ingress.k8s.aws/resource",
-		"istio-api-version":                    "v1alpha3",
 		"ambassador-api-version":               "getambassador.io/v2",
-		"traffic-split-api-version":            "v1alpha1",
 		"traefik-api-group":                    "traefik.io",
 		"traefik-api-version":                  "traefik.io/v1alpha1",
-		"ingress-api-version":                  "",
 		"appmesh-crd-version":                  "v1beta2",
 	}
 	for _, name := range slices.Sorted(maps.Keys(strs)) {
 		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note)
 	}
 	fs.StringArray("alb-ingress-classes", []string{"alb"}, "ingress classes of the ALB controller"+note)
-	fs.StringArray("nginx-ingress-classes", []string{"nginx"}, "ingress classes of the NGINX controller"+note)
 	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note)
 	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note)
 	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
@@ -254,4 +263,14 @@ func identity(uid string) string {
 		host = "serin-controller"
 	}
 	return host + "_" + uid
+}
+
+// routerConfig is the traffic routers' configuration from the flags.
+func (o *options) routerConfig() routers.Config {
+	return routers.Config{
+		IstioAPIVersion:     o.istioAPIVersion,
+		IngressAPIVersion:   o.ingressAPIVersion,
+		SMIAPIVersion:       o.trafficSplitAPIVersion,
+		NginxIngressClasses: o.nginxIngressClasses,
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,5 +227,27 @@ func TestVersionFlag(t *testing.T) {
 	}
 	if code := mainExit([]string{"--loglevel", "loud"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("bad loglevel: exit %d, want 2", code)
+	}
+}
+
+func TestRouterFlagsConfigureTheRouters(t *testing.T) {
+	defaults := parse(t).routerConfig()
+	if defaults.IstioAPIVersion != "v1alpha3" || defaults.SMIAPIVersion != "v1alpha1" || defaults.IngressAPIVersion != "" ||
+		strings.Join(defaults.NginxIngressClasses, ",") != "nginx" {
+		t.Fatalf("defaults %+v, want Argo Rollouts'", defaults)
+	}
+	cfg := parse(t, "--istio-api-version", "v1beta1", "--ingress-api-version", "extensions/v1beta1",
+		"--traffic-split-api-version", "v1alpha3", "--nginx-ingress-classes", "internal", "--nginx-ingress-classes", "public").routerConfig()
+	var got []string
+	for _, gvr := range cfg.Resources() {
+		got = append(got, gvr.GroupVersion().String()+"/"+gvr.Resource)
+	}
+	for _, want := range []string{"networking.istio.io/v1beta1/virtualservices", "extensions/v1beta1/ingresses", "split.smi-spec.io/v1alpha3/trafficsplits"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("routers use %v, want %s among them", got, want)
+		}
+	}
+	if strings.Join(cfg.NginxIngressClasses, ",") != "internal,public" {
+		t.Errorf("nginx classes %v", cfg.NginxIngressClasses)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 
 	"k8s.io/client-go/tools/cache"
@@ -13,7 +14,6 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout"
-	"github.com/serin-dev/serin/pkg/rollout/plan"
 	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
 )
 
@@ -69,14 +69,17 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	// Workloads named by spec.workloadRef and traffic-routing objects are
 	// cached only once referenced; a change to one re-runs the Rollouts that
 	// use it. The concrete routers are chosen here, and only here.
-	opts.RoutersFor = routers.ForRollout
+	routerConfig := d.opts.routerConfig()
+	opts.RoutersFor = routerConfig.ForRollout
 	opts.UnsupportedRouters = routers.Unsupported
 	enqueue := &lateEnqueuer{}
 	if d.dynamic != nil {
 		indexer := rollouts.Informer().GetIndexer()
 		opts.Dynamic = d.dynamic
 		opts.Objects = rollout.NewObjectCache(d.dynamic, d.watchNamespace, 0,
-			controller.HandleMapped(enqueue, referencingRollouts(indexer)), d.ctx.Done())
+			func(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
+				return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig))
+			}, d.ctx.Done())
 	}
 	r := rollout.NewReconciler(opts)
 	c := controller.New("Rollouts", r, controller.Options{
@@ -157,20 +160,20 @@ func (l *lateEnqueuer) EnqueueKey(key cache.ObjectName) {
 	}
 }
 
-// referencingRollouts maps a cached workload or traffic-routing object to the
-// Rollouts that use it, through the WorkloadsIndex and RoutersIndex.
-func referencingRollouts(indexer cache.Indexer) func(obj any) []cache.ObjectName {
+// referencingRollouts maps a cached workload or traffic-routing object of
+// resource gvr to the Rollouts that use it, through the WorkloadsIndex and
+// RoutersIndex. A change the routers ignore (an Ingress of a class that is
+// not nginx's) re-runs nothing.
+func referencingRollouts(indexer cache.Indexer, gvr schema.GroupVersionResource, routing routers.Config) func(obj any) []cache.ObjectName {
 	return func(obj any) []cache.ObjectName {
 		u, ok := obj.(*unstructured.Unstructured)
 		if !ok {
 			return nil
 		}
-		gvk := u.GroupVersionKind()
-		resource := plan.KindResource(gvk.Kind)
-		if gvr, ok := plan.WorkloadResource(&v1alpha1.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}); ok {
-			resource = gvr.Resource
+		if !routing.ChangeMatters(gvr, u) {
+			return nil
 		}
-		key := rollout.ObjectKey(resource, u.GetNamespace(), u.GetName())
+		key := rollout.ObjectKey(gvr.Resource, u.GetNamespace(), u.GetName())
 		var out []cache.ObjectName
 		for _, index := range []string{rollout.WorkloadsIndex, rollout.RoutersIndex} {
 			found, err := indexer.ByIndex(index, key)

@@ -19,11 +19,14 @@ import (
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
-// apply carries out a plan in a fixed order: the Rollout's own metadata and
-// spec defaults, ReplicaSets, Services, and the status last, each only when
-// the plan changes it. Events are recorded once the writes succeeded.
+// apply carries out a plan in a fixed order, each write only when the plan
+// asks for it: the Rollout's own metadata and spec, the ReplicaSet create,
+// updates and deletes, the workload scale, router writes, AnalysisRuns, pod
+// patches, evictions, Service switches, and the status last. Events are
+// recorded once the writes succeeded.
 func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
 	resourceVersion, err := r.patchRollout(ctx, ro, p)
 	if err != nil {
@@ -252,26 +255,28 @@ func renameRunStatus(s *v1alpha1.RolloutStatus, from, to string) {
 // applyRouterWrites changes traffic-routing objects in the order the routers
 // gave, stopping at the first failure so that, say, a VirtualService never
 // moves weight before its DestinationRule points at the right pods.
-func (r *Reconciler) applyRouterWrites(ctx context.Context, writes []plan.RouterWrite) error {
+func (r *Reconciler) applyRouterWrites(ctx context.Context, writes []trafficrouting.Write) error {
 	if len(writes) > 0 && r.o.Dynamic == nil {
 		return fmt.Errorf("traffic routing needs a dynamic client")
 	}
 	for _, w := range writes {
-		client := r.o.Dynamic.Resource(w.Resource).Namespace(w.Object.GetNamespace())
+		client := r.o.Dynamic.Resource(w.Ref.Resource).Namespace(w.Ref.Namespace)
 		var err error
 		switch w.Op {
-		case "update":
+		case trafficrouting.Update:
 			_, err = client.Update(ctx, w.Object, metav1.UpdateOptions{})
-		case "create":
+		case trafficrouting.Create:
 			_, err = client.Create(ctx, w.Object, metav1.CreateOptions{})
-		case "delete":
-			err = client.Delete(ctx, w.Object.GetName(), metav1.DeleteOptions{})
+		case trafficrouting.Delete:
+			err = client.Delete(ctx, w.Ref.Name, metav1.DeleteOptions{})
 			if apierrors.IsNotFound(err) {
 				err = nil
 			}
+		default:
+			err = fmt.Errorf("unknown operation %d", w.Op)
 		}
 		if err != nil {
-			return fmt.Errorf("%s %s %s: %w", w.Op, w.Resource.Resource, w.Object.GetName(), err)
+			return fmt.Errorf("%s %s %s: %w", w.Op, w.Ref.Resource.Resource, w.Ref.Name, err)
 		}
 	}
 	return nil

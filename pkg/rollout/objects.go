@@ -25,7 +25,7 @@ import (
 // controller whose Rollouts never use Istio caches no VirtualService.
 type ObjectCache struct {
 	factory  dynamicinformer.DynamicSharedInformerFactory
-	onChange cache.ResourceEventHandler
+	onChange func(schema.GroupVersionResource) cache.ResourceEventHandler
 	stop     <-chan struct{}
 
 	mu        sync.Mutex
@@ -35,9 +35,10 @@ type ObjectCache struct {
 }
 
 // NewObjectCache returns a lazily started cache of referenced objects in
-// namespace ("" for all). onChange is told about every change of a cached
-// object (to enqueue the Rollouts that reference it).
-func NewObjectCache(client dynamic.Interface, namespace string, resync time.Duration, onChange cache.ResourceEventHandler, stop <-chan struct{}) *ObjectCache {
+// namespace ("" for all). onChange gives, for each resource, the handler
+// told about every change of a cached object of it (to enqueue the Rollouts
+// that reference it).
+func NewObjectCache(client dynamic.Interface, namespace string, resync time.Duration, onChange func(schema.GroupVersionResource) cache.ResourceEventHandler, stop <-chan struct{}) *ObjectCache {
 	return &ObjectCache{
 		factory:   dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, resync, namespace, nil),
 		onChange:  onChange,
@@ -91,7 +92,7 @@ func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedInde
 		return obj, nil
 	})
 	if w.onChange != nil {
-		_, _ = inf.AddEventHandler(w.onChange)
+		_, _ = inf.AddEventHandler(w.onChange(gvr))
 	}
 	// A kind the API server does not serve never lists; remember why, so
 	// the Rollout can say so instead of waiting forever.

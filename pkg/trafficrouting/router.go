@@ -43,6 +43,13 @@ type Desired struct {
 	Promoted bool
 }
 
+// Change is an object a router plans to write, with the reference (resource,
+// namespace, name) it is written to: nothing guesses a resource from a kind.
+type Change struct {
+	Ref Ref
+	*unstructured.Unstructured
+}
+
 // Writes are the changes a router plans.
 type Writes struct {
 	// Updates are observed objects changed in place (resourceVersion kept,
@@ -50,26 +57,81 @@ type Writes struct {
 	// Their order matters: apply them in order and stop at the first
 	// failure (an Istio DestinationRule must point its subsets at the right
 	// pods before a VirtualService sends them traffic).
-	Updates []*unstructured.Unstructured
+	Updates []Change
 	// Creates are objects the router owns and that do not exist yet (an
 	// nginx canary Ingress, an SMI TrafficSplit).
-	Creates []*unstructured.Unstructured
+	Creates []Change
 	// Deletes are objects the router owns and no longer needs.
 	Deletes []Ref
+}
+
+// Empty tells whether nothing is to be written.
+func (w Writes) Empty() bool { return len(w.Updates)+len(w.Creates)+len(w.Deletes) == 0 }
+
+// Op is what one Write does to its object.
+type Op int
+
+const (
+	// Update replaces an observed object, guarded by its resourceVersion.
+	Update Op = iota + 1
+	// Create creates an object the router owns.
+	Create
+	// Delete deletes an object the router owns.
+	Delete
+)
+
+func (o Op) String() string {
+	switch o {
+	case Update:
+		return "update"
+	case Create:
+		return "create"
+	case Delete:
+		return "delete"
+	}
+	return "unknown"
+}
+
+// Write is one write to a traffic-routing object. Object is nil for a Delete.
+type Write struct {
+	Op     Op
+	Ref    Ref
+	Object *unstructured.Unstructured
+}
+
+// InOrder lists the writes in the order to apply them, stopping at the
+// first failure: updates, then creates, then deletes.
+func (w Writes) InOrder() []Write {
+	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes))
+	for _, c := range w.Updates {
+		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured})
+	}
+	for _, c := range w.Creates {
+		out = append(out, Write{Op: Create, Ref: c.Ref, Object: c.Unstructured})
+	}
+	for _, ref := range w.Deletes {
+		out = append(out, Write{Op: Delete, Ref: ref})
+	}
+	return out
 }
 
 // Router is one traffic-routing provider.
 type Router interface {
 	// Type names the provider, such as "Istio" or "Nginx".
 	Type() string
+	// Resources lists every resource the router may read or write, so that
+	// caches can be made for them.
+	Resources() []schema.GroupVersionResource
 	// References lists the objects the router needs for a Rollout: those the
 	// spec names and those the router owns (which may not exist yet).
 	References(ro *v1alpha1.Rollout) []Ref
+	// Validate checks, without planning any write, that the objects the
+	// spec names exist and can carry a split for this Rollout. Its error
+	// names the object and what is wrong with it.
+	Validate(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured) error
 	// Plan computes the writes that bring the observed objects to the
 	// desired split. observed holds every referenced object that exists; a
 	// missing object the spec names is an error whose message names it, and
 	// then no write is planned, so traffic stays where it is.
 	Plan(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured, d Desired) (Writes, error)
-	// Weights reads the split the observed objects carry now.
-	Weights(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured, d Desired) (*v1alpha1.TrafficWeights, error)
 }

@@ -119,15 +119,11 @@ func (w *world) step() Plan {
 		w.ro.Annotations[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
 	}
 	for _, rw := range p.RouterWrites {
-		for ref := range w.routerObjects {
-			if ref.Name == rw.Object.GetName() && ref.Resource == rw.Resource {
-				switch rw.Op {
-				case "update", "create":
-					w.routerObjects[ref] = rw.Object.DeepCopy()
-				case "delete":
-					delete(w.routerObjects, ref)
-				}
-			}
+		switch rw.Op {
+		case trafficrouting.Update, trafficrouting.Create:
+			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
+		case trafficrouting.Delete:
+			delete(w.routerObjects, rw.Ref)
 		}
 	}
 	if p.WorkloadReplicas != nil {

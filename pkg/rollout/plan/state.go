@@ -7,8 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/event"
@@ -48,7 +46,26 @@ type State struct {
 	Now time.Time
 }
 
-// Plan is what one reconcile does, in the order the reconciler applies it.
+// Plan is what one reconcile does. The reconciler ((*Reconciler).apply in
+// pkg/rollout) applies it in this order, which is not the order of the
+// fields below:
+//
+//  1. the Rollout's own metadata and spec patch (DefaultReplicas, Revision,
+//     WorkloadGeneration);
+//  2. the ReplicaSet to Create;
+//  3. ReplicaSet Updates;
+//  4. ReplicaSet Deletes;
+//  5. the workload scale (WorkloadReplicas);
+//  6. RouterWrites;
+//  7. AnalysisRuns: CreateRuns, then TerminateRuns, then DeleteRuns;
+//  8. PodPatches;
+//  9. Evictions;
+//  10. ServiceSwitches;
+//  11. the Status, last;
+//  12. then the Events, once every write succeeded.
+//
+// The first write that fails ends the apply there, and so does a ReplicaSet
+// create that finds the ReplicaSet already made.
 type Plan struct {
 	// DefaultReplicas writes spec.replicas: 1 into a Rollout that has none.
 	DefaultReplicas bool
@@ -73,7 +90,7 @@ type Plan struct {
 	TerminateRuns []*v1alpha1.AnalysisRun
 	DeleteRuns    []*v1alpha1.AnalysisRun
 	// RouterWrites change traffic-routing objects, in order.
-	RouterWrites []RouterWrite
+	RouterWrites []trafficrouting.Write
 	// Evictions are pods replaced for spec.restartAt.
 	Evictions []*corev1.Pod
 	// ServiceSwitches point Services at a revision.
@@ -109,14 +126,4 @@ type PodPatch struct {
 	Pod         *corev1.Pod
 	Labels      map[string]*string
 	Annotations map[string]*string
-}
-
-// RouterWrite is one write to a traffic-routing object.
-type RouterWrite struct {
-	// Op is "update", "create" or "delete".
-	Op       string
-	Resource schema.GroupVersionResource
-	// Object is the object to update or create; for a delete, only its
-	// namespace and name are set.
-	Object *unstructured.Unstructured
 }

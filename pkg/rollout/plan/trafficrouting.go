@@ -5,8 +5,6 @@ import (
 	"math"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -32,25 +30,12 @@ func (p *planner) validateRouting() *field.Error {
 	for _, err := range p.st.RouterErrors {
 		return field.Invalid(routingPath(), "", err.Error())
 	}
-	current := p.currentSplit()
 	for _, r := range p.st.Routers {
-		if _, err := r.Plan(p.ro, p.st.RouterObjects, current); err != nil {
+		if err := r.Validate(p.ro, p.st.RouterObjects); err != nil {
 			return field.Invalid(routingPath().Child(strings.ToLower(r.Type())), "", err.Error())
 		}
 	}
 	return nil
-}
-
-// currentSplit is the split the status last recorded, for validation.
-func (p *planner) currentSplit() trafficrouting.Desired {
-	c := p.ro.Spec.Strategy.Canary
-	s := p.ro.Status
-	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService,
-		StableHash: s.StableRS, CanaryHash: s.CurrentPodHash, MaxWeight: maxTrafficWeight(p.ro)}
-	if w := s.Canary.Weights; w != nil {
-		d.CanaryWeight = w.Canary.Weight
-	}
-	return d
 }
 
 // trafficRouting moves the traffic split to where the rollout is: the
@@ -106,7 +91,7 @@ func (p *planner) trafficRouting() {
 			p.event(true, v1alpha1.EventTrafficRoutingError, err.Error())
 			return
 		}
-		p.addRouterWrites(r.References(p.ro), writes)
+		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder()...)
 	}
 	weights := &v1alpha1.TrafficWeights{
 		Canary: v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: c.CanaryService, PodTemplateHash: d.CanaryHash},
@@ -124,31 +109,6 @@ func describeWeights(old, now *v1alpha1.TrafficWeights) string {
 		from = fmt.Sprintf("canary %d, stable %d", old.Canary.Weight, old.Stable.Weight)
 	}
 	return fmt.Sprintf("from %s to canary %d, stable %d", from, now.Canary.Weight, now.Stable.Weight)
-}
-
-// addRouterWrites records a router's writes with the resource of each object.
-func (p *planner) addRouterWrites(refs []trafficrouting.Ref, w trafficrouting.Writes) {
-	resource := func(u *unstructured.Unstructured) schema.GroupVersionResource {
-		gv, _ := schema.ParseGroupVersion(u.GetAPIVersion())
-		for _, ref := range refs {
-			if ref.Resource.Group == gv.Group && ref.Resource.Version == gv.Version && ref.Resource.Resource == KindResource(u.GetKind()) {
-				return ref.Resource
-			}
-		}
-		return gv.WithResource(KindResource(u.GetKind()))
-	}
-	for _, u := range w.Updates {
-		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "update", Resource: resource(u), Object: u})
-	}
-	for _, u := range w.Creates {
-		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "create", Resource: resource(u), Object: u})
-	}
-	for _, ref := range w.Deletes {
-		u := &unstructured.Unstructured{}
-		u.SetNamespace(ref.Namespace)
-		u.SetName(ref.Name)
-		p.plan.RouterWrites = append(p.plan.RouterWrites, RouterWrite{Op: "delete", Resource: ref.Resource, Object: u})
-	}
 }
 
 // weightBefore is the weight of the last setWeight before the current step:
@@ -203,14 +163,4 @@ func withoutMirror(in []v1alpha1.SetMirrorRoute, name string) []v1alpha1.SetMirr
 		}
 	}
 	return out
-}
-
-// KindResource is the resource name of the kinds routers and workloadRef
-// use: lower case, plus "s" (or "es" after an s: Ingress -> ingresses).
-func KindResource(kind string) string {
-	k := strings.ToLower(kind)
-	if strings.HasSuffix(k, "s") {
-		return k + "es"
-	}
-	return k + "s"
 }

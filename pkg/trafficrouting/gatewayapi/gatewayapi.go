@@ -114,6 +114,29 @@ func (r *Router) References(ro *v1alpha1.Rollout) []trafficrouting.Ref {
 	return refs
 }
 
+// Validate checks the plugin configuration and that every configured route
+// exists and sends to both the stable and the canary Service.
+func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured) error {
+	cfg, err := parse(ro)
+	if err != nil || cfg == nil {
+		return err
+	}
+	c := ro.Spec.Strategy.Canary
+	p := &planner{cfg: cfg, d: trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService},
+		managed: trafficrouting.ManagedRouteNames(ro)}
+	for _, t := range targets(cfg) {
+		ref := r.ref(cfg, t)
+		obj := observed[ref]
+		if obj == nil {
+			return fmt.Errorf("%s %q not found", t.kind.name, ref.Namespace+"/"+ref.Name)
+		}
+		if err := p.check(obj, t); err != nil {
+			return fmt.Errorf("%s %q: %v", t.kind.name, ref.Namespace+"/"+ref.Name, err)
+		}
+	}
+	return nil
+}
+
 // Plan sets the weights, header rules and in-progress label of every
 // configured route.
 func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (trafficrouting.Writes, error) {
@@ -134,51 +157,8 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 			return trafficrouting.Writes{}, fmt.Errorf("%s %q: %v", t.kind.name, ref.Namespace+"/"+ref.Name, err)
 		}
 		if !trafficrouting.SameContent(planned, obj) {
-			w.Updates = append(w.Updates, planned)
+			w.Updates = append(w.Updates, trafficrouting.Change{Ref: ref, Unstructured: planned})
 		}
 	}
 	return w, nil
-}
-
-// Weights reads the weights of the first rule of the first route that
-// sends to the canary; an unset weight counts as 1, the Gateway API default.
-func (r *Router) Weights(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (*v1alpha1.TrafficWeights, error) {
-	cfg, err := parse(ro)
-	if err != nil || cfg == nil {
-		return nil, err
-	}
-	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro)}
-	t := targets(cfg)[0]
-	ref := r.ref(cfg, t)
-	obj := observed[ref]
-	if obj == nil {
-		return nil, fmt.Errorf("%s %q not found", t.kind.name, ref.Namespace+"/"+ref.Name)
-	}
-	rules, _, _ := unstructured.NestedSlice(obj.Object, "spec", "rules")
-	for _, raw := range rules {
-		rule, _ := raw.(map[string]any)
-		if t.kind.headers && p.isManagedRule(rule) {
-			continue
-		}
-		canary, stable, found := int64(0), int64(0), false
-		for _, b := range backendRefs(rule) {
-			w, ok := trafficrouting.Int(b["weight"])
-			if !ok {
-				w = 1
-			}
-			switch b["name"] {
-			case d.CanaryService:
-				canary, found = w, true
-			case d.StableService:
-				stable = w
-			}
-		}
-		if found {
-			return &v1alpha1.TrafficWeights{
-				Canary: v1alpha1.WeightDestination{Weight: int32(canary), ServiceName: d.CanaryService, PodTemplateHash: d.CanaryHash},
-				Stable: v1alpha1.WeightDestination{Weight: int32(stable), ServiceName: d.StableService, PodTemplateHash: d.StableHash},
-			}, nil
-		}
-	}
-	return nil, fmt.Errorf("%s %q has no rule sending to Service %q", t.kind.name, ref.Namespace+"/"+ref.Name, d.CanaryService)
 }

@@ -84,12 +84,12 @@ func planOne(t *testing.T, ro *v1alpha1.Rollout, observed map[trafficrouting.Ref
 	if len(w.Updates) != 1 || len(w.Creates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one update, got %+v", w)
 	}
-	again, err := r.Plan(ro, trtest.Apply(observed, refOf, w), d)
+	again, err := r.Plan(ro, trtest.Apply(observed, w), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	trtest.NoWrites(t, again)
-	return w.Updates[0]
+	return w.Updates[0].Unstructured
 }
 
 func TestHTTPRouteCanary(t *testing.T) {
@@ -100,7 +100,7 @@ func TestHTTPRouteCanary(t *testing.T) {
 	want = strings.Replace(want, "port: 80, weight: 0}", "port: 80, weight: 30}", 1)
 	trtest.Equal(t, got, want)
 
-	tw, err := New(Options{}).Weights(ro, observe(got), desired(30))
+	tw, err := weightsOf(New(Options{}), ro, observe(got), desired(30))
 	if err != nil || tw.Canary.Weight != 30 || tw.Stable.Weight != 70 {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -267,9 +267,17 @@ func TestErrors(t *testing.T) {
 	trtest.ErrContains(t, err, `HTTPRoute "edge/demo"`, `canary Service "demo-canary"`)
 	trtest.NoWrites(t, w)
 
+	// Validate finds the same problems without planning.
+	trtest.ErrContains(t, r.Validate(ro, observe()), `HTTPRoute "edge/demo" not found`)
+	trtest.ErrContains(t, r.Validate(ro, observe(route)), `HTTPRoute "edge/demo"`, `canary Service "demo-canary"`)
+	if err := r.Validate(ro, observe(trtest.Obj(t, gwRoute))); err != nil {
+		t.Fatalf("a route that can carry the split: %v", err)
+	}
+
 	ro.Spec.Strategy.Canary.TrafficRouting.Plugins[PluginName] = []byte(`{"namespace": "edge"}`)
 	_, err = r.Plan(ro, observe(trtest.Obj(t, gwRoute)), desired(10))
 	trtest.ErrContains(t, err, "no routes configured")
+	trtest.ErrContains(t, r.Validate(ro, observe(trtest.Obj(t, gwRoute))), "no routes configured")
 
 	ro.Spec.Strategy.Canary.TrafficRouting.Plugins[PluginName] = []byte(`{"httpRouteSelector": {"matchLabels": {"a": "b"}}}`)
 	_, err = r.Plan(ro, nil, desired(10))

@@ -57,14 +57,40 @@ func (p *planner) isManagedRule(rule map[string]any) bool {
 	return len(refs) == 1 && refs[0]["name"] == p.d.CanaryService
 }
 
+// check tells whether the route's rules send to both the canary and the
+// stable Service, without changing anything.
+func (p *planner) check(obj *unstructured.Unstructured, t target) error {
+	rules, _, _ := unstructured.NestedSlice(obj.Object, "spec", "rules")
+	var canaryFound, stableFound bool
+	for _, raw := range rules {
+		rule, ok := raw.(map[string]any)
+		if !ok || (t.kind.headers && p.isManagedRule(rule)) {
+			continue
+		}
+		for _, b := range backendRefs(rule) {
+			canaryFound = canaryFound || b["name"] == p.d.CanaryService
+			stableFound = stableFound || b["name"] == p.d.StableService
+		}
+	}
+	if !canaryFound {
+		return fmt.Errorf("no backendRef to the canary Service %q", p.d.CanaryService)
+	}
+	if !stableFound {
+		return fmt.Errorf("no backendRef to the stable Service %q", p.d.StableService)
+	}
+	return nil
+}
+
 // plan returns a copy of the route with weights set, header rules rebuilt
 // (for routes that take them) and the in-progress label in place.
 func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.Unstructured, error) {
+	if err := p.check(obj, t); err != nil {
+		return nil, err
+	}
 	out := obj.DeepCopy()
 	spec, _ := out.Object["spec"].(map[string]any)
 	rules, _ := spec["rules"].([]any)
 	stable := int64(max(p.d.Max()-p.d.CanaryWeight, 0))
-	var canaryFound, stableFound bool
 	var own, sources []any
 	for _, raw := range rules {
 		rule, ok := raw.(map[string]any)
@@ -89,18 +115,10 @@ func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.
 				hasStable = true
 			}
 		}
-		canaryFound = canaryFound || hasCanary
-		stableFound = stableFound || hasStable
 		if hasCanary && hasStable {
 			sources = append(sources, rule)
 		}
 		own = append(own, rule)
-	}
-	if !canaryFound {
-		return nil, fmt.Errorf("no backendRef to the canary Service %q", p.d.CanaryService)
-	}
-	if !stableFound {
-		return nil, fmt.Errorf("no backendRef to the stable Service %q", p.d.StableService)
 	}
 	if t.kind.headers && t.ref.UseHeaderRoutes {
 		headerRules, err := p.headerRules(sources, t.kind)

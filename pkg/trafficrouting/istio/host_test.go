@@ -87,12 +87,12 @@ func planOnce(t *testing.T, ro *v1alpha1.Rollout, observed map[trafficrouting.Re
 	if len(w.Updates) != 1 || len(w.Creates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one update, got %+v", w)
 	}
-	again, err := r.Plan(ro, trtest.Apply(observed, refOf, w), d)
+	again, err := r.Plan(ro, trtest.Apply(observed, w), d)
 	if err != nil {
 		t.Fatalf("Plan again: %v", err)
 	}
 	trtest.NoWrites(t, again)
-	return w.Updates[0]
+	return w.Updates[0].Unstructured
 }
 
 func TestHostSplitTen(t *testing.T) {
@@ -132,8 +132,8 @@ func TestHostSplitStepsAndAbort(t *testing.T) {
 		if err != nil {
 			t.Fatalf("weight %d: %v", step.canary, err)
 		}
-		observed = trtest.Apply(observed, refOf, w)
-		tw, err := r.Weights(ro, observed, hostDesired(step.canary))
+		observed = trtest.Apply(observed, w)
+		tw, err := weightsOf(r, ro, observed, hostDesired(step.canary))
 		if err != nil {
 			t.Fatalf("Weights: %v", err)
 		}
@@ -221,7 +221,7 @@ func TestExperimentDestinationsComeAndGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	observed = trtest.Apply(observed, refOf, w)
+	observed = trtest.Apply(observed, w)
 	routes, _, _ := unstructured.NestedSlice(observed[vsRef("prod", "shop-vs")].Object, "spec", "http")
 	trtest.EqualValue(t, routes[0].(map[string]any)["route"], `
 - destination: {host: shop-stable.prod.svc.cluster.local, port: {number: 8080}}
@@ -232,7 +232,7 @@ func TestExperimentDestinationsComeAndGo(t *testing.T) {
 - destination: {host: shop-exp}
   weight: 10
 `)
-	tw, err := r.Weights(ro, observed, d)
+	tw, err := weightsOf(r, ro, observed, d)
 	if err != nil || len(tw.Additional) != 1 || tw.Additional[0].Weight != 10 || tw.Additional[0].PodTemplateHash != "e1" {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -241,8 +241,8 @@ func TestExperimentDestinationsComeAndGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	observed = trtest.Apply(observed, refOf, w)
-	tw, _ = r.Weights(ro, observed, hostDesired(20))
+	observed = trtest.Apply(observed, w)
+	tw, _ = weightsOf(r, ro, observed, hostDesired(20))
 	routes, _, _ = unstructured.NestedSlice(observed[vsRef("prod", "shop-vs")].Object, "spec", "http")
 	if n := len(routes[0].(map[string]any)["route"].([]any)); n != 2 || tw.Stable.Weight != 80 {
 		t.Fatalf("after the experiment: %d destinations, stable %d", n, tw.Stable.Weight)
@@ -371,6 +371,12 @@ func TestErrorsWriteNothing(t *testing.T) {
 			w, err := r.Plan(ro, c.observed, hostDesired(10))
 			trtest.ErrContains(t, err, c.want...)
 			trtest.NoWrites(t, w)
+			// Validate finds the same problem without planning.
+			trtest.ErrContains(t, r.Validate(ro, c.observed), c.want...)
 		})
+	}
+	ro.Spec.Strategy.Canary.TrafficRouting.Istio.VirtualService.Routes = []string{"main"}
+	if err := r.Validate(ro, observe(trtest.Obj(t, hostVS))); err != nil {
+		t.Fatalf("a VirtualService that can carry the split: %v", err)
 	}
 }

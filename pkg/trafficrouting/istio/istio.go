@@ -115,6 +115,35 @@ func refString(ref trafficrouting.Ref) string {
 	return fmt.Sprintf("%q", ref.Namespace+"/"+ref.Name)
 }
 
+// Validate checks that the DestinationRule and every VirtualService exist
+// and that each route to split sends to both the stable and the canary.
+func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured) error {
+	cfg := config(ro)
+	if cfg == nil {
+		return nil
+	}
+	c := ro.Spec.Strategy.Canary
+	s := &split{d: trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService},
+		dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
+	if s.dr != nil {
+		if ref := r.drRef(ro, s.dr.Name); observed[ref] == nil {
+			return fmt.Errorf("DestinationRule %s not found", refString(ref))
+		}
+	}
+	for _, vs := range virtualServices(cfg) {
+		ref := r.vsRef(ro, vs.Name)
+		obj := observed[ref]
+		if obj == nil {
+			return fmt.Errorf("VirtualService %s not found", refString(ref))
+		}
+		s.vsName = refString(ref)
+		if err := s.validateVirtualService(obj, vs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Plan brings the DestinationRule subsets and the VirtualService weights
 // and managed routes to the desired state.
 func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (trafficrouting.Writes, error) {
@@ -124,7 +153,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	}
 	s := &split{d: d, dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
 
-	var drUpdate *unstructured.Unstructured
+	var drUpdate *trafficrouting.Change
 	canaryMoves := false
 	if s.dr != nil {
 		ref := r.drRef(ro, s.dr.Name)
@@ -138,11 +167,11 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		s.drHost, _, _ = unstructured.NestedString(obj.Object, "spec", "host")
 		planned, moves := planDestinationRule(obj, ro.Name, s.dr, d)
 		if !trafficrouting.SameContent(planned, obj) {
-			drUpdate, canaryMoves = planned, moves
+			drUpdate, canaryMoves = &trafficrouting.Change{Ref: ref, Unstructured: planned}, moves
 		}
 	}
 
-	var vsUpdates []*unstructured.Unstructured
+	var vsUpdates []trafficrouting.Change
 	canaryBefore := int64(0)
 	for i, vs := range virtualServices(cfg) {
 		ref := r.vsRef(ro, vs.Name)
@@ -161,7 +190,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 			return trafficrouting.Writes{}, err
 		}
 		if !trafficrouting.SameContent(planned, obj) {
-			vsUpdates = append(vsUpdates, planned)
+			vsUpdates = append(vsUpdates, trafficrouting.Change{Ref: ref, Unstructured: planned})
 		}
 	}
 
@@ -172,41 +201,10 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	case canaryMoves && d.CanaryWeight == 0 && canaryBefore > 0:
 		// The canary subset is about to select pods that do not serve yet:
 		// take its traffic away first, then move the subset.
-		w.Updates = append(vsUpdates, drUpdate)
+		w.Updates = append(vsUpdates, *drUpdate)
 	default:
 		// Point the subsets at the right pods before weights move to them.
-		w.Updates = append([]*unstructured.Unstructured{drUpdate}, vsUpdates...)
+		w.Updates = append([]trafficrouting.Change{*drUpdate}, vsUpdates...)
 	}
 	return w, nil
-}
-
-// Weights reads the split from the first route the first VirtualService
-// splits, and the pod template hashes from the DestinationRule if any.
-func (r *Router) Weights(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (*v1alpha1.TrafficWeights, error) {
-	cfg := config(ro)
-	if cfg == nil {
-		return nil, nil
-	}
-	vss := virtualServices(cfg)
-	if len(vss) == 0 {
-		return nil, fmt.Errorf("no VirtualService configured")
-	}
-	s := &split{d: d, dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
-	ref := r.vsRef(ro, vss[0].Name)
-	obj := observed[ref]
-	if obj == nil {
-		return nil, fmt.Errorf("VirtualService %s not found", refString(ref))
-	}
-	s.vsName = refString(ref)
-	tw, err := s.read(obj, vss[0])
-	if err != nil {
-		return nil, err
-	}
-	if s.dr != nil {
-		if dr := observed[r.drRef(ro, s.dr.Name)]; dr != nil {
-			tw.Canary.PodTemplateHash = subsetHash(dr, s.dr.CanarySubsetName)
-			tw.Stable.PodTemplateHash = subsetHash(dr, s.dr.StableSubsetName)
-		}
-	}
-	return tw, nil
 }

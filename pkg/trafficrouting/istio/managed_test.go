@@ -88,7 +88,7 @@ func TestHeaderRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trtest.Equal(t, w.Updates[0], hostVS)
+	trtest.Equal(t, w.Updates[0].Unstructured, hostVS)
 }
 
 func TestMirrorRoute(t *testing.T) {
@@ -115,7 +115,7 @@ mirrorPercentage: {value: 35}
 	if err != nil {
 		t.Fatal(err)
 	}
-	trtest.EqualValue(t, httpRoutes(t, w.Updates[0])[0].(map[string]any)["route"], `
+	trtest.EqualValue(t, httpRoutes(t, w.Updates[0].Unstructured)[0].(map[string]any)["route"], `
 - destination: {host: shop-stable.prod.svc.cluster.local, port: {number: 8080}}
   weight: 60
 - destination: {host: shop-canary, port: {number: 8080}}
@@ -149,7 +149,7 @@ func TestManagedRoutesFollowManagedRoutesOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	names = nil
-	for _, rt := range httpRoutes(t, w.Updates[0]) {
+	for _, rt := range httpRoutes(t, w.Updates[0].Unstructured) {
 		names = append(names, rt.(map[string]any)["name"].(string))
 	}
 	if want := "canary-header main admin"; strings.Join(names, " ") != want {
@@ -170,7 +170,7 @@ func TestHeaderRouteWithSubsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trtest.EqualValue(t, httpRoutes(t, w.Updates[1])[0], `
+	trtest.EqualValue(t, httpRoutes(t, w.Updates[1].Unstructured)[0], `
 name: canary-header
 match:
 - headers: {X-Canary: {exact: "true"}}

@@ -25,25 +25,50 @@ func (s *split) isManaged(name string) bool {
 	return name != "" && slices.Contains(s.managed, name)
 }
 
-// planVirtualService returns a copy of obj with the split applied.
-func (s *split) planVirtualService(obj *unstructured.Unstructured, vs v1alpha1.IstioVirtualService) (*unstructured.Unstructured, error) {
-	out := obj.DeepCopy()
-	spec, ok := out.Object["spec"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("VirtualService %s has no spec", s.vsName)
+// target is one route of a VirtualService that carries the split.
+type target struct {
+	route any
+	label string
+}
+
+// routes finds the routes of a VirtualService's spec to split: the named (or
+// only) HTTP routes among the unmanaged ones, and the TLS and TCP routes the
+// Rollout lists. base is the unmanaged HTTP routes (nil without spec.http)
+// and first the first HTTP route split, which managed routes copy.
+func (s *split) routes(spec map[string]any, vs v1alpha1.IstioVirtualService) (targets []target, base []any, first any, err error) {
+	// Named HTTP routes are looked for only where spec.http exists, as Argo
+	// Rollouts does: a VirtualService of TLS or TCP routes alone may still
+	// list `routes`.
+	if routes, ok := spec["http"].([]any); ok {
+		base = []any{}
+		for _, rt := range routes {
+			if !s.isManaged(routeName(rt)) {
+				base = append(base, rt)
+			}
+		}
+		idx, err := s.httpTargets(base, vs.Routes)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, i := range idx {
+			targets = append(targets, target{base[i], fmt.Sprintf("HTTP route %q", routeName(base[i]))})
+		}
+		first = base[idx[0]]
 	}
-	if err := s.planHTTP(spec, vs); err != nil {
-		return nil, err
-	}
+	more, err := s.tlsAndTCP(spec, vs)
+	return append(targets, more...), base, first, err
+}
+
+// tlsAndTCP finds the TLS and TCP routes to split.
+func (s *split) tlsAndTCP(spec map[string]any, vs v1alpha1.IstioVirtualService) ([]target, error) {
+	var targets []target
 	if routes, ok := spec["tls"].([]any); ok {
 		idx, err := s.tlsTargets(routes, vs.TLSRoutes)
 		if err != nil {
 			return nil, err
 		}
 		for _, i := range idx {
-			if err := s.splitRoute(routes[i], fmt.Sprintf("TLS route %d", i)); err != nil {
-				return nil, err
-			}
+			targets = append(targets, target{routes[i], fmt.Sprintf("TLS route %d", i)})
 		}
 	} else if len(vs.TLSRoutes) > 0 {
 		return nil, fmt.Errorf("VirtualService %s has no TLS routes", s.vsName)
@@ -54,48 +79,61 @@ func (s *split) planVirtualService(obj *unstructured.Unstructured, vs v1alpha1.I
 			return nil, err
 		}
 		for _, i := range idx {
-			if err := s.splitRoute(routes[i], fmt.Sprintf("TCP route %d", i)); err != nil {
-				return nil, err
-			}
+			targets = append(targets, target{routes[i], fmt.Sprintf("TCP route %d", i)})
 		}
 	} else if len(vs.TCPRoutes) > 0 {
 		return nil, fmt.Errorf("VirtualService %s has no TCP routes", s.vsName)
 	}
-	return out, nil
+	return targets, nil
 }
 
-// planHTTP splits the named HTTP routes and rebuilds the managed routes on
-// top of the others.
-func (s *split) planHTTP(spec map[string]any, vs v1alpha1.IstioVirtualService) error {
-	routes, ok := spec["http"].([]any)
+// validateVirtualService checks, without copying obj, that every route to
+// split sends to both the stable and the canary.
+func (s *split) validateVirtualService(obj *unstructured.Unstructured, vs v1alpha1.IstioVirtualService) error {
+	spec, ok := obj.Object["spec"].(map[string]any)
 	if !ok {
-		// Named HTTP routes are looked for only where spec.http exists, as
-		// Argo Rollouts does: a VirtualService of TLS or TCP routes alone
-		// may still list `routes`. Managed routes need somewhere to go.
-		if names := s.activeRouteNames(); len(names) > 0 {
-			return fmt.Errorf("VirtualService %s has no HTTP routes to add route %q to", s.vsName, names[0])
-		}
-		return nil
+		return fmt.Errorf("VirtualService %s has no spec", s.vsName)
 	}
-	var base []any
-	for _, rt := range routes {
-		if s.isManaged(routeName(rt)) {
-			continue
-		}
-		base = append(base, rt)
-	}
-	targets, err := s.httpTargets(base, vs.Routes)
+	targets, _, _, err := s.routes(spec, vs)
 	if err != nil {
 		return err
 	}
-	for _, i := range targets {
-		if err := s.splitRoute(base[i], fmt.Sprintf("HTTP route %q", routeName(base[i]))); err != nil {
+	for _, t := range targets {
+		m, _ := t.route.(map[string]any)
+		dests, _ := m["route"].([]any)
+		if err := s.validate(dests, t.label); err != nil {
 			return err
 		}
 	}
-	managed := s.managedRoutes(base[targets[0]])
-	spec["http"] = append(managed, base...)
 	return nil
+}
+
+// planVirtualService returns a copy of obj with the split applied and the
+// managed routes rebuilt on top of the unmanaged HTTP routes.
+func (s *split) planVirtualService(obj *unstructured.Unstructured, vs v1alpha1.IstioVirtualService) (*unstructured.Unstructured, error) {
+	out := obj.DeepCopy()
+	spec, ok := out.Object["spec"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("VirtualService %s has no spec", s.vsName)
+	}
+	targets, base, first, err := s.routes(spec, vs)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
+		if err := s.splitRoute(t.route, t.label); err != nil {
+			return nil, err
+		}
+	}
+	if base == nil {
+		// Managed routes need HTTP routes to go next to.
+		if names := s.activeRouteNames(); len(names) > 0 {
+			return nil, fmt.Errorf("VirtualService %s has no HTTP routes to add route %q to", s.vsName, names[0])
+		}
+		return out, nil
+	}
+	spec["http"] = append(s.managedRoutes(first), base...)
+	return out, nil
 }
 
 func routeName(rt any) string {

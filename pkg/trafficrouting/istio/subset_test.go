@@ -66,7 +66,7 @@ func TestSubsetSplitUpdatesRuleThenRoutes(t *testing.T) {
 	if len(w.Updates) != 2 || w.Updates[0].GetKind() != "DestinationRule" || w.Updates[1].GetKind() != "VirtualService" {
 		t.Fatalf("want the DestinationRule then the VirtualService, got %d updates", len(w.Updates))
 	}
-	trtest.Equal(t, w.Updates[0], `
+	trtest.Equal(t, w.Updates[0].Unstructured, `
 apiVersion: networking.istio.io/v1alpha3
 kind: DestinationRule
 metadata:
@@ -83,7 +83,7 @@ spec:
   - name: canary
     labels: {app: reviews, rollouts-pod-template-hash: bbb222}
 `)
-	trtest.Equal(t, w.Updates[1], `
+	trtest.Equal(t, w.Updates[1].Unstructured, `
 apiVersion: networking.istio.io/v1alpha3
 kind: VirtualService
 metadata: {name: reviews, namespace: bookinfo}
@@ -97,13 +97,13 @@ spec:
     - destination: {host: reviews, subset: canary}
       weight: 10
 `)
-	observed = trtest.Apply(observed, refOf, w)
+	observed = trtest.Apply(observed, w)
 	again, err := r.Plan(ro, observed, subsetDesired(10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	trtest.NoWrites(t, again)
-	tw, err := r.Weights(ro, observed, subsetDesired(10))
+	tw, err := weightsOf(r, ro, observed, subsetDesired(10))
 	if err != nil || tw.Canary.Weight != 10 || tw.Stable.Weight != 90 || tw.Canary.PodTemplateHash != "bbb222" || tw.Stable.PodTemplateHash != "aaa111" {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -125,7 +125,7 @@ func TestNewCanaryTakesTrafficAwayBeforeMovingSubset(t *testing.T) {
 	r := New("")
 	observed := observe(trtest.Obj(t, subsetVS), trtest.Obj(t, subsetDR))
 	w, _ := r.Plan(ro, observed, subsetDesired(30))
-	observed = trtest.Apply(observed, refOf, w)
+	observed = trtest.Apply(observed, w)
 	d := subsetDesired(0)
 	d.CanaryHash = "ccc333"
 	w, err := r.Plan(ro, observed, d)
@@ -167,6 +167,12 @@ spec:
 	w, err = New("").Plan(ro, observe(trtest.Obj(t, subsetVS)), subsetDesired(10))
 	trtest.ErrContains(t, err, `DestinationRule "bookinfo/reviews" not found`)
 	trtest.NoWrites(t, w)
+
+	trtest.ErrContains(t, New("").Validate(ro, observe(vs, trtest.Obj(t, subsetDR))), `HTTP route "primary"`, `stable DestinationRule subset "stable" not found`)
+	trtest.ErrContains(t, New("").Validate(ro, observe(trtest.Obj(t, subsetVS))), `DestinationRule "bookinfo/reviews" not found`)
+	if err := New("").Validate(ro, observe(trtest.Obj(t, subsetVS), trtest.Obj(t, subsetDR))); err != nil {
+		t.Fatalf("subsets that can carry the split: %v", err)
+	}
 }
 
 func TestExperimentSubsetsAndAdditionalSubsetNames(t *testing.T) {

@@ -6,8 +6,6 @@ package nginx
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -110,6 +108,31 @@ func (r *Router) References(ro *v1alpha1.Rollout) []trafficrouting.Ref {
 	return refs
 }
 
+// Validate checks that every stable Ingress exists and sends to the stable
+// Service, and that a canary Ingress of the same name is this Rollout's.
+func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured) error {
+	cfg := config(ro)
+	if cfg == nil {
+		return nil
+	}
+	c := ro.Spec.Strategy.Canary
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService}
+	for _, name := range stableIngresses(cfg) {
+		stable := observed[r.ref(ro.Namespace, name)]
+		if stable == nil {
+			return fmt.Errorf("stable Ingress %q not found", ro.Namespace+"/"+name)
+		}
+		canaryName := CanaryIngressName(ro.Name, name)
+		if canary := observed[r.ref(ro.Namespace, canaryName)]; canary != nil && !trafficrouting.IsControlledBy(canary, ro) {
+			return fmt.Errorf("canary Ingress %q is controlled by another object", ro.Namespace+"/"+canaryName)
+		}
+		if _, err := r.canarySpec(stable, name, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Plan creates, updates or deletes the canary Ingresses.
 func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (trafficrouting.Writes, error) {
 	cfg := config(ro)
@@ -144,7 +167,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		}
 		annotations := desiredAnnotations(ro, cfg, stable, d, header)
 		if canary == nil {
-			w.Creates = append(w.Creates, r.newCanary(ro, canaryName, annotations, spec))
+			w.Creates = append(w.Creates, trafficrouting.Change{Ref: r.ref(ro.Namespace, canaryName), Unstructured: r.newCanary(ro, canaryName, annotations, spec)})
 			continue
 		}
 		updated := canary.DeepCopy()
@@ -152,10 +175,10 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		updated.SetLabels(nil)
 		updated.Object["spec"] = spec
 		if !trafficrouting.SameContent(updated, canary) {
-			w.Updates = append(w.Updates, updated)
+			w.Updates = append(w.Updates, trafficrouting.Change{Ref: r.ref(ro.Namespace, canaryName), Unstructured: updated})
 		}
 	}
-	if len(w.Updates)+len(w.Creates)+len(w.Deletes) == 0 {
+	if w.Empty() {
 		return trafficrouting.Writes{}, nil
 	}
 	return w, nil
@@ -170,34 +193,4 @@ func (r *Router) newCanary(ro *v1alpha1.Rollout, name string, annotations map[st
 	u.SetAnnotations(annotations)
 	u.SetOwnerReferences([]metav1.OwnerReference{trafficrouting.ControllerRef(ro)})
 	return u
-}
-
-// Weights reads the canary weight of the first canary Ingress; none means 0.
-func (r *Router) Weights(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (*v1alpha1.TrafficWeights, error) {
-	cfg := config(ro)
-	if cfg == nil {
-		return nil, nil
-	}
-	names := stableIngresses(cfg)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no stable Ingress configured")
-	}
-	if observed[r.ref(ro.Namespace, names[0])] == nil {
-		return nil, fmt.Errorf("stable Ingress %q not found", ro.Namespace+"/"+names[0])
-	}
-	var canary int64
-	if c := observed[r.ref(ro.Namespace, CanaryIngressName(ro.Name, names[0]))]; c != nil {
-		if v := strings.TrimSpace(c.GetAnnotations()[prefix(cfg)+"/canary-weight"]); v != "" {
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil {
-				return nil, fmt.Errorf("canary Ingress %q has canary-weight %q: %v", c.GetName(), v, err)
-			}
-			canary = n
-		}
-	}
-	stable := int64(d.Max()) - canary
-	return &v1alpha1.TrafficWeights{
-		Canary: v1alpha1.WeightDestination{Weight: int32(canary), ServiceName: d.CanaryService, PodTemplateHash: d.CanaryHash},
-		Stable: v1alpha1.WeightDestination{Weight: int32(max(stable, 0)), ServiceName: d.StableService, PodTemplateHash: d.StableHash},
-	}, nil
 }

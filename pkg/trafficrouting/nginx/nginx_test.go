@@ -118,14 +118,14 @@ func TestCreatesCanaryIngress(t *testing.T) {
 	if len(w.Creates) != 1 || len(w.Updates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one create, got %+v", w)
 	}
-	trtest.Equal(t, w.Creates[0], canaryTen)
-	observed = trtest.Apply(observed, refOf, w)
+	trtest.Equal(t, w.Creates[0].Unstructured, canaryTen)
+	observed = trtest.Apply(observed, w)
 	again, err := r.Plan(ro, observed, desired(10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	trtest.NoWrites(t, again)
-	tw, err := r.Weights(ro, observed, desired(10))
+	tw, err := weightsOf(r, ro, observed, desired(10))
 	if err != nil || tw.Canary.Weight != 10 || tw.Stable.Weight != 90 {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -149,7 +149,7 @@ func TestUpdatesWeightAndKeepsForeignAnnotations(t *testing.T) {
 	want := strings.Replace(canaryTen, `canary-weight: "10"`, `canary-weight: "50"
     field.cattle.io/publicEndpoints: "[]"`, 1)
 	want = strings.Replace(want, "namespace: shop\n", "namespace: shop\n  resourceVersion: \"42\"\n", 1)
-	trtest.Equal(t, w.Updates[0], want)
+	trtest.Equal(t, w.Updates[0].Unstructured, want)
 }
 
 func TestWeightTotalAndPrefix(t *testing.T) {
@@ -171,7 +171,7 @@ custom.nginx.org/canary-weight-total: "1000"
 custom.nginx.org/canary-by-cookie: beta
 example.com/team: storefront
 `)
-	tw, _ := New("").Weights(ro, trtest.Apply(observe(trtest.Obj(t, stableIngress)), refOf, w), d)
+	tw, _ := weightsOf(New(""), ro, trtest.Apply(observe(trtest.Obj(t, stableIngress)), w), d)
 	if tw.Canary.Weight != 250 || tw.Stable.Weight != 750 {
 		t.Fatalf("Weights = %+v", tw)
 	}
@@ -192,8 +192,8 @@ func TestHeaderRoute(t *testing.T) {
 	want := strings.Replace(canaryTen, `canary-weight: "10"`, `canary-weight: "10"
     nginx.ingress.kubernetes.io/canary-by-header: X-Canary
     nginx.ingress.kubernetes.io/canary-by-header-value: "true"`, 1)
-	trtest.Equal(t, w.Updates[0], want)
-	observed = trtest.Apply(observed, refOf, w)
+	trtest.Equal(t, w.Updates[0].Unstructured, want)
+	observed = trtest.Apply(observed, w)
 	again, _ := r.Plan(ro, observed, d)
 	trtest.NoWrites(t, again)
 
@@ -207,7 +207,7 @@ func TestHeaderRoute(t *testing.T) {
 
 	// Removed: the canary Ingress is back to weight only.
 	w, _ = r.Plan(ro, observed, desired(10))
-	trtest.Equal(t, w.Updates[0], canaryTen)
+	trtest.Equal(t, w.Updates[0].Unstructured, canaryTen)
 
 	d.HeaderRoutes[0].Match = append(d.HeaderRoutes[0].Match, v1alpha1.HeaderRoutingMatch{HeaderName: "X-Other", HeaderValue: &v1alpha1.StringMatch{Exact: "1"}})
 	w, err = r.Plan(ro, observed, d)
@@ -228,10 +228,10 @@ func TestPromotedDeletesCanary(t *testing.T) {
 	if len(w.Deletes) != 1 || w.Deletes[0].Name != "web-web-canary" || len(w.Updates)+len(w.Creates) != 0 {
 		t.Fatalf("want the canary deleted, got %+v", w)
 	}
-	observed = trtest.Apply(observed, refOf, w)
+	observed = trtest.Apply(observed, w)
 	again, _ := r.Plan(ro, observed, d)
 	trtest.NoWrites(t, again)
-	tw, err := r.Weights(ro, observed, d)
+	tw, err := weightsOf(r, ro, observed, d)
 	if err != nil || tw.Canary.Weight != 0 || tw.Stable.Weight != 100 {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -260,6 +260,20 @@ func TestErrors(t *testing.T) {
 	w, err = r.Plan(ro, observe(trtest.Obj(t, stableIngress)), d)
 	trtest.ErrContains(t, err, `"shop/web"`, `"nobody"`)
 	trtest.NoWrites(t, w)
+}
+
+func TestValidateFindsWhatPlanWouldRefuse(t *testing.T) {
+	ro := trtest.Rollout(t, nginxRollout)
+	r := New("")
+	trtest.ErrContains(t, r.Validate(ro, observe()), `stable Ingress "shop/web" not found`)
+	other := trtest.Obj(t, canaryTen)
+	other.SetOwnerReferences(nil)
+	trtest.ErrContains(t, r.Validate(ro, observe(trtest.Obj(t, stableIngress), other)), `"shop/web-web-canary"`, "controlled by another object")
+	if err := r.Validate(ro, observe(trtest.Obj(t, stableIngress), trtest.Obj(t, canaryTen))); err != nil {
+		t.Fatalf("a stable Ingress and our canary Ingress: %v", err)
+	}
+	ro.Spec.Strategy.Canary.StableService = "nobody"
+	trtest.ErrContains(t, r.Validate(ro, observe(trtest.Obj(t, stableIngress))), `"shop/web"`, `"nobody"`)
 }
 
 func TestSeveralIngressesAndLongNames(t *testing.T) {

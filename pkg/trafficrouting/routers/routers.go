@@ -4,8 +4,10 @@
 package routers
 
 import (
+	"slices"
 	"sort"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -24,6 +26,28 @@ type Config struct {
 	IngressAPIVersion string
 	SMIAPIVersion     string
 	GatewayAPI        gatewayapi.Options
+	// NginxIngressClasses are the ingress classes of the NGINX controller
+	// (default: nginx). Only a change to an Ingress of one of them re-runs
+	// the Rollouts that use it, as in Argo Rollouts.
+	NginxIngressClasses []string
+}
+
+// ChangeMatters tells whether a change to a cached traffic-routing object
+// of resource gvr should re-run the Rollouts that use it: for Ingresses,
+// only those of an NGINX class; every other kind always.
+func (c Config) ChangeMatters(gvr schema.GroupVersionResource, obj *unstructured.Unstructured) bool {
+	if gvr.Resource != "ingresses" {
+		return true
+	}
+	classes := c.NginxIngressClasses
+	if len(classes) == 0 {
+		classes = []string{"nginx"}
+	}
+	class, _, _ := unstructured.NestedString(obj.Object, "spec", "ingressClassName")
+	if class == "" {
+		class = obj.GetAnnotations()["kubernetes.io/ingress.class"]
+	}
+	return slices.Contains(classes, class)
 }
 
 // ForRollout returns the routers a Rollout's spec enables, with the
@@ -92,9 +116,6 @@ func Unsupported(ro *v1alpha1.Rollout) []string {
 // Resources lists every GVR the routers may reference, so that informers
 // can be started for them.
 func (c Config) Resources() []schema.GroupVersionResource {
-	type resourcer interface {
-		Resources() []schema.GroupVersionResource
-	}
 	var out []schema.GroupVersionResource
 	for _, r := range []trafficrouting.Router{
 		istio.New(c.IstioAPIVersion),
@@ -102,7 +123,7 @@ func (c Config) Resources() []schema.GroupVersionResource {
 		smi.New(c.SMIAPIVersion),
 		gatewayapi.New(c.GatewayAPI),
 	} {
-		out = append(out, r.(resourcer).Resources()...)
+		out = append(out, r.Resources()...)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package routers
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"strings"
 	"testing"
 
@@ -56,5 +57,25 @@ func TestResources(t *testing.T) {
 	}, "\n")
 	if strings.Join(got, "\n") != want {
 		t.Fatalf("Resources:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestOnlyIngressesOfAnNginxClassRerunRollouts(t *testing.T) {
+	ingresses := schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+	byName := trtest.Obj(t, `{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: a}, spec: {ingressClassName: internal}}`)
+	byAnnotation := trtest.Obj(t, `{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: b, annotations: {kubernetes.io/ingress.class: nginx}}}`)
+	noClass := trtest.Obj(t, `{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: c}}`)
+	vs := trtest.Obj(t, `{apiVersion: networking.istio.io/v1alpha3, kind: VirtualService, metadata: {name: d}}`)
+
+	defaults := Config{}
+	if defaults.ChangeMatters(ingresses, byName) || !defaults.ChangeMatters(ingresses, byAnnotation) || defaults.ChangeMatters(ingresses, noClass) {
+		t.Fatal("with the default class nginx, only the Ingress annotated nginx matters")
+	}
+	internal := Config{NginxIngressClasses: []string{"internal"}}
+	if !internal.ChangeMatters(ingresses, byName) || internal.ChangeMatters(ingresses, byAnnotation) {
+		t.Fatal("with --nginx-ingress-classes=internal, only the Ingress of class internal matters")
+	}
+	if !internal.ChangeMatters(schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1alpha3", Resource: "virtualservices"}, vs) {
+		t.Fatal("a change to a VirtualService always matters")
 	}
 }

@@ -137,6 +137,23 @@ func (r *Router) supported() error {
 	return fmt.Errorf("unsupported TrafficSplit API version %q", r.version)
 }
 
+// Validate checks the TrafficSplit API version and that an existing
+// TrafficSplit of the configured name is this Rollout's.
+func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured) error {
+	cfg := config(ro)
+	if cfg == nil {
+		return nil
+	}
+	if err := r.supported(); err != nil {
+		return err
+	}
+	ref := r.ref(ro, cfg)
+	if ts := observed[ref]; ts != nil && !trafficrouting.IsControlledBy(ts, ro) {
+		return fmt.Errorf("TrafficSplit %q is not owned by Rollout %q", ref.Namespace+"/"+ref.Name, ro.Name)
+	}
+	return nil
+}
+
 // Plan creates the TrafficSplit, or sets its spec when it differs.
 func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (trafficrouting.Writes, error) {
 	cfg := config(ro)
@@ -156,7 +173,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		u.SetName(ref.Name)
 		u.SetNamespace(ref.Namespace)
 		u.SetOwnerReferences([]metav1.OwnerReference{trafficrouting.ControllerRef(ro)})
-		return trafficrouting.Writes{Creates: []*unstructured.Unstructured{u}}, nil
+		return trafficrouting.Writes{Creates: []trafficrouting.Change{{Ref: ref, Unstructured: u}}}, nil
 	}
 	if !trafficrouting.IsControlledBy(ts, ro) {
 		return trafficrouting.Writes{}, fmt.Errorf("TrafficSplit %q is not owned by Rollout %q", ref.Namespace+"/"+ref.Name, ro.Name)
@@ -169,41 +186,5 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if trafficrouting.SameContent(updated, ts) {
 		return trafficrouting.Writes{}, nil
 	}
-	return trafficrouting.Writes{Updates: []*unstructured.Unstructured{updated}}, nil
-}
-
-// Weights reads the backends of the TrafficSplit.
-func (r *Router) Weights(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (*v1alpha1.TrafficWeights, error) {
-	cfg := config(ro)
-	if cfg == nil {
-		return nil, nil
-	}
-	ref := r.ref(ro, cfg)
-	ts := observed[ref]
-	if ts == nil {
-		return nil, fmt.Errorf("TrafficSplit %q not found", ref.Namespace+"/"+ref.Name)
-	}
-	tw := &v1alpha1.TrafficWeights{
-		Canary: v1alpha1.WeightDestination{ServiceName: d.CanaryService, PodTemplateHash: d.CanaryHash},
-		Stable: v1alpha1.WeightDestination{ServiceName: d.StableService, PodTemplateHash: d.StableHash},
-	}
-	backends, _, _ := unstructured.NestedSlice(ts.Object, "spec", "backends")
-	for _, raw := range backends {
-		b, _ := raw.(map[string]any)
-		svc, _ := b["service"].(string)
-		w, _ := readWeight(b["weight"])
-		switch svc {
-		case d.CanaryService:
-			tw.Canary.Weight = int32(w)
-		case d.StableService:
-			tw.Stable.Weight = int32(w)
-		default:
-			for _, a := range d.Additional {
-				if a.ServiceName == svc {
-					tw.Additional = append(tw.Additional, v1alpha1.WeightDestination{Weight: int32(w), ServiceName: svc, PodTemplateHash: a.PodTemplateHash})
-				}
-			}
-		}
-	}
-	return tw, nil
+	return trafficrouting.Writes{Updates: []trafficrouting.Change{{Ref: ref, Unstructured: updated}}}, nil
 }

@@ -41,7 +41,7 @@ func TestCreatesTrafficSplitV1alpha1(t *testing.T) {
 	if len(w.Creates) != 1 || len(w.Updates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one create, got %+v", w)
 	}
-	trtest.Equal(t, w.Creates[0], `
+	trtest.Equal(t, w.Creates[0].Unstructured, `
 apiVersion: split.smi-spec.io/v1alpha1
 kind: TrafficSplit
 metadata:
@@ -55,13 +55,13 @@ spec:
   - {service: api-canary, weight: "5"}
   - {service: api-stable, weight: "95"}
 `)
-	observed := trtest.Apply(nil, refOf(""), w)
+	observed := trtest.Apply(nil, w)
 	again, err := r.Plan(ro, observed, desired(5))
 	if err != nil {
 		t.Fatal(err)
 	}
 	trtest.NoWrites(t, again)
-	tw, err := r.Weights(ro, observed, desired(5))
+	tw, err := weightsOf(r, ro, observed, desired(5))
 	if err != nil || tw.Canary.Weight != 5 || tw.Stable.Weight != 95 {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -94,7 +94,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	trtest.Equal(t, w.Updates[0], `
+	trtest.Equal(t, w.Updates[0].Unstructured, `
 apiVersion: split.smi-spec.io/v1alpha3
 kind: TrafficSplit
 metadata:
@@ -111,7 +111,7 @@ spec:
   - {service: api-exp, weight: 10}
   - {service: api-stable, weight: 70}
 `)
-	tw, err := r.Weights(ro, trtest.Apply(observed, refOf("v1alpha3"), w), d)
+	tw, err := weightsOf(r, ro, trtest.Apply(observed, w), d)
 	if err != nil || tw.Canary.Weight != 20 || tw.Stable.Weight != 70 || len(tw.Additional) != 1 || tw.Additional[0].Weight != 10 {
 		t.Fatalf("Weights = %+v, %v", tw, err)
 	}
@@ -155,6 +155,14 @@ spec: {service: api, backends: []}
 	trtest.ErrContains(t, err, "v1beta9")
 	trtest.NoWrites(t, w)
 
-	_, err = New("").Weights(ro, nil, desired(25))
+	// Validate finds the same problems without planning; a TrafficSplit
+	// that does not exist yet is created by Plan, so it is no problem.
+	trtest.ErrContains(t, New("v1alpha2").Validate(ro, map[trafficrouting.Ref]*unstructured.Unstructured{refOf("v1alpha2")(ts): ts}), `TrafficSplit "mesh/api"`, "not owned")
+	trtest.ErrContains(t, New("v1beta9").Validate(ro, nil), "v1beta9")
+	if err := New("").Validate(ro, nil); err != nil {
+		t.Fatalf("no TrafficSplit yet: %v", err)
+	}
+
+	_, err = weightsOf(New(""), ro, nil, desired(25))
 	trtest.ErrContains(t, err, `TrafficSplit "mesh/api" not found`)
 }

@@ -73,17 +73,14 @@ func Equal(t testing.TB, got *unstructured.Unstructured, want string) {
 }
 
 // Apply returns observed with the planned writes applied: updates and
-// creates replace or add the object, deletes remove it.
-func Apply(observed map[trafficrouting.Ref]*unstructured.Unstructured, resourceOf func(*unstructured.Unstructured) trafficrouting.Ref, w trafficrouting.Writes) map[trafficrouting.Ref]*unstructured.Unstructured {
+// creates replace or add the object at its reference, deletes remove it.
+func Apply(observed map[trafficrouting.Ref]*unstructured.Unstructured, w trafficrouting.Writes) map[trafficrouting.Ref]*unstructured.Unstructured {
 	out := map[trafficrouting.Ref]*unstructured.Unstructured{}
 	for k, v := range observed {
 		out[k] = v
 	}
-	for _, u := range w.Updates {
-		out[resourceOf(u)] = u
-	}
-	for _, u := range w.Creates {
-		out[resourceOf(u)] = u
+	for _, c := range append(append([]trafficrouting.Change{}, w.Updates...), w.Creates...) {
+		out[c.Ref] = c.Unstructured
 	}
 	for _, r := range w.Deletes {
 		delete(out, r)
@@ -94,13 +91,10 @@ func Apply(observed map[trafficrouting.Ref]*unstructured.Unstructured, resourceO
 // NoWrites fails the test when w holds anything.
 func NoWrites(t testing.TB, w trafficrouting.Writes) {
 	t.Helper()
-	if len(w.Updates)+len(w.Creates)+len(w.Deletes) != 0 {
+	if !w.Empty() {
 		var names []string
-		for _, u := range append(append([]*unstructured.Unstructured{}, w.Updates...), w.Creates...) {
-			names = append(names, u.GetKind()+"/"+u.GetName())
-		}
-		for _, r := range w.Deletes {
-			names = append(names, "delete "+r.Name)
+		for _, wr := range w.InOrder() {
+			names = append(names, wr.Op.String()+" "+wr.Ref.Resource.Resource+"/"+wr.Ref.Name)
 		}
 		t.Fatalf("want no writes, got %s", strings.Join(names, ", "))
 	}
