@@ -4,8 +4,8 @@
 // writes that status with a single merge patch, only when it changed. A
 // completed run costs no API request unless its time-to-live expires.
 //
-// It also builds AnalysisRun specs from (cluster) analysis templates, for the
-// Rollout and Experiment controllers (see templates.go).
+// AnalysisRun specs are built from (cluster) analysis templates by the
+// templates subpackage, for the Rollout and Experiment controllers.
 package analysis
 
 import (
