@@ -10,10 +10,9 @@ import (
 // values of an AnalysisRun's secret arguments, and the credentials a
 // provider reads for itself. One rule holds everywhere:
 //
-//   - every occurrence of a secret of at least MinSecretLen characters is
-//     replaced with Redacted;
-//   - shorter secrets (the empty one included) are left alone: masking them
-//     would blank out ordinary words and digits rather than protect anything;
+//   - every occurrence of a non-empty secret is replaced with Redacted: a
+//     short secret (a PIN, a one-letter password) is still a secret, and
+//     leaving it visible is worse than masking an ordinary digit with it;
 //   - in a measurement, the Message, the Value and both the keys and the
 //     values of the Metadata are redacted;
 //   - the input is never changed: a redacted map is a new map, and a nil map
@@ -21,8 +20,9 @@ import (
 const (
 	// Redacted replaces a secret value wherever it would otherwise be shown.
 	Redacted = "*****"
-	// MinSecretLen is the length of the shortest secret that is redacted.
-	MinSecretLen = 4
+	// MinSecretLen is the length of the shortest secret that is redacted:
+	// every secret but the empty one.
+	MinSecretLen = 1
 )
 
 // Redact returns s with every secret in it replaced with Redacted.
