@@ -13,9 +13,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
-
-	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
-	"github.com/serin-dev/serin/pkg/rollout/plan"
 )
 
 // ObjectCache caches the objects Rollouts reference but Serin does not own
@@ -106,26 +103,4 @@ func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedInde
 	w.informers[gvr] = inf
 	w.factory.Start(w.stop)
 	return inf
-}
-
-// WorkloadsIndex names the Rollout informer index from a workload
-// ("resource/namespace/name") to the Rollouts whose workloadRef names it.
-const WorkloadsIndex = "workloads"
-
-// WorkloadsIndexFunc is the index function of WorkloadsIndex.
-func WorkloadsIndexFunc(obj any) ([]string, error) {
-	ro, ok := obj.(*v1alpha1.Rollout)
-	if !ok {
-		return nil, fmt.Errorf("expected a Rollout, got %T", obj)
-	}
-	gvr, ok := plan.WorkloadResource(ro.Spec.WorkloadRef)
-	if !ok {
-		return nil, nil
-	}
-	return []string{ObjectKey(gvr.Resource, ro.Namespace, ro.Spec.WorkloadRef.Name)}, nil
-}
-
-// ObjectKey is a WorkloadsIndex and RoutersIndex key: "resource/namespace/name".
-func ObjectKey(resource, namespace, name string) string {
-	return resource + "/" + namespace + "/" + name
 }

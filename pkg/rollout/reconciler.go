@@ -218,23 +218,6 @@ func ServiceNames(ro *v1alpha1.Rollout) []string {
 	return names
 }
 
-// ServicesIndex names the Rollout informer index from "namespace/service" to
-// the Rollouts that name that Service.
-const ServicesIndex = "services"
-
-// ServicesIndexFunc is the index function of ServicesIndex.
-func ServicesIndexFunc(obj any) ([]string, error) {
-	ro, ok := obj.(*v1alpha1.Rollout)
-	if !ok {
-		return nil, fmt.Errorf("expected a Rollout, got %T", obj)
-	}
-	var keys []string
-	for _, n := range ServiceNames(ro) {
-		keys = append(keys, ro.Namespace+"/"+n)
-	}
-	return keys, nil
-}
-
 // needsPods tells whether a reconcile looks at pods: for spec.restartAt and
 // for ephemeral pod metadata.
 func needsPods(ro *v1alpha1.Rollout) bool {
@@ -311,30 +294,6 @@ func (g templateGetter) ClusterAnalysisTemplate(name string) (*v1alpha1.ClusterA
 	return g.cluster.Get(name)
 }
 
-// TemplatesIndex names the Rollout informer index from an analysis template
-// ("namespace/name", or "cluster/name" for a ClusterAnalysisTemplate) to the
-// Rollouts that use it, so a template that appears or changes re-runs them.
-const TemplatesIndex = "analysistemplates"
-
-// TemplatesIndexFunc is the index function of TemplatesIndex.
-func TemplatesIndexFunc(obj any) ([]string, error) {
-	ro, ok := obj.(*v1alpha1.Rollout)
-	if !ok {
-		return nil, fmt.Errorf("expected a Rollout, got %T", obj)
-	}
-	var keys []string
-	for _, a := range plan.Analyses(ro) {
-		for _, ref := range a.Templates {
-			if ref.IsClusterScope() {
-				keys = append(keys, "cluster/"+ref.TemplateName)
-			} else {
-				keys = append(keys, ro.Namespace+"/"+ref.TemplateName)
-			}
-		}
-	}
-	return keys, nil
-}
-
 // observeRouting reads, from the object cache, the traffic-routing objects
 // the Rollout's routers reference.
 func (r *Reconciler) observeRouting(ro *v1alpha1.Rollout, st *plan.State) error {
@@ -365,25 +324,4 @@ func (r *Reconciler) observeRouting(ro *v1alpha1.Rollout, st *plan.State) error 
 		}
 	}
 	return nil
-}
-
-// RoutersIndex names the Rollout informer index from a traffic-routing
-// object ("resource/namespace/name") to the Rollouts whose routers use it.
-const RoutersIndex = "routers"
-
-// RoutersIndexFunc returns the index function of RoutersIndex.
-func RoutersIndexFunc(routersFor func(*v1alpha1.Rollout) []trafficrouting.Router) cache.IndexFunc {
-	return func(obj any) ([]string, error) {
-		ro, ok := obj.(*v1alpha1.Rollout)
-		if !ok {
-			return nil, fmt.Errorf("expected a Rollout, got %T", obj)
-		}
-		var keys []string
-		for _, router := range routersFor(ro) {
-			for _, ref := range router.References(ro) {
-				keys = append(keys, ObjectKey(ref.Resource.Resource, ref.Namespace, ref.Name))
-			}
-		}
-		return keys, nil
-	}
 }

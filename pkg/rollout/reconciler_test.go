@@ -190,16 +190,6 @@ func TestConvergedRolloutCostsNoRequests(t *testing.T) {
 	}
 }
 
-func TestServicesIndexFunc(t *testing.T) {
-	ro := demoRollout()
-	ro.Spec.Strategy.Canary.StableService = "stable"
-	ro.Spec.Strategy.Canary.CanaryService = "canary"
-	keys, err := ServicesIndexFunc(ro)
-	if err != nil || len(keys) != 2 || keys[0] != "default/stable" || keys[1] != "default/canary" {
-		t.Fatalf("keys = %v, err = %v", keys, err)
-	}
-}
-
 func drain(r *record.FakeRecorder) []string {
 	var out []string
 	for {
