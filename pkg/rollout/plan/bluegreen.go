@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -62,16 +60,6 @@ func (p *planner) previewService(svc *corev1.Service) {
 		return
 	}
 	p.switchTo(svc, p.revs.hash)
-}
-
-// switchTo plans a Service switch (and the adoption of an unmanaged Service).
-func (p *planner) switchTo(svc *corev1.Service, hash string) {
-	current := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
-	if _, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && current == hash {
-		return
-	}
-	p.plan.ServiceSwitches = append(p.plan.ServiceSwitches, ServiceSwitch{Service: svc, Hash: hash})
-	p.event(false, v1alpha1.EventSwitchService, fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", svc.Name, current, hash))
 }
 
 // previewReplicas is how many pods the desired revision should run.
@@ -151,65 +139,6 @@ func (p *planner) blueGreenReplicaSets() {
 	p.cleanupHistory()
 }
 
-func (p *planner) clearScaleDownDeadline(rs *appsv1.ReplicaSet) {
-	if _, ok := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]; !ok {
-		return
-	}
-	changed := rs.DeepCopy()
-	delete(changed.Annotations, v1alpha1.AnnotationScaleDownDeadline)
-	p.update(changed)
-	p.replace(rs, changed)
-}
-
-func (p *planner) setScaleDownDeadline(rs *appsv1.ReplicaSet, after time.Duration) {
-	changed := rs.DeepCopy()
-	if changed.Annotations == nil {
-		changed.Annotations = map[string]string{}
-	}
-	changed.Annotations[v1alpha1.AnnotationScaleDownDeadline] = p.now.Add(after).UTC().Format(time.RFC3339)
-	p.update(changed)
-	p.replace(rs, changed)
-	p.plan.requeue(after)
-}
-
-// deadlineLeft is how long until a ReplicaSet's scale-down deadline; ok is
-// false when it has none (or an unreadable one).
-func (p *planner) deadlineLeft(rs *appsv1.ReplicaSet) (time.Duration, bool) {
-	raw, has := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
-	if !has {
-		return 0, false
-	}
-	at, err := time.Parse(time.RFC3339, raw)
-	if err != nil {
-		return 0, false
-	}
-	return at.Sub(p.now), true
-}
-
-// scaleDownAborted keeps an aborted revision for abortScaleDownDelaySeconds
-// (never scaling it down when that is 0), then scales it to zero.
-func (p *planner) scaleDownAborted(abortDelay *int32) {
-	rs := p.current(p.revs.newRS)
-	delay := v1alpha1.DefaultAbortScaleDownDelaySeconds
-	if abortDelay != nil {
-		delay = *abortDelay
-	}
-	if delay == 0 || rsReplicas(rs) == 0 {
-		return
-	}
-	left, has := p.deadlineLeft(rs)
-	switch {
-	case !has:
-		if stable := p.revs.stable; stable != nil && stable.Status.AvailableReplicas >= specReplicas(p.ro) {
-			p.setScaleDownDeadline(rs, time.Duration(delay)*time.Second)
-		}
-	case left > 0:
-		p.plan.requeue(left)
-	default:
-		p.scale(rs, 0)
-	}
-}
-
 // scaleDownOldBlueGreen scales down revisions that are neither desired nor
 // stable nor selected by a Service, after scaleDownDelaySeconds, keeping at
 // most scaleDownDelayRevisionLimit of them waiting.
@@ -231,73 +160,6 @@ func (p *planner) scaleDownOldBlueGreen() {
 		p.ro.Status.StableRS:                  true,
 	}
 	p.scaleDownWithDelay(bg.ScaleDownDelaySeconds, bg.ScaleDownDelayRevisionLimit, referenced, func(*appsv1.ReplicaSet) bool { return true })
-}
-
-// scaleDownOldRouted scales down the canary's older revisions behind a
-// traffic router: a stable revision replaced by a promotion waits out
-// scaleDownDelaySeconds (so traffic still on it drains), an intermediate
-// canary goes at once; nothing a Service or the recorded split still uses.
-func (p *planner) scaleDownOldRouted() {
-	c := p.ro.Spec.Strategy.Canary
-	s := p.ro.Status
-	referenced := map[string]bool{s.StableRS: true, s.CurrentPodHash: true}
-	if w := s.Canary.Weights; w != nil {
-		referenced[w.Canary.PodTemplateHash] = true
-		referenced[w.Stable.PodTemplateHash] = true
-	}
-	for _, name := range []string{c.StableService, c.CanaryService} {
-		if svc, ok := p.st.Services[name]; ok {
-			referenced[svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]] = true
-		}
-	}
-	delete(referenced, "")
-	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
-	p.scaleDownWithDelay(c.ScaleDownDelaySeconds, c.ScaleDownDelayRevisionLimit, referenced, func(rs *appsv1.ReplicaSet) bool {
-		_, waiting := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
-		return promoted || waiting
-	})
-}
-
-// scaleDownWithDelay scales down the older revisions not referenced: those
-// delayed() picks get the scale-down-deadline annotation first (at most
-// limit of them waiting) and go when it passes; the others go at once.
-func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referenced map[string]bool, delayed func(*appsv1.ReplicaSet) bool) {
-	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
-	if delaySeconds != nil {
-		delay = time.Duration(*delaySeconds) * time.Second
-	}
-	limit := int32(1<<31 - 1)
-	if revisionLimit != nil {
-		limit = *revisionLimit
-	}
-	old := append([]*appsv1.ReplicaSet(nil), p.revs.others...)
-	sort.SliceStable(old, func(i, j int) bool {
-		return revisionOf(old[i].Annotations) > revisionOf(old[j].Annotations)
-	})
-	var waiting int32
-	for _, o := range old {
-		rs := p.current(o)
-		if referenced[rs.Labels[v1alpha1.LabelPodTemplateHash]] || rsReplicas(rs) == 0 {
-			continue
-		}
-		left, has := p.deadlineLeft(rs)
-		switch {
-		case !delayed(rs):
-			p.scale(rs, 0)
-		case !has && delay > 0 && waiting < limit:
-			waiting++
-			p.setScaleDownDeadline(rs, delay)
-		case has:
-			waiting++
-			if waiting <= limit && left > 0 {
-				p.plan.requeue(left)
-				continue
-			}
-			p.scale(rs, 0)
-		default:
-			p.scale(rs, 0)
-		}
-	}
 }
 
 // fastTracked tells whether the desired revision goes live without a pause:

@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,44 +46,6 @@ func (p *planner) canary() {
 		p.pauseStep()
 	}
 	p.syncCanaryStatus()
-}
-
-// scalingEvent tells whether spec.replicas changed since the desired and
-// stable ReplicaSets were last sized.
-func (p *planner) scalingEvent() bool {
-	want := strconv.Itoa(int(specReplicas(p.ro)))
-	for _, rs := range []*appsv1.ReplicaSet{p.revs.newRS, p.revs.stable} {
-		if rs == nil || rs == p.plan.Create || rsReplicas(rs) == 0 {
-			continue
-		}
-		if got, ok := rs.Annotations[v1alpha1.AnnotationDesiredReplicas]; ok && got != want {
-			return true
-		}
-	}
-	return false
-}
-
-// templateOrStepsChanged tells whether the pod template or the steps changed
-// since the status was written: the update then starts over.
-func (p *planner) templateOrStepsChanged() bool {
-	s := p.ro.Status
-	if s.CurrentStepHash != "" && s.CurrentStepHash != StepHash(p.ro) {
-		return true
-	}
-	return s.CurrentPodHash != "" && s.CurrentPodHash != p.revs.hash
-}
-
-// halted tells why ReplicaSets must not be resized now, if they must not.
-func (p *planner) halted() string {
-	if p.ro.Spec.Paused {
-		return "manually paused"
-	}
-	for _, c := range p.ro.Status.PauseConditions {
-		if c.Reason == v1alpha1.PauseReasonInconclusiveAnalysis {
-			return "inconclusive analysis"
-		}
-	}
-	return ""
 }
 
 // scaleReplicaSets resizes the stable, then the canary, then the older
@@ -322,63 +283,6 @@ func (p *planner) syncCanaryStatus() {
 	p.finishStatus(s, true)
 }
 
-// carryStatus starts the new status: counts from the ReplicaSets, and the
-// fields that live across reconciles copied from the observed status. Pause
-// and abort fields are decided later, in finishStatus.
-func (p *planner) carryStatus() v1alpha1.RolloutStatus {
-	old := p.ro.Status
-	all := p.revs.all
-	s := v1alpha1.RolloutStatus{
-		CurrentPodHash:    p.revs.hash,
-		CurrentStepHash:   StepHash(p.ro),
-		Replicas:          sumActual(all),
-		ReadyReplicas:     sumReady(all),
-		AvailableReplicas: sumAvailable(all),
-		HPAReplicas:       sumActual(all),
-		CollisionCount:    old.CollisionCount,
-		CurrentStepIndex:  old.CurrentStepIndex,
-		Conditions:        p.status.Conditions,
-		StableRS:          old.StableRS,
-		RestartedAt:       old.RestartedAt,
-		ALB:               old.ALB,
-		ALBs:              old.ALBs,
-		Duration:          old.Duration,
-	}
-	removeCondition(&s, v1alpha1.InvalidSpec)
-	if p.revs.newRS != nil {
-		s.UpdatedReplicas = p.revs.newRS.Status.Replicas
-	}
-	if p.ro.Spec.Selector != nil {
-		s.Selector = formatSelector(p.ro)
-	}
-	if p.restartedAt != nil {
-		s.RestartedAt = p.restartedAt
-	}
-	s.PromoteFull = s.CurrentPodHash != s.StableRS && old.PromoteFull
-	s.Canary.Weights = old.Canary.Weights
-	if p.weights != nil {
-		s.Canary.Weights = p.weights
-	}
-	if c := p.ro.Spec.Strategy.Canary; c == nil || c.TrafficRouting == nil {
-		s.Canary.Weights = nil
-	}
-	s.Canary.StablePingPong = old.Canary.StablePingPong
-	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
-	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus
-	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus
-	s.BlueGreen.PrePromotionAnalysisRunStatus = old.BlueGreen.PrePromotionAnalysisRunStatus
-	s.BlueGreen.PostPromotionAnalysisRunStatus = old.BlueGreen.PostPromotionAnalysisRunStatus
-	if p.analyzed {
-		s.Canary.CurrentStepAnalysisRunStatus = runStatus(p.runs.step)
-		s.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(p.runs.background)
-		s.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(p.runs.pre)
-		s.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(p.runs.post)
-		p.analysisEvents()
-	}
-	s.Canary.CurrentExperiment = old.Canary.CurrentExperiment
-	return s
-}
-
 // fullPromotionReason says why the desired revision becomes stable now, or
 // returns "" while it must not.
 func (p *planner) fullPromotionReason(index *int32) string {
@@ -409,21 +313,27 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	return ""
 }
 
-// promote makes the desired revision the stable one.
-func (p *planner) promote(s *v1alpha1.RolloutStatus, reason string) {
-	p.pause.clearAll()
-	p.pause.removeAbort()
-	s.PromoteFull = false
-	if count := p.steps.count(); count > 0 {
-		s.CurrentStepIndex = int32Ptr(count)
-	} else {
-		s.CurrentStepIndex = nil
+// scaleDownOldRouted scales down the canary's older revisions behind a
+// traffic router: a stable revision replaced by a promotion waits out
+// scaleDownDelaySeconds (so traffic still on it drains), an intermediate
+// canary goes at once; nothing a Service or the recorded split still uses.
+func (p *planner) scaleDownOldRouted() {
+	c := p.ro.Spec.Strategy.Canary
+	s := p.ro.Status
+	referenced := map[string]bool{s.StableRS: true, s.CurrentPodHash: true}
+	if w := s.Canary.Weights; w != nil {
+		referenced[w.Canary.PodTemplateHash] = true
+		referenced[w.Stable.PodTemplateHash] = true
 	}
-	if s.StableRS != s.CurrentPodHash {
-		s.StableRS = s.CurrentPodHash
-		revision := revisionOf(p.revs.newRS.Annotations)
-		p.event(false, v1alpha1.EventRolloutCompleted, fmt.Sprintf(v1alpha1.MessageRolloutCompleted, revision, s.CurrentPodHash, reason))
+	for _, name := range []string{c.StableService, c.CanaryService} {
+		if svc, ok := p.st.Services[name]; ok {
+			referenced[svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]] = true
+		}
 	}
+	delete(referenced, "")
+	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
+	p.scaleDownWithDelay(c.ScaleDownDelaySeconds, c.ScaleDownDelayRevisionLimit, referenced, func(rs *appsv1.ReplicaSet) bool {
+		_, waiting := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
+		return promoted || waiting
+	})
 }
-
-func int32Ptr(v int32) *int32 { return &v }

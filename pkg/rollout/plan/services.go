@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
@@ -72,4 +73,14 @@ func (p *planner) cleanupHistory() {
 		}
 		p.plan.Deletes = append(p.plan.Deletes, rs)
 	}
+}
+
+// switchTo plans a Service switch (and the adoption of an unmanaged Service).
+func (p *planner) switchTo(svc *corev1.Service, hash string) {
+	current := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
+	if _, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && current == hash {
+		return
+	}
+	p.plan.ServiceSwitches = append(p.plan.ServiceSwitches, ServiceSwitch{Service: svc, Hash: hash})
+	p.event(false, v1alpha1.EventSwitchService, fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", svc.Name, current, hash))
 }
