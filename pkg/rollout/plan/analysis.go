@@ -88,6 +88,39 @@ func (p *planner) runByStatus(s *v1alpha1.RolloutAnalysisRunStatus) *v1alpha1.An
 	return nil
 }
 
+// analysisDecision is what reconciling a Rollout's analyses decided: the runs
+// in force, and the runs to start, stop and delete. Pause and abort
+// decisions go to the planner's pause decisions.
+type analysisDecision struct {
+	runs   currentRuns
+	writes runWrites
+}
+
+// runWrites are AnalysisRuns to create, terminate (spec.terminate) and delete.
+type runWrites struct {
+	create, terminate, remove []*v1alpha1.AnalysisRun
+}
+
+// stop asks a running AnalysisRun to stop, once.
+func (w *runWrites) stop(r *v1alpha1.AnalysisRun) {
+	if r == nil || r.Spec.Terminate || r.Status.Phase.Completed() {
+		return
+	}
+	for _, t := range w.terminate {
+		if t.Name == r.Name {
+			return
+		}
+	}
+	w.terminate = append(w.terminate, r)
+}
+
+// addRunWrites hands the analysis writes on to the plan.
+func (p *planner) addRunWrites(w runWrites) {
+	p.plan.CreateRuns = append(p.plan.CreateRuns, w.create...)
+	p.plan.TerminateRuns = append(p.plan.TerminateRuns, w.terminate...)
+	p.plan.DeleteRuns = append(p.plan.DeleteRuns, w.remove...)
+}
+
 // currentRuns are the AnalysisRuns in force after this reconcile.
 type currentRuns struct {
 	step, background, pre, post *v1alpha1.AnalysisRun
@@ -126,7 +159,7 @@ func (p *planner) needsNewRun(current *v1alpha1.AnalysisRun) bool {
 }
 
 // startRun plans an AnalysisRun for an analysis of the desired revision.
-func (p *planner) startRun(key, rolloutType, suffix string, stepIndex *int32) *v1alpha1.AnalysisRun {
+func (p *planner) startRun(w *runWrites, key, rolloutType, suffix string, stepIndex *int32) *v1alpha1.AnalysisRun {
 	ro := p.ro
 	a := Analyses(ro)[key]
 	stableHash := ro.Status.StableRS
@@ -135,10 +168,7 @@ func (p *planner) startRun(key, rolloutType, suffix string, stepIndex *int32) *v
 		p.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
 		return nil
 	}
-	revision := p.plan.Revision
-	if revision == "" {
-		revision = ro.Annotations[v1alpha1.AnnotationRevision]
-	}
+	revision := p.revs.newRS.Annotations[v1alpha1.AnnotationRevision]
 	labels := templates.Labels(rolloutType, p.revs.hash, ro.Labels[v1alpha1.LabelControllerInstanceID], stepIndex)
 	annotations := map[string]string{v1alpha1.AnnotationRevision: revision}
 	if md := a.AnalysisRunMetadata; md != nil {
@@ -177,7 +207,7 @@ func (p *planner) startRun(key, rolloutType, suffix string, stepIndex *int32) *v
 		run.Name = templates.CollisionName(base, n)
 	}
 	run.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.SchemeGroupVersion.WithKind(v1alpha1.RolloutKind))}
-	p.plan.CreateRuns = append(p.plan.CreateRuns, run)
+	w.create = append(w.create, run)
 	return run
 }
 
@@ -198,39 +228,28 @@ func (p *planner) react(r *v1alpha1.AnalysisRun, what string) {
 	}
 }
 
-// terminate asks a running AnalysisRun to stop.
-func (p *planner) terminate(r *v1alpha1.AnalysisRun) {
-	if r == nil || r.Spec.Terminate || r.Status.Phase.Completed() {
-		return
-	}
-	for _, t := range p.plan.TerminateRuns {
-		if t.Name == r.Name {
-			return
-		}
-	}
-	p.plan.TerminateRuns = append(p.plan.TerminateRuns, r)
-}
 
 // canaryAnalysis starts, watches and stops the step and background analyses
 // of a canary.
-func (p *planner) canaryAnalysis() {
+func (p *planner) canaryAnalysis() analysisDecision {
 	ro := p.ro
 	s := ro.Status
 	cur := currentRuns{step: p.runByStatus(s.Canary.CurrentStepAnalysisRunStatus), background: p.runByStatus(s.Canary.CurrentBackgroundAnalysisRunStatus)}
 	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
+	var d analysisDecision
 	if promoted || p.pause.aborted(ro) || s.PromoteFull || s.StableRS == p.revs.hash || p.rollbackWithinWindow() || s.StableRS == "" {
 		for _, r := range cur.all() {
-			p.terminate(r)
+			d.writes.stop(r)
 		}
-		p.runs = currentRuns{}
 	} else {
-		p.runs.step = p.stepRun(cur.step)
-		p.runs.background = p.backgroundRun(cur.background)
+		d.runs.step = p.stepRun(&d.writes, cur.step)
+		d.runs.background = p.backgroundRun(&d.writes, cur.background)
 	}
-	p.retireOtherRuns()
+	p.retireOtherRuns(&d)
+	return d
 }
 
-func (p *planner) stepRun(current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
+func (p *planner) stepRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
 	s := p.ro.Status
 	if len(s.PauseConditions) > 0 || s.Abort {
 		return current
@@ -239,21 +258,21 @@ func (p *planner) stepRun(current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
 	index := p.steps.index
 	if step == nil || step.Analysis == nil || len(step.Analysis.Templates) == 0 ||
 		(current != nil && current.Labels[v1alpha1.LabelStepIndex] != strconv.Itoa(int(index))) {
-		p.terminate(current)
+		w.stop(current)
 		return nil
 	}
 	if p.needsNewRun(current) {
-		return p.startRun(AnalysisStep(int(index)), v1alpha1.RolloutTypeStep, strconv.Itoa(int(index)), &index)
+		return p.startRun(w, AnalysisStep(int(index)), v1alpha1.RolloutTypeStep, strconv.Itoa(int(index)), &index)
 	}
 	p.react(current, "Step-based analysis")
 	return current
 }
 
-func (p *planner) backgroundRun(current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
+func (p *planner) backgroundRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
 	ro := p.ro
 	c := ro.Spec.Strategy.Canary
 	if c.Analysis == nil || len(c.Analysis.Templates) == 0 {
-		p.terminate(current)
+		w.stop(current)
 		return nil
 	}
 	if c.Analysis.StartingStep != nil && p.steps.current() != nil && p.steps.index < *c.Analysis.StartingStep {
@@ -263,7 +282,7 @@ func (p *planner) backgroundRun(current *v1alpha1.AnalysisRun) *v1alpha1.Analysi
 		return current
 	}
 	if p.needsNewRun(current) {
-		return p.startRun(AnalysisBackground, v1alpha1.RolloutTypeBackground, "", nil)
+		return p.startRun(w, AnalysisBackground, v1alpha1.RolloutTypeBackground, "", nil)
 	}
 	p.react(current, "Background analysis")
 	return current
@@ -271,15 +290,15 @@ func (p *planner) backgroundRun(current *v1alpha1.AnalysisRun) *v1alpha1.Analysi
 
 // retireOtherRuns stops owned runs that are no longer current and deletes
 // finished ones beyond the history limits.
-func (p *planner) retireOtherRuns() {
+func (p *planner) retireOtherRuns(d *analysisDecision) {
 	current := map[string]bool{}
-	for _, r := range p.runs.all() {
+	for _, r := range d.runs.all() {
 		current[r.Name] = true
 	}
 	var others []*v1alpha1.AnalysisRun
 	for _, r := range p.st.AnalysisRuns {
 		if !current[r.Name] {
-			p.terminate(r)
+			d.writes.stop(r)
 			others = append(others, r)
 		}
 	}
@@ -308,29 +327,32 @@ func (p *planner) retireOtherRuns() {
 			unsuccessful--
 			continue
 		}
-		p.plan.DeleteRuns = append(p.plan.DeleteRuns, r)
+		d.writes.remove = append(d.writes.remove, r)
 	}
 }
 
 // stepAnalysisSucceeded tells whether the current step's run succeeded.
-func (p *planner) stepAnalysisSucceeded() bool {
-	r := p.runs.step
+func stepAnalysisSucceeded(runs *currentRuns) bool {
+	if runs == nil {
+		return false
+	}
+	r := runs.step
 	return r != nil && r.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 }
 
-// analysisEvents records AnalysisRun<Phase> events on the Rollout when a
-// current run changes phase.
-func (p *planner) analysisEvents() {
+// recordAnalysisEvents records AnalysisRun<Phase> events on the Rollout when
+// a current run changes phase.
+func (p *planner) recordAnalysisEvents(runs currentRuns) {
 	s := p.ro.Status
 	for _, c := range []struct {
 		prev *v1alpha1.RolloutAnalysisRunStatus
 		run  *v1alpha1.AnalysisRun
 		kind string
 	}{
-		{s.BlueGreen.PostPromotionAnalysisRunStatus, p.runs.post, v1alpha1.RolloutTypePostPromotion},
-		{s.BlueGreen.PrePromotionAnalysisRunStatus, p.runs.pre, v1alpha1.RolloutTypePrePromotion},
-		{s.Canary.CurrentStepAnalysisRunStatus, p.runs.step, v1alpha1.RolloutTypeStep},
-		{s.Canary.CurrentBackgroundAnalysisRunStatus, p.runs.background, v1alpha1.RolloutTypeBackground},
+		{s.BlueGreen.PostPromotionAnalysisRunStatus, runs.post, v1alpha1.RolloutTypePostPromotion},
+		{s.BlueGreen.PrePromotionAnalysisRunStatus, runs.pre, v1alpha1.RolloutTypePrePromotion},
+		{s.Canary.CurrentStepAnalysisRunStatus, runs.step, v1alpha1.RolloutTypeStep},
+		{s.Canary.CurrentBackgroundAnalysisRunStatus, runs.background, v1alpha1.RolloutTypeBackground},
 	} {
 		r := c.run
 		if r == nil || r.Status.Phase == "" {

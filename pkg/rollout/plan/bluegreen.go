@@ -21,45 +21,48 @@ func (p *planner) blueGreen() {
 	if p.templateOrStepsChanged() {
 		// A new revision starts over (preview, pause, analysis) before any
 		// scaling event is looked at, as for canaries.
-		p.previewService(preview)
-		p.syncBlueGreenStatus(active, preview)
+		sel := selectors{preview: p.previewService(preview), active: selected(active)}
+		p.syncBlueGreenStatus(sel, carried{})
 		return
 	}
 	if p.scalingEvent() {
 		p.blueGreenReplicaSets()
-		p.finishStatus(p.blueGreenCounts(p.carryStatus()), false)
+		p.finishStatus(p.blueGreenCounts(p.carryStatus(carried{})), false)
 		return
 	}
-	p.previewService(preview)
-	p.restartPods()
+	var sel selectors
+	sel.preview = p.previewService(preview)
+	_, restartedAt := p.restartPods()
 	p.blueGreenReplicaSets()
 	p.blueGreenPause(active)
-	p.activeService(active)
-	p.blueGreenAnalysis()
-	p.analyzed = true
+	sel.active = p.activeService(active)
+	analysis := p.blueGreenAnalysis()
+	p.addRunWrites(analysis.writes)
 	p.syncEphemeralMetadata()
-	p.syncBlueGreenStatus(active, preview)
+	p.syncBlueGreenStatus(sel, carried{runs: &analysis.runs, restartedAt: restartedAt})
 }
 
-// selectorOf is the revision hash a Service selects after this reconcile's switches.
-func (p *planner) selectorOf(svc *corev1.Service) string {
+// selectors are the revision hashes the preview and active Services select
+// once this reconcile's switches are made.
+type selectors struct{ preview, active string }
+
+// selected is the revision hash a Service selects now ("" for none).
+func selected(svc *corev1.Service) string {
 	if svc == nil {
 		return ""
-	}
-	for _, sw := range p.plan.ServiceSwitches {
-		if sw.Service.Name == svc.Name {
-			return sw.Hash
-		}
 	}
 	return svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
 }
 
-// previewService points the preview Service at the desired revision.
-func (p *planner) previewService(svc *corev1.Service) {
+
+// previewService points the preview Service at the desired revision, and
+// returns the revision it selects then.
+func (p *planner) previewService(svc *corev1.Service) string {
 	if svc == nil || p.halted() != "" {
-		return
+		return selected(svc)
 	}
 	p.switchTo(svc, p.revs.hash)
+	return p.revs.hash
 }
 
 // previewReplicas is how many pods the desired revision should run.
@@ -124,15 +127,15 @@ func (p *planner) blueGreenReplicaSets() {
 		if rs == nil || (rs == revs.newRS && aborted && rs != revs.stable) {
 			continue
 		}
-		p.clearScaleDownDeadline(p.current(rs))
+		p.clearScaleDownDeadline(p.revs.latest(rs))
 	}
 	if revs.stable != nil && revs.stable != revs.newRS {
-		p.scale(p.current(revs.stable), specReplicas(p.ro))
+		p.scale(p.revs.latest(revs.stable), specReplicas(p.ro))
 	}
 	if aborted && revs.newRS != revs.stable {
 		p.scaleDownAborted(p.ro.Spec.Strategy.BlueGreen.AbortScaleDownDelaySeconds)
 	} else {
-		p.scale(p.current(revs.newRS), p.previewReplicas())
+		p.scale(p.revs.latest(revs.newRS), p.previewReplicas())
 	}
 	p.scaleDownWorkload()
 	p.scaleDownOldBlueGreen()
@@ -224,28 +227,33 @@ func (p *planner) blueGreenPauseDone() bool {
 // activeService switches the active Service to the desired revision once it
 // is fully available and promoted, and back to the stable one on abort. It
 // never points at a revision that is not fully available.
-func (p *planner) activeService(active *corev1.Service) {
+//
+// It returns the revision the active Service selects then.
+func (p *planner) activeService(active *corev1.Service) string {
 	if p.halted() != "" {
-		return
+		return selected(active)
 	}
-	newRS := p.current(p.revs.newRS)
+	newRS := p.revs.latest(p.revs.newRS)
 	if p.ro.Status.Abort {
 		if p.ro.Status.StableRS != "" {
 			p.switchTo(active, p.ro.Status.StableRS)
+			return p.ro.Status.StableRS
 		}
-		return
+		return selected(active)
 	}
 	if !p.readyForPause() || !p.saturated(newRS) {
-		return
+		return selected(active)
 	}
 	if p.fastTracked(active) || (p.blueGreenPauseDone() && p.prePromotionPassed()) {
 		p.switchTo(active, p.revs.hash)
+		return p.revs.hash
 	}
+	return selected(active)
 }
 
 // syncBlueGreenStatus decides promotion and finishes the status.
-func (p *planner) syncBlueGreenStatus(active, preview *corev1.Service) {
-	s := p.carryStatus()
+func (p *planner) syncBlueGreenStatus(sel selectors, c carried) {
+	s := p.carryStatus(c)
 	s.CurrentStepIndex = nil
 	s.BlueGreen.ScaleUpPreviewCheckPoint = p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint
 	if p.templateOrStepsChanged() {
@@ -260,9 +268,9 @@ func (p *planner) syncBlueGreenStatus(active, preview *corev1.Service) {
 		p.pause.clearAll()
 		p.pause.removeAbort()
 	}
-	s.BlueGreen.PreviewSelector = p.selectorOf(preview)
-	s.BlueGreen.ActiveSelector = p.selectorOf(active)
-	if reason := p.blueGreenPromotionReason(&s); reason != "" {
+	s.BlueGreen.PreviewSelector = sel.preview
+	s.BlueGreen.ActiveSelector = sel.active
+	if reason := p.blueGreenPromotionReason(&s, c.runs); reason != "" {
 		p.promote(&s, reason)
 		s.BlueGreen.ScaleUpPreviewCheckPoint = false
 		s.CurrentStepIndex = nil
@@ -284,7 +292,7 @@ func (p *planner) blueGreenCounts(s v1alpha1.RolloutStatus) v1alpha1.RolloutStat
 	return s
 }
 
-func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus) string {
+func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus, runs *currentRuns) string {
 	switch {
 	case p.revs.stable == nil, s.BlueGreen.ActiveSelector == "":
 		return "Initial deploy"
@@ -299,7 +307,7 @@ func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus) string {
 	case p.pause.aborted(p.ro):
 		return ""
 	case p.ro.Spec.Strategy.BlueGreen.PostPromotionAnalysis != nil &&
-		(p.runs.post == nil || p.runs.post.Status.Phase != v1alpha1.AnalysisPhaseSuccessful):
+		(runs == nil || runs.post == nil || runs.post.Status.Phase != v1alpha1.AnalysisPhaseSuccessful):
 		return ""
 	}
 	return "Completed blue-green update"

@@ -44,7 +44,7 @@ func (p *planner) skipPostPromotion(current *v1alpha1.AnalysisRun) bool {
 
 // blueGreenAnalysis starts, watches and stops the pre- and post-promotion
 // analyses.
-func (p *planner) blueGreenAnalysis() {
+func (p *planner) blueGreenAnalysis() analysisDecision {
 	ro := p.ro
 	s := ro.Status
 	bg := ro.Spec.Strategy.BlueGreen
@@ -52,32 +52,34 @@ func (p *planner) blueGreenAnalysis() {
 	post := p.runByStatus(s.BlueGreen.PostPromotionAnalysisRunStatus)
 	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
 	if promoted || p.pause.aborted(ro) || s.PromoteFull || s.StableRS == p.revs.hash || p.rollbackWithinWindow() || s.StableRS == "" {
-		p.terminate(pre)
-		p.terminate(post)
-		p.runs = currentRuns{pre: pre, post: post}
-		p.retireOtherRuns()
-		return
+		d := analysisDecision{runs: currentRuns{pre: pre, post: post}}
+		d.writes.stop(pre)
+		d.writes.stop(post)
+		p.retireOtherRuns(&d)
+		return d
 	}
 	inconclusive := pauseCondition(ro, v1alpha1.PauseReasonInconclusiveAnalysis) != nil
-	p.runs.pre = p.promotionRun(bg.PrePromotionAnalysis, pre, p.skipPrePromotion(pre), inconclusive,
+	var d analysisDecision
+	d.runs.pre = p.promotionRun(&d.writes, bg.PrePromotionAnalysis, pre, p.skipPrePromotion(pre), inconclusive,
 		AnalysisPrePromotion, v1alpha1.RolloutTypePrePromotion, "Blue/green pre-promotion analysis")
-	p.runs.post = p.promotionRun(bg.PostPromotionAnalysis, post, p.skipPostPromotion(post), inconclusive,
+	d.runs.post = p.promotionRun(&d.writes, bg.PostPromotionAnalysis, post, p.skipPostPromotion(post), inconclusive,
 		AnalysisPostPromotion, v1alpha1.RolloutTypePostPromotion, "Blue/green post-promotion analysis")
-	p.retireOtherRuns()
+	p.retireOtherRuns(&d)
+	return d
 }
 
-func (p *planner) promotionRun(a *v1alpha1.RolloutAnalysis, current *v1alpha1.AnalysisRun, skip, inconclusive bool, key, rolloutType, what string) *v1alpha1.AnalysisRun {
+func (p *planner) promotionRun(w *runWrites, a *v1alpha1.RolloutAnalysis, current *v1alpha1.AnalysisRun, skip, inconclusive bool, key, rolloutType, what string) *v1alpha1.AnalysisRun {
 	switch {
 	case a == nil || len(a.Templates) == 0:
-		p.terminate(current)
+		w.stop(current)
 		return nil
 	case skip:
-		p.terminate(current)
+		w.stop(current)
 		return current
 	case inconclusive:
 		return current
 	case p.needsNewRun(current):
-		return p.startRun(key, rolloutType, key, nil)
+		return p.startRun(w, key, rolloutType, key, nil)
 	}
 	p.react(current, what)
 	return current

@@ -16,74 +16,79 @@ func (p *planner) canary() {
 		// A new revision starts at step 0. This comes before the scaling
 		// event: an edit of the template and spec.replicas together must not
 		// carry the old revision's step index onto the new one.
-		p.syncCanaryStatus()
+		p.syncCanaryStatus(carried{})
 		return
 	}
 	if p.scalingEvent() {
 		// spec.replicas changed: resize only, without moving through steps.
-		p.scaleReplicaSets()
-		p.finishStatus(p.carryStatus(), false)
+		p.scaleReplicaSets(p.ro.Status.Abort)
+		p.finishStatus(p.carryStatus(carried{}), false)
 		return
 	}
-	if p.restartPods() {
+	waiting, restartedAt := p.restartPods()
+	if waiting {
 		// Wait for the evicted pods' replacements before anything else.
 		p.plan.Status = *p.ro.Status.DeepCopy()
 		return
 	}
+	analysis := p.canaryAnalysis()
+	p.addRunWrites(analysis.writes)
+	// Decided once, then handed to every phase: the observed abort, or the
+	// one this reconcile's analysis decided (traffic leaves the canary in
+	// the same reconcile as the analysis fails).
+	aborting := p.pause.aborted(p.ro)
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
-	p.switchServices()
-	p.trafficRouting()
-	p.canaryAnalysis()
-	p.analyzed = true
+	p.switchServices(aborting)
+	c := carried{runs: &analysis.runs, weights: p.trafficRouting(aborting), restartedAt: restartedAt}
 	if len(p.pause.added) > 0 {
 		// An inconclusive analysis pauses the rollout before anything scales.
-		p.syncCanaryStatus()
+		p.syncCanaryStatus(c)
 		return
 	}
-	p.scaleReplicaSets()
-	if !p.scaled {
+	if !p.scaleReplicaSets(aborting) {
 		p.pauseStep()
 	}
-	p.syncCanaryStatus()
+	p.syncCanaryStatus(c)
 }
 
 // scaleReplicaSets resizes the stable, then the canary, then the older
 // ReplicaSets; it stops after the first group that changes, so each step
-// waits for the pods of the one before.
-func (p *planner) scaleReplicaSets() {
+// waits for the pods of the one before. It reports whether any ReplicaSet
+// was resized.
+func (p *planner) scaleReplicaSets(aborting bool) (resized bool) {
 	if p.halted() != "" {
-		return
+		return false
 	}
 	revs := p.revs
-	counts := p.desiredCounts()
+	counts := p.desiredCounts(aborting)
 	if p.ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		// A revision in use again loses a scale-down deadline it had.
 		for _, rs := range []*appsv1.ReplicaSet{revs.stable, revs.newRS} {
-			if rs != nil && !(rs == revs.newRS && rs != revs.stable && p.pause.aborted(p.ro)) {
-				p.clearScaleDownDeadline(p.current(rs))
+			if rs != nil && !(rs == revs.newRS && rs != revs.stable && aborting) {
+				p.clearScaleDownDeadline(p.revs.latest(rs))
 			}
 		}
 	}
 	if revs.stable != nil && revs.stable != revs.newRS {
-		if p.scale(revs.stable, counts.stable) {
-			return
+		if p.scale(p.revs.latest(revs.stable), counts.stable) {
+			return true
 		}
 	}
-	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil && p.pause.aborted(p.ro) && revs.newRS != revs.stable {
+	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil && aborting && revs.newRS != revs.stable {
 		// Traffic has left the canary; keep its pods for the abort delay.
-		p.scaleDownAborted(c.AbortScaleDownDelaySeconds)
-	} else if revs.newRS != nil && p.scale(revs.newRS, counts.canary) {
+		resized = p.scaleDownAborted(c.AbortScaleDownDelaySeconds)
+	} else if revs.newRS != nil && p.scale(p.revs.latest(revs.newRS), counts.canary) {
 		p.scaleDownWorkload()
-		return
+		return true
 	}
 	p.scaleDownWorkload()
-	p.scaleDownOthers()
+	return p.scaleDownOthers() || resized
 }
 
 // desiredCounts are the sizes the canary and stable ReplicaSets should have.
-func (p *planner) desiredCounts() canaryCounts {
-	explicit, weight := canaryScaleOrWeight(p.ro, p.steps)
+func (p *planner) desiredCounts(aborting bool) canaryCounts {
+	explicit, weight := canaryScaleOrWeight(p.ro, p.steps, aborting)
 	if p.ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		return routedCanaryCounts(p.ro, explicit, weight, p.ro.Status.Canary.Weights)
 	}
@@ -93,10 +98,9 @@ func (p *planner) desiredCounts() canaryCounts {
 // scaleDownOthers shrinks the ReplicaSets that are neither desired nor
 // stable: first their unavailable pods, then available ones as far as the
 // availability floor allows, newest first.
-func (p *planner) scaleDownOthers() {
+func (p *planner) scaleDownOthers() (resized bool) {
 	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil {
-		p.scaleDownOldRouted()
-		return
+		return p.scaleDownOldRouted()
 	}
 	var active []*appsv1.ReplicaSet
 	for _, rs := range p.revs.others {
@@ -105,24 +109,24 @@ func (p *planner) scaleDownOthers() {
 		}
 	}
 	if len(active) == 0 {
-		return
+		return false
 	}
 	for _, rs := range active {
 		if rsReplicas(rs) > rs.Status.AvailableReplicas {
-			p.scale(rs, rs.Status.AvailableReplicas)
+			resized = p.scale(p.revs.latest(rs), rs.Status.AvailableReplicas) || resized
 		}
 	}
 	_, unavailable := surgeAndUnavailable(p.ro)
 	room := sumAvailable(p.revs.all) - (specReplicas(p.ro) - unavailable)
 	if room <= 0 {
-		return
+		return resized
 	}
 	byRevision := append([]*appsv1.ReplicaSet(nil), active...)
 	sort.SliceStable(byRevision, func(i, j int) bool {
 		return revisionOf(byRevision[i].Annotations) > revisionOf(byRevision[j].Annotations)
 	})
 	for _, rs := range byRevision {
-		current := p.current(rs)
+		current := p.revs.latest(rs)
 		if room <= 0 {
 			break
 		}
@@ -131,19 +135,11 @@ func (p *planner) scaleDownOthers() {
 		}
 		to := max(0, rsReplicas(current)-room)
 		room -= rsReplicas(current) - to
-		p.scale(current, to)
+		resized = p.scale(current, to) || resized
 	}
+	return resized
 }
 
-// current is the planner's latest copy of a ReplicaSet.
-func (p *planner) current(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
-	for _, u := range p.plan.Updates {
-		if u.Name == rs.Name {
-			return u
-		}
-	}
-	return rs
-}
 
 // pauseStep adds the pause condition of a pause step when the rollout
 // reaches it, and asks to be woken when a timed pause ends.
@@ -169,8 +165,9 @@ func (p *planner) pauseStep() {
 	}
 }
 
-// stepCompleted tells whether the current step is done.
-func (p *planner) stepCompleted() bool {
+// stepCompleted tells whether the current step is done, given the
+// AnalysisRuns in force.
+func (p *planner) stepCompleted(runs *currentRuns) bool {
 	step := p.steps.current()
 	if p.ro.Spec.Paused || step == nil {
 		return false
@@ -184,20 +181,20 @@ func (p *planner) stepCompleted() bool {
 		return step.Pause.Duration != nil && cond != nil &&
 			p.now.After(cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds())*time.Second))
 	case step.SetWeight != nil, step.SetCanaryScale != nil:
-		return p.atDesiredCounts()
+		return p.atDesiredCounts(p.pause.aborted(p.ro))
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
 		return true
 	case step.Analysis != nil:
-		return p.stepAnalysisSucceeded()
+		return stepAnalysisSucceeded(runs)
 	}
 	return false
 }
 
 // atDesiredCounts tells whether the pods have caught up with the step.
-func (p *planner) atDesiredCounts() bool {
+func (p *planner) atDesiredCounts(aborting bool) bool {
 	c := p.ro.Spec.Strategy.Canary
 	revs := p.revs
-	want := p.desiredCounts()
+	want := p.desiredCounts(aborting)
 	if !thresholdMet(c.ReplicaProgressThreshold, revs.newRS, want.canary) {
 		return false
 	}
@@ -212,8 +209,8 @@ func (p *planner) atDesiredCounts() bool {
 
 // syncCanaryStatus decides the step index, promotion and abort, then
 // finishes the status.
-func (p *planner) syncCanaryStatus() {
-	s := p.carryStatus()
+func (p *planner) syncCanaryStatus(c carried) {
+	s := p.carryStatus(c)
 	count := p.steps.count()
 	var index *int32
 	if count > 0 {
@@ -271,7 +268,7 @@ func (p *planner) syncCanaryStatus() {
 		p.finishStatus(s, true)
 		return
 	}
-	if index != nil && *index == p.steps.index && p.stepCompleted() {
+	if index != nil && *index == p.steps.index && p.stepCompleted(c.runs) {
 		step := p.steps.current()
 		next := *index + 1
 		index = &next
@@ -317,7 +314,7 @@ func (p *planner) fullPromotionReason(index *int32) string {
 // traffic router: a stable revision replaced by a promotion waits out
 // scaleDownDelaySeconds (so traffic still on it drains), an intermediate
 // canary goes at once; nothing a Service or the recorded split still uses.
-func (p *planner) scaleDownOldRouted() {
+func (p *planner) scaleDownOldRouted() (resized bool) {
 	c := p.ro.Spec.Strategy.Canary
 	s := p.ro.Status
 	referenced := map[string]bool{s.StableRS: true, s.CurrentPodHash: true}
@@ -332,7 +329,7 @@ func (p *planner) scaleDownOldRouted() {
 	}
 	delete(referenced, "")
 	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash
-	p.scaleDownWithDelay(c.ScaleDownDelaySeconds, c.ScaleDownDelayRevisionLimit, referenced, func(rs *appsv1.ReplicaSet) bool {
+	return p.scaleDownWithDelay(c.ScaleDownDelaySeconds, c.ScaleDownDelayRevisionLimit, referenced, func(rs *appsv1.ReplicaSet) bool {
 		_, waiting := rs.Annotations[v1alpha1.AnnotationScaleDownDeadline]
 		return promoted || waiting
 	})

@@ -2,12 +2,28 @@ package plan
 
 // The status carried over from one reconcile to the next, shared by canary
 // and blue-green.
-import "github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+import (
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
-// carryStatus starts the new status: counts from the ReplicaSets, and the
-// fields that live across reconciles copied from the observed status. Pause
-// and abort fields are decided later, in finishStatus.
-func (p *planner) carryStatus() v1alpha1.RolloutStatus {
+// carried is what the phases of one reconcile decided that the status
+// records. Each phase returns its part; the strategy hands them on here.
+type carried struct {
+	// runs are the AnalysisRuns in force; nil when this reconcile did not
+	// reconcile the analyses (the observed run statuses are kept).
+	runs *currentRuns
+	// weights is the split the routers were told to carry, if any.
+	weights *v1alpha1.TrafficWeights
+	// restartedAt is set once every pod is newer than spec.restartAt.
+	restartedAt *metav1.Time
+}
+
+// carryStatus starts the new status: counts from the ReplicaSets, the
+// fields that live across reconciles copied from the observed status, and
+// what this reconcile's phases decided (c). Pause and abort fields are
+// decided later, in finishStatus.
+func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 	old := p.ro.Status
 	all := p.revs.all
 	s := v1alpha1.RolloutStatus{
@@ -33,13 +49,13 @@ func (p *planner) carryStatus() v1alpha1.RolloutStatus {
 	if p.ro.Spec.Selector != nil {
 		s.Selector = formatSelector(p.ro)
 	}
-	if p.restartedAt != nil {
-		s.RestartedAt = p.restartedAt
+	if c.restartedAt != nil {
+		s.RestartedAt = c.restartedAt
 	}
 	s.PromoteFull = s.CurrentPodHash != s.StableRS && old.PromoteFull
 	s.Canary.Weights = old.Canary.Weights
-	if p.weights != nil {
-		s.Canary.Weights = p.weights
+	if c.weights != nil {
+		s.Canary.Weights = c.weights
 	}
 	if c := p.ro.Spec.Strategy.Canary; c == nil || c.TrafficRouting == nil {
 		s.Canary.Weights = nil
@@ -50,12 +66,12 @@ func (p *planner) carryStatus() v1alpha1.RolloutStatus {
 	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus
 	s.BlueGreen.PrePromotionAnalysisRunStatus = old.BlueGreen.PrePromotionAnalysisRunStatus
 	s.BlueGreen.PostPromotionAnalysisRunStatus = old.BlueGreen.PostPromotionAnalysisRunStatus
-	if p.analyzed {
-		s.Canary.CurrentStepAnalysisRunStatus = runStatus(p.runs.step)
-		s.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(p.runs.background)
-		s.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(p.runs.pre)
-		s.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(p.runs.post)
-		p.analysisEvents()
+	if r := c.runs; r != nil {
+		s.Canary.CurrentStepAnalysisRunStatus = runStatus(r.step)
+		s.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(r.background)
+		s.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(r.pre)
+		s.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(r.post)
+		p.recordAnalysisEvents(*r)
 	}
 	s.Canary.CurrentExperiment = old.Canary.CurrentExperiment
 	return s

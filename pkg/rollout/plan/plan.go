@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -26,18 +25,8 @@ type planner struct {
 	status v1alpha1.RolloutStatus
 	// pause records pause and abort decisions until the status is finished.
 	pause pauseDecisions
-	// scaled is set once a ReplicaSet is resized in this reconcile; the rest
-	// of the update then waits for the pods to follow.
-	scaled bool
-	// restartedAt is set when every pod is newer than spec.restartAt.
-	restartedAt *metav1.Time
-	// runs are the AnalysisRuns in force, once analysis has been reconciled.
-	runs     currentRuns
-	analyzed bool
 	// workloadResolved is set when the Rollout's template came from spec.workloadRef.
 	workloadResolved bool
-	// weights is the split the traffic routers were told to carry.
-	weights *v1alpha1.TrafficWeights
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -308,27 +297,28 @@ func (p *planner) scale(rs *appsv1.ReplicaSet, to int32) bool {
 		direction = "down"
 	}
 	p.event(false, v1alpha1.EventScalingReplicaSet, fmt.Sprintf(v1alpha1.EventMessageScaled, direction, rs.Name, revisionOf(rs.Annotations), from, to))
-	p.scaled = true
 	return true
 }
 
-// replace swaps a ReplicaSet for its changed copy in the planner's view.
+// replace swaps a ReplicaSet for its changed copy in the planner's view of
+// the revisions (matched by name), so later phases see the change.
 func (p *planner) replace(old, changed *appsv1.ReplicaSet) {
 	r := &p.revs
+	same := func(rs *appsv1.ReplicaSet) bool { return rs != nil && rs.Name == old.Name }
 	for i := range r.all {
-		if r.all[i] == old {
+		if same(r.all[i]) {
 			r.all[i] = changed
 		}
 	}
 	for i := range r.others {
-		if r.others[i] == old {
+		if same(r.others[i]) {
 			r.others[i] = changed
 		}
 	}
-	if r.newRS == old {
+	if same(r.newRS) {
 		r.newRS = changed
 	}
-	if r.stable == old {
+	if same(r.stable) {
 		r.stable = changed
 	}
 }

@@ -127,12 +127,12 @@ func maxTrafficWeight(ro *v1alpha1.Rollout) int32 {
 
 // canaryScaleOrWeight is what the canary should be sized by: an explicit pod
 // count from a setCanaryScale step, or else a weight.
-func canaryScaleOrWeight(ro *v1alpha1.Rollout, steps stepView) (*int32, int32) {
+func canaryScaleOrWeight(ro *v1alpha1.Rollout, steps stepView, aborting bool) (*int32, int32) {
 	s := ro.Status
 	if s.PromoteFull || s.StableRS == "" || s.CurrentPodHash == s.StableRS {
 		return nil, maxTrafficWeight(ro)
 	}
-	if scale := steps.canaryScale(); scale != nil {
+	if scale := steps.canaryScale(aborting); scale != nil {
 		if scale.Replicas != nil {
 			return scale.Replicas, 0
 		}
@@ -140,7 +140,7 @@ func canaryScaleOrWeight(ro *v1alpha1.Rollout, steps stepView) (*int32, int32) {
 			return nil, *scale.Weight
 		}
 	}
-	return nil, steps.setWeight()
+	return nil, steps.setWeight(aborting)
 }
 
 // canaryCounts are the replica counts the canary and stable ReplicaSets

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
@@ -25,51 +26,20 @@ func restartPending(ro *v1alpha1.Rollout, now time.Time) bool {
 }
 
 // restartPods evicts pods created before spec.restartAt, as many at a time as
-// availability allows (at least one), oldest revisions' pods first. It
-// reports whether pods were evicted in this reconcile, in which case the
-// rest of the update waits for their replacements.
-func (p *planner) restartPods() bool {
+// maxUnavailable allows, oldest revisions first. waiting reports whether
+// pods were evicted in this reconcile, in which case the rest of the update
+// waits for their replacements; restartedAt is set once no pod is older
+// than spec.restartAt.
+func (p *planner) restartPods() (waiting bool, restartedAt *metav1.Time) {
 	ro := p.ro
 	if at := ro.Spec.RestartAt; at != nil && at.Time.After(p.now) {
 		p.plan.requeue(at.Time.Sub(p.now))
-		return false
+		return false, nil
 	}
 	if !restartPending(ro, p.now) {
-		return false
+		return false, nil
 	}
-	owned := map[string]int{} // ReplicaSet UID -> eviction priority
-	order := []string{}
-	for _, rs := range p.revs.others {
-		order = append(order, string(rs.UID))
-	}
-	if p.revs.stable != nil && p.revs.stable != p.revs.newRS {
-		order = append(order, string(p.revs.stable.UID))
-	}
-	if p.revs.newRS != nil && p.revs.newRS != p.plan.Create {
-		order = append(order, string(p.revs.newRS.UID))
-	}
-	for i, uid := range order {
-		owned[uid] = i
-	}
-	var pods []*corev1.Pod
-	for _, pod := range p.st.Pods {
-		for _, ref := range pod.OwnerReferences {
-			if _, ok := owned[string(ref.UID)]; ok {
-				pods = append(pods, pod)
-				break
-			}
-		}
-	}
-	priority := func(pod *corev1.Pod) int {
-		for _, ref := range pod.OwnerReferences {
-			if i, ok := owned[string(ref.UID)]; ok {
-				return i
-			}
-		}
-		return len(order)
-	}
-	sort.SliceStable(pods, func(i, j int) bool { return priority(pods[i]) < priority(pods[j]) })
-
+	pods := p.restartCandidates()
 	_, unavailable := surgeAndUnavailable(ro)
 	concurrent := max(unavailable, 1)
 	minAvailable := max(specReplicas(ro), sumReplicas(p.revs.all...)) - concurrent
@@ -89,14 +59,53 @@ func (p *planner) restartPods() bool {
 		evicted++
 	}
 	if stale == 0 {
-		restartedAt := *ro.Spec.RestartAt
-		p.restartedAt = &restartedAt
-		return false
+		at := *ro.Spec.RestartAt
+		return false, &at
 	}
 	if evicted < stale {
 		p.plan.requeue(restartRetry)
 	}
-	return evicted > 0
+	return evicted > 0, nil
+}
+
+// restartCandidates are the pods of the Rollout's existing ReplicaSets, in
+// the order they are restarted: older revisions, then the stable one, then
+// the desired one.
+func (p *planner) restartCandidates() []*corev1.Pod {
+	owned := map[string]int{} // ReplicaSet UID -> eviction priority
+	order := []string{}
+	for _, rs := range p.revs.others {
+		order = append(order, string(rs.UID))
+	}
+	if p.revs.stable != nil && p.revs.stable != p.revs.newRS {
+		order = append(order, string(p.revs.stable.UID))
+	}
+	if p.revs.newRS != nil && p.revs.newRS.UID != "" { // not one this reconcile creates
+		order = append(order, string(p.revs.newRS.UID))
+	}
+	for i, uid := range order {
+		owned[uid] = i
+	}
+	priority := func(pod *corev1.Pod) (int, bool) {
+		for _, ref := range pod.OwnerReferences {
+			if i, ok := owned[string(ref.UID)]; ok {
+				return i, true
+			}
+		}
+		return len(order), false
+	}
+	var pods []*corev1.Pod
+	for _, pod := range p.st.Pods {
+		if _, ok := priority(pod); ok {
+			pods = append(pods, pod)
+		}
+	}
+	sort.SliceStable(pods, func(i, j int) bool {
+		a, _ := priority(pods[i])
+		b, _ := priority(pods[j])
+		return a < b
+	})
+	return pods
 }
 
 // availablePods counts pods that are ready for at least minReadySeconds and

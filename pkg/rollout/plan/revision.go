@@ -30,6 +30,20 @@ type revisions struct {
 	hash string
 }
 
+// latest is the planner's latest copy of a ReplicaSet (nil for nil): the
+// one the phases so far changed, if any.
+func (r revisions) latest(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	if rs == nil {
+		return nil
+	}
+	for _, c := range r.all {
+		if c.Name == rs.Name {
+			return c
+		}
+	}
+	return rs
+}
+
 func sortRevisions(ro *v1alpha1.Rollout, rss []*appsv1.ReplicaSet) revisions {
 	all := append([]*appsv1.ReplicaSet(nil), rss...)
 	sort.SliceStable(all, func(i, j int) bool {

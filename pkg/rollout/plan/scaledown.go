@@ -49,14 +49,14 @@ func (p *planner) deadlineLeft(rs *appsv1.ReplicaSet) (time.Duration, bool) {
 
 // scaleDownAborted keeps an aborted revision for abortScaleDownDelaySeconds
 // (never scaling it down when that is 0), then scales it to zero.
-func (p *planner) scaleDownAborted(abortDelay *int32) {
-	rs := p.current(p.revs.newRS)
+func (p *planner) scaleDownAborted(abortDelay *int32) (resized bool) {
+	rs := p.revs.latest(p.revs.newRS)
 	delay := v1alpha1.DefaultAbortScaleDownDelaySeconds
 	if abortDelay != nil {
 		delay = *abortDelay
 	}
 	if delay == 0 || rsReplicas(rs) == 0 {
-		return
+		return false
 	}
 	left, has := p.deadlineLeft(rs)
 	switch {
@@ -67,14 +67,15 @@ func (p *planner) scaleDownAborted(abortDelay *int32) {
 	case left > 0:
 		p.plan.requeue(left)
 	default:
-		p.scale(rs, 0)
+		return p.scale(rs, 0)
 	}
+	return false
 }
 
 // scaleDownWithDelay scales down the older revisions not referenced: those
 // delayed() picks get the scale-down-deadline annotation first (at most
 // limit of them waiting) and go when it passes; the others go at once.
-func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referenced map[string]bool, delayed func(*appsv1.ReplicaSet) bool) {
+func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referenced map[string]bool, delayed func(*appsv1.ReplicaSet) bool) (resized bool) {
 	delay := time.Duration(v1alpha1.DefaultScaleDownDelaySeconds) * time.Second
 	if delaySeconds != nil {
 		delay = time.Duration(*delaySeconds) * time.Second
@@ -89,14 +90,14 @@ func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referen
 	})
 	var waiting int32
 	for _, o := range old {
-		rs := p.current(o)
+		rs := p.revs.latest(o)
 		if referenced[rs.Labels[v1alpha1.LabelPodTemplateHash]] || rsReplicas(rs) == 0 {
 			continue
 		}
 		left, has := p.deadlineLeft(rs)
 		switch {
 		case !delayed(rs):
-			p.scale(rs, 0)
+			resized = p.scale(rs, 0) || resized
 		case !has && delay > 0 && waiting < limit:
 			waiting++
 			p.setScaleDownDeadline(rs, delay)
@@ -106,9 +107,10 @@ func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referen
 				p.plan.requeue(left)
 				continue
 			}
-			p.scale(rs, 0)
+			resized = p.scale(rs, 0) || resized
 		default:
-			p.scale(rs, 0)
+			resized = p.scale(rs, 0) || resized
 		}
 	}
+	return resized
 }

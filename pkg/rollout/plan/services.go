@@ -14,14 +14,14 @@ import (
 // Service is never pointed at a ReplicaSet without an available pod, and one
 // the Rollout does not manage yet is adopted only once the ReplicaSet is
 // fully available.
-func (p *planner) switchServices() {
+func (p *planner) switchServices(aborting bool) {
 	c := p.ro.Spec.Strategy.Canary
 	stable := p.revs.stable
 	if stable == nil {
 		return
 	}
 	p.pointService(c.StableService, stable)
-	if p.pause.aborted(p.ro) {
+	if aborting {
 		p.pointService(c.CanaryService, stable)
 		return
 	}

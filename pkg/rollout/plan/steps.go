@@ -39,8 +39,8 @@ func (v stepView) current() *v1alpha1.CanaryStep {
 // setWeight is the weight the canary should have: the last setWeight at or
 // before the current step, the maximum once all steps are done, and zero
 // while aborted.
-func (v stepView) setWeight() int32 {
-	if v.ro.Status.Abort {
+func (v stepView) setWeight(aborting bool) int32 {
+	if aborting {
 		return 0
 	}
 	if v.current() == nil {
@@ -56,12 +56,12 @@ func (v stepView) setWeight() int32 {
 
 // canaryScale is the setCanaryScale in force, if any: only with a traffic
 // router, and not while an abort scales the canary down.
-func (v stepView) canaryScale() *v1alpha1.SetCanaryScale {
+func (v stepView) canaryScale(aborting bool) *v1alpha1.SetCanaryScale {
 	c := v.ro.Spec.Strategy.Canary
 	if c == nil || c.TrafficRouting == nil || v.current() == nil {
 		return nil
 	}
-	if v.ro.Status.Abort && abortScaleDownDelay(v.ro) != nil {
+	if aborting && abortScaleDownDelay(v.ro) != nil {
 		return nil
 	}
 	for i := v.index; i >= 0; i-- {

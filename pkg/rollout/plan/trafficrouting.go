@@ -42,10 +42,13 @@ func (p *planner) validateRouting() *field.Error {
 // weight of the current step once the canary's pods can take it, nothing
 // while the canary has no available pod, on abort or once promoted, and the
 // managed header and mirror routes of the steps so far.
-func (p *planner) trafficRouting() {
+//
+// It returns the split the routers were told to carry, nil when none was
+// decided.
+func (p *planner) trafficRouting(aborting bool) *v1alpha1.TrafficWeights {
 	c := p.ro.Spec.Strategy.Canary
 	if c.TrafficRouting == nil || len(p.st.Routers) == 0 {
-		return
+		return nil
 	}
 	s := p.ro.Status
 	max := maxTrafficWeight(p.ro)
@@ -58,7 +61,7 @@ func (p *planner) trafficRouting() {
 	switch {
 	case promoted:
 		d.Promoted = true
-	case p.pause.aborted(p.ro):
+	case aborting:
 	case p.revs.newRS == nil || rsAvailable(p.revs.newRS) == 0:
 	case s.PromoteFull:
 		if s.Canary.Weights != nil {
@@ -67,10 +70,10 @@ func (p *planner) trafficRouting() {
 	case p.steps.count() > 0:
 		routes = true
 		switch {
-		case !p.atDesiredCounts():
+		case !p.atDesiredCounts(aborting):
 			d.CanaryWeight = p.steps.weightBefore()
 		case p.steps.current() != nil:
-			d.CanaryWeight = p.steps.setWeight()
+			d.CanaryWeight = p.steps.setWeight(aborting)
 		default:
 			d.CanaryWeight = max
 		}
@@ -79,7 +82,7 @@ func (p *planner) trafficRouting() {
 	if stable := p.revs.stable; stable != nil && !promoted {
 		need := int32(math.Ceil(float64(specReplicas(p.ro)) * float64(max-d.CanaryWeight) / float64(max)))
 		if stable.Status.AvailableReplicas < need {
-			return
+			return nil
 		}
 	}
 	if routes && revisionOf(p.ro.Annotations) > 1 {
@@ -89,7 +92,7 @@ func (p *planner) trafficRouting() {
 		writes, err := r.Plan(p.ro, p.st.RouterObjects, d)
 		if err != nil {
 			p.event(true, v1alpha1.EventTrafficRoutingError, err.Error())
-			return
+			return nil
 		}
 		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder()...)
 	}
@@ -100,7 +103,7 @@ func (p *planner) trafficRouting() {
 	if old := s.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable {
 		p.event(false, v1alpha1.EventTrafficWeightUpdated, fmt.Sprintf(v1alpha1.EventMessageWeightUpdated, describeWeights(old, weights)))
 	}
-	p.weights = weights
+	return weights
 }
 
 func describeWeights(old, now *v1alpha1.TrafficWeights) string {
