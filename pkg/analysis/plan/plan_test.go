@@ -285,8 +285,9 @@ func TestRunOutcomes(t *testing.T) {
 			if st.DryRunSummary == nil || *st.DryRunSummary != tt.wantDry {
 				t.Errorf("dryRunSummary = %+v, want %+v", st.DryRunSummary, tt.wantDry)
 			}
-			if st.StartedAt == nil || st.CompletedAt == nil {
-				t.Errorf("startedAt %v completedAt %v", st.StartedAt, st.CompletedAt)
+			// The run starts at the first reconcile and completes at the last.
+			if st.StartedAt == nil || !st.StartedAt.Time.Equal(t0) || st.CompletedAt == nil || !st.CompletedAt.Time.Equal(s.now) {
+				t.Errorf("startedAt %v completedAt %v, want %v and %v", st.StartedAt, st.CompletedAt, t0, s.now)
 			}
 			for name, left := range s.script {
 				if len(left) > 0 {
@@ -294,8 +295,13 @@ func TestRunOutcomes(t *testing.T) {
 				}
 			}
 			reasons := s.reasons()
-			if last := reasons[len(reasons)-1]; last != "AnalysisRun"+string(tt.wantPhase) {
-				t.Errorf("events %v, want the last to be AnalysisRun%s", reasons, tt.wantPhase)
+			wantLast := event.Event{
+				Warning: tt.wantPhase == F || tt.wantPhase == E,
+				Reason:  "AnalysisRun" + string(tt.wantPhase),
+				Message: "Analysis Completed. Result: " + string(tt.wantPhase),
+			}
+			if last := s.events[len(s.events)-1]; last != wantLast {
+				t.Errorf("events %v, want the last to be %+v", reasons, wantLast)
 			}
 		})
 	}
@@ -311,8 +317,12 @@ func TestCountersAndErrorsNotCounted(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("result = %+v\nwant %+v", got, want)
 	}
-	if len(r.Measurements) != 3 {
-		t.Errorf("%d measurements, want 3", len(r.Measurements))
+	var phases []v1alpha1.AnalysisPhase
+	for _, m := range r.Measurements {
+		phases = append(phases, m.Phase)
+	}
+	if !reflect.DeepEqual(phases, []v1alpha1.AnalysisPhase{E, S, S}) {
+		t.Fatalf("measurement phases %v, want [Error Successful Successful]", phases)
 	}
 	// E at 0s, retried 10s later (S at 10s), then the interval: 1m10s.
 	for i, want := range []time.Duration{0, 10 * time.Second, 70 * time.Second} {
@@ -345,7 +355,7 @@ func TestScheduleAndRequeue(t *testing.T) {
 		if got := len(s.reconcile().Tasks); got != 0 {
 			t.Fatalf("%d tasks before the delay", got)
 		}
-		if s.run.Status.Phase != R || s.run.Status.StartedAt == nil || s.last.RequeueAfter != 30*time.Second {
+		if s.run.Status.Phase != R || s.run.Status.StartedAt == nil || !s.run.Status.StartedAt.Time.Equal(t0) || s.last.RequeueAfter != 30*time.Second {
 			t.Fatalf("phase %s startedAt %v requeue %v", s.run.Status.Phase, s.run.Status.StartedAt, s.last.RequeueAfter)
 		}
 		s.now = at(30 * time.Second)
@@ -367,7 +377,8 @@ func TestScheduleAndRequeue(t *testing.T) {
 			t.Fatalf("requeue %v, want 1s", p.RequeueAfter)
 		}
 		sched = Schedule(State{Run: run, Now: at(5 * time.Second)})
-		if len(sched.Tasks) != 1 || sched.Tasks[0].Action != ActionResume || sched.Tasks[0].InFlight == nil {
+		if len(sched.Tasks) != 1 || sched.Tasks[0].Action != ActionResume || sched.Tasks[0].Metric.Name != "job" ||
+			sched.Tasks[0].InFlight == nil || !reflect.DeepEqual(*sched.Tasks[0].InFlight, run.Status.MetricResults[0].Measurements[0]) {
 			t.Fatalf("tasks %+v", sched.Tasks)
 		}
 	})
@@ -396,7 +407,7 @@ func TestTerminate(t *testing.T) {
 		run.Spec.Terminate = true
 		s := newSim(t, run, nil)
 		s.reconcile()
-		if st := s.run.Status; st.Phase != S || st.Message != MessageRunTerminated || st.CompletedAt == nil {
+		if st := s.run.Status; st.Phase != S || st.Message != MessageRunTerminated || st.CompletedAt == nil || !st.CompletedAt.Time.Equal(t0) {
 			t.Fatalf("status %+v", st)
 		}
 	})
