@@ -157,3 +157,233 @@ func TestBasicCanaryCounts(t *testing.T) {
 		})
 	}
 }
+
+// routedRollout is a traffic-routed canary of the given size, mid-update from
+// "stable" to "canary".
+func routedRollout(replicas int32, minPods *int32, dynamic bool) *v1alpha1.Rollout {
+	return &v1alpha1.Rollout{
+		Spec: v1alpha1.RolloutSpec{
+			Replicas: replicaMathPtr(replicas),
+			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{
+				TrafficRouting:       &v1alpha1.RolloutTrafficRouting{},
+				MinPodsPerReplicaSet: minPods,
+				DynamicStableScale:   dynamic,
+			}},
+		},
+		Status: v1alpha1.RolloutStatus{StableRS: "stable", CurrentPodHash: "canary"},
+	}
+}
+
+// routedWeights are the weights a router reports in status.canary.weights.
+func routedWeights(canary, stable int32) *v1alpha1.TrafficWeights {
+	return &v1alpha1.TrafficWeights{
+		Canary: v1alpha1.WeightDestination{Weight: canary},
+		Stable: v1alpha1.WeightDestination{Weight: stable},
+	}
+}
+
+type routedCase struct {
+	name      string
+	replicas  int32
+	minPods   *int32
+	dynamic   bool
+	abort     bool
+	maxWeight int32 // 0: the default of 100
+	explicit  *int32
+	weight    int32
+	weights   *v1alpha1.TrafficWeights
+	want      canaryCounts
+}
+
+var routedCases = []routedCase{
+	{name: "20% of 10 replicas is 2 canary pods and the stable keeps all 10",
+		replicas: 10, weight: 20, want: canaryCounts{2, 10}},
+	{name: "a 1% weight on 10 replicas rounds the canary up to one pod, never zero",
+		replicas: 10, weight: 1, want: canaryCounts{1, 10}},
+	{name: "33% of 5 replicas rounds the canary up to 2 pods",
+		replicas: 5, weight: 33, want: canaryCounts{2, 5}},
+	{name: "weight 0 leaves the canary at zero pods",
+		replicas: 10, weight: 0, want: canaryCounts{0, 10}},
+	{name: "weight 100 runs every replica on both sides",
+		replicas: 10, weight: 100, want: canaryCounts{10, 10}},
+	{name: "a weight out of maxTrafficWeight 1000 is scaled to it: 250 of 1000 on 4 replicas is one canary pod",
+		replicas: 4, maxWeight: 1000, weight: 250, want: canaryCounts{1, 4}},
+	{name: "setCanaryScale replicas 3 sizes the canary to 3 whatever the weight",
+		replicas: 10, explicit: replicaMathPtr(3), want: canaryCounts{3, 10}},
+	{name: "setCanaryScale replicas 15 on 10 replicas runs 15 canary pods beside all 10 stable",
+		replicas: 10, explicit: replicaMathPtr(15), want: canaryCounts{15, 10}},
+	{name: "setCanaryScale replicas 0 keeps the canary at zero",
+		replicas: 10, explicit: replicaMathPtr(0), want: canaryCounts{0, 10}},
+	{name: "minPodsPerReplicaSet 2 raises a one-pod canary to 2",
+		replicas: 10, minPods: replicaMathPtr(2), weight: 10, want: canaryCounts{2, 10}},
+	{name: "minPodsPerReplicaSet above spec.replicas is capped at spec.replicas",
+		replicas: 2, minPods: replicaMathPtr(3), weight: 10, want: canaryCounts{2, 2}},
+	{name: "minPodsPerReplicaSet does not raise a zero-weight canary",
+		replicas: 10, minPods: replicaMathPtr(2), weight: 0, want: canaryCounts{0, 10}},
+	{name: "without dynamicStableScale minPodsPerReplicaSet does not raise a setCanaryScale replica count",
+		replicas: 10, minPods: replicaMathPtr(2), explicit: replicaMathPtr(1), want: canaryCounts{1, 10}},
+	{name: "dynamicStableScale at 30% of 10 replicas sizes the stable for the 70% it keeps",
+		replicas: 10, dynamic: true, weight: 30, want: canaryCounts{3, 7}},
+	{name: "dynamicStableScale keeps the stable sized for the traffic it still has",
+		replicas: 10, dynamic: true, weight: 30, weights: routedWeights(0, 100), want: canaryCounts{3, 10}},
+	{name: "dynamicStableScale at 50% of 7 replicas rounds both sides up to 4",
+		replicas: 7, dynamic: true, weight: 50, want: canaryCounts{4, 4}},
+	{name: "dynamicStableScale at weight 100 scales the stable to zero",
+		replicas: 10, dynamic: true, weight: 100, weights: routedWeights(100, 0), want: canaryCounts{10, 0}},
+	{name: "dynamicStableScale with minPodsPerReplicaSet 2 keeps 2 stable pods at 95%",
+		replicas: 10, dynamic: true, minPods: replicaMathPtr(2), weight: 95, want: canaryCounts{10, 2}},
+	{name: "dynamicStableScale with minPodsPerReplicaSet 3 raises a setCanaryScale of 2 to 3 and keeps the stable whole",
+		replicas: 10, dynamic: true, minPods: replicaMathPtr(3), explicit: replicaMathPtr(2), want: canaryCounts{3, 10}},
+	{name: "dynamicStableScale while aborting keeps the canary sized for the traffic it still has",
+		replicas: 10, dynamic: true, abort: true, weight: 0, weights: routedWeights(60, 40), want: canaryCounts{6, 10}},
+	{name: "dynamicStableScale without an abort shrinks the canary ahead of its traffic",
+		replicas: 10, dynamic: true, weight: 20, weights: routedWeights(60, 40), want: canaryCounts{2, 8}},
+}
+
+func TestRoutedCanaryCounts(t *testing.T) {
+	for _, tc := range routedCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ro := routedRollout(tc.replicas, tc.minPods, tc.dynamic)
+			ro.Status.Abort = tc.abort
+			if tc.maxWeight != 0 {
+				ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight = replicaMathPtr(tc.maxWeight)
+			}
+			got := routedCanaryCounts(ro, tc.explicit, tc.weight, tc.weights)
+			if got != tc.want {
+				t.Errorf("canary/stable = %d/%d, want %d/%d", got.canary, got.stable, tc.want.canary, tc.want.stable)
+			}
+		})
+	}
+}
+
+func scaleStep(s v1alpha1.SetCanaryScale) v1alpha1.CanaryStep {
+	return v1alpha1.CanaryStep{SetCanaryScale: &s}
+}
+
+func weightStep(w int32) v1alpha1.CanaryStep { return v1alpha1.CanaryStep{SetWeight: &w} }
+
+var pauseStep = v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}}
+
+type stepsCase struct {
+	name        string
+	steps       []v1alpha1.CanaryStep
+	index       int32
+	promoteFull bool
+	abort       bool
+	abortDelay  *int32
+	dynamic     bool
+	weights     *v1alpha1.TrafficWeights
+	want        canaryCounts
+}
+
+// threeThenMatch scales the canary to 3 pods, then back to its weight.
+var threeThenMatch = []v1alpha1.CanaryStep{
+	scaleStep(v1alpha1.SetCanaryScale{Replicas: replicaMathPtr(3)}), weightStep(20),
+	scaleStep(v1alpha1.SetCanaryScale{MatchTrafficWeight: true}), weightStep(60),
+}
+
+var stepsCases = []stepsCase{
+	{name: "setWeight 90 after setCanaryScale weight 10 leaves one canary pod to take 90% of the traffic",
+		steps: []v1alpha1.CanaryStep{scaleStep(v1alpha1.SetCanaryScale{Weight: replicaMathPtr(10)}), weightStep(90), pauseStep},
+		index: 1, want: canaryCounts{1, 10}},
+	{name: "setCanaryScale weight 25 of 10 replicas rounds up to 3 canary pods",
+		steps: []v1alpha1.CanaryStep{weightStep(5), scaleStep(v1alpha1.SetCanaryScale{Weight: replicaMathPtr(25)})},
+		index: 1, want: canaryCounts{3, 10}},
+	{name: "setCanaryScale replicas 3 stays in force through a later setWeight",
+		steps: threeThenMatch, index: 1, want: canaryCounts{3, 10}},
+	{name: "matchTrafficWeight sizes the canary by the last setWeight again",
+		steps: threeThenMatch, index: 2, want: canaryCounts{2, 10}},
+	{name: "after matchTrafficWeight a setWeight 60 is 6 canary pods",
+		steps: threeThenMatch, index: 3, want: canaryCounts{6, 10}},
+	{name: "once every step is done the canary runs every replica",
+		steps: threeThenMatch, index: 4, want: canaryCounts{10, 10}},
+	{name: "a full promotion ignores setCanaryScale and runs every replica",
+		steps: threeThenMatch, index: 1, promoteFull: true, want: canaryCounts{10, 10}},
+	{name: "an abort with the default abortScaleDownDelaySeconds drops setCanaryScale and the canary goes to zero",
+		steps: threeThenMatch, index: 1, abort: true, want: canaryCounts{0, 10}},
+	{name: "an abort with abortScaleDownDelaySeconds 0 keeps the setCanaryScale pods",
+		steps: threeThenMatch, index: 1, abort: true, abortDelay: replicaMathPtr(0), want: canaryCounts{3, 10}},
+	// DIFFERS FROM UPSTREAM: since v1.9.0 Argo Rollouts, when a rollout with
+	// dynamicStableScale is aborted, steps the desired weight back through
+	// the setWeight steps (from the stable's available pods), so with 4 stable
+	// and 6 canary pods available it wants weight 20 here and sizes the stable
+	// to 8, not 10; serin wants weight 0 at once and asks for all 10 stable
+	// pods beside the 6 canary pods the traffic still needs.
+	{name: "an abort with dynamicStableScale asks for the whole stable at once while the canary keeps its traffic's pods",
+		steps: []v1alpha1.CanaryStep{weightStep(20), pauseStep, weightStep(60), pauseStep},
+		index: 3, abort: true, dynamic: true, weights: routedWeights(60, 40), want: canaryCounts{6, 10}},
+}
+
+func TestRoutedCanaryCountsFollowTheSteps(t *testing.T) {
+	for _, tc := range stepsCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ro := routedRollout(10, nil, tc.dynamic)
+			c := ro.Spec.Strategy.Canary
+			c.Steps, c.AbortScaleDownDelaySeconds = tc.steps, tc.abortDelay
+			ro.Status.CurrentStepIndex = replicaMathPtr(tc.index)
+			ro.Status.PromoteFull, ro.Status.Abort = tc.promoteFull, tc.abort
+			explicit, weight := canaryScaleOrWeight(ro, newStepView(ro), tc.abort)
+			got := routedCanaryCounts(ro, explicit, weight, tc.weights)
+			if got != tc.want {
+				t.Errorf("canary/stable = %d/%d, want %d/%d", got.canary, got.stable, tc.want.canary, tc.want.stable)
+			}
+		})
+	}
+}
+
+func TestWithoutATrafficRouterSetCanaryScaleIsIgnored(t *testing.T) {
+	ro := mathRollout(t, 10, "", "")
+	ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{weightStep(40), scaleStep(v1alpha1.SetCanaryScale{Replicas: replicaMathPtr(1)})}
+	ro.Status.CurrentStepIndex = replicaMathPtr(1)
+	explicit, weight := canaryScaleOrWeight(ro, newStepView(ro), false)
+	if explicit != nil || weight != 40 {
+		t.Fatalf("canaryScaleOrWeight = %v, %d; want no explicit count and the setWeight of 40", explicit, weight)
+	}
+	got := basicCanaryCounts(ro, weight, sizedRS("canary", pods{4, 4}), sizedRS("stable", pods{6, 6}), nil)
+	if got != (canaryCounts{4, 6}) {
+		t.Errorf("canary/stable = %d/%d, want 4/6", got.canary, got.stable)
+	}
+}
+
+type balanceCase struct {
+	name                string
+	drain, keep         *pods // nil: no such ReplicaSet
+	drainCount, keepCnt int32
+	ceiling, floor      int32
+	wantDrain, wantKeep int32
+}
+
+var balanceCases = []balanceCase{
+	{name: "a pair within the ceiling and above the floor is left as it is",
+		drain: &pods{3, 3}, keep: &pods{2, 2}, drainCount: 3, keepCnt: 2, ceiling: 6, floor: 4, wantDrain: 3, wantKeep: 2},
+	{name: "a pair 2 pods over the ceiling gives them back from the kept side while availability stays at the floor",
+		drain: &pods{3, 2}, keep: &pods{6, 5}, drainCount: 3, keepCnt: 6, ceiling: 7, floor: 6, wantDrain: 3, wantKeep: 4},
+	{name: "when the drained side's pods are unavailable the kept side keeps one more available pod and the drained side gives up one",
+		drain: &pods{3, 1}, keep: &pods{6, 5}, drainCount: 3, keepCnt: 6, ceiling: 7, floor: 6, wantDrain: 2, wantKeep: 5},
+	{name: "the kept side restores only the available pods the floor needs, and the drained side makes room for them",
+		drain: &pods{2, 0}, keep: &pods{6, 6}, drainCount: 2, keepCnt: 4, ceiling: 5, floor: 4, wantDrain: 1, wantKeep: 4},
+	{name: "the kept side restores no pod it does not have available, even below the floor",
+		drain: &pods{2, 0}, keep: &pods{4, 3}, drainCount: 2, keepCnt: 4, ceiling: 5, floor: 4, wantDrain: 2, wantKeep: 3},
+	{name: "without a kept ReplicaSet the counts are left as they are, even over the ceiling",
+		drain: &pods{3, 3}, drainCount: 3, ceiling: 2, floor: 1, wantDrain: 3, wantKeep: 0},
+	{name: "without a drained ReplicaSet the kept side is cut back to the ceiling",
+		keep: &pods{7, 4}, keepCnt: 7, ceiling: 5, floor: 4, wantDrain: 0, wantKeep: 5},
+}
+
+func TestBalance(t *testing.T) {
+	for _, tc := range balanceCases {
+		t.Run(tc.name, func(t *testing.T) {
+			var drain, keep *appsv1.ReplicaSet
+			if tc.drain != nil {
+				drain = sizedRS("drain", *tc.drain)
+			}
+			if tc.keep != nil {
+				keep = sizedRS("keep", *tc.keep)
+			}
+			gotDrain, gotKeep := balance(drain, keep, tc.drainCount, tc.keepCnt, tc.ceiling, tc.floor)
+			if gotDrain != tc.wantDrain || gotKeep != tc.wantKeep {
+				t.Errorf("drain/keep = %d/%d, want %d/%d", gotDrain, gotKeep, tc.wantDrain, tc.wantKeep)
+			}
+		})
+	}
+}
