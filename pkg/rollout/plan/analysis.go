@@ -228,7 +228,6 @@ func (p *planner) react(r *v1alpha1.AnalysisRun, what string) {
 	}
 }
 
-
 // canaryAnalysis starts, watches and stops the step and background analyses
 // of a canary.
 func (p *planner) canaryAnalysis() analysisDecision {

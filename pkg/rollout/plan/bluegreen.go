@@ -14,7 +14,8 @@ import (
 // blueGreen plans one reconcile of a blue-green Rollout: the new revision
 // comes up behind the preview Service, and the active Service switches to it
 // at once when it is fully available and promoted.
-func (p *planner) blueGreen() {
+func (p *planner) blueGreen(conditions []v1alpha1.RolloutCondition) {
+	base := carried{conditions: conditions}
 	bg := p.ro.Spec.Strategy.BlueGreen
 	active := p.st.Services[bg.ActiveService]
 	preview := p.st.Services[bg.PreviewService]
@@ -22,12 +23,12 @@ func (p *planner) blueGreen() {
 		// A new revision starts over (preview, pause, analysis) before any
 		// scaling event is looked at, as for canaries.
 		sel := selectors{preview: p.previewService(preview), active: selected(active)}
-		p.syncBlueGreenStatus(sel, carried{})
+		p.syncBlueGreenStatus(sel, base)
 		return
 	}
 	if p.scalingEvent() {
 		p.blueGreenReplicaSets()
-		p.finishStatus(p.blueGreenCounts(p.carryStatus(carried{})), false)
+		p.finishStatus(p.blueGreenCounts(p.carryStatus(base)), false)
 		return
 	}
 	var sel selectors
@@ -39,7 +40,7 @@ func (p *planner) blueGreen() {
 	analysis := p.blueGreenAnalysis()
 	p.addRunWrites(analysis.writes)
 	p.syncEphemeralMetadata()
-	p.syncBlueGreenStatus(sel, carried{runs: &analysis.runs, restartedAt: restartedAt})
+	p.syncBlueGreenStatus(sel, carried{conditions: conditions, runs: &analysis.runs, restartedAt: restartedAt})
 }
 
 // selectors are the revision hashes the preview and active Services select
@@ -53,7 +54,6 @@ func selected(svc *corev1.Service) string {
 	}
 	return svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
 }
-
 
 // previewService points the preview Service at the desired revision, and
 // returns the revision it selects then.

@@ -11,18 +11,19 @@ import (
 )
 
 // canary plans one reconcile of a canary Rollout.
-func (p *planner) canary() {
+func (p *planner) canary(conditions []v1alpha1.RolloutCondition) {
+	base := carried{conditions: conditions}
 	if p.templateOrStepsChanged() {
 		// A new revision starts at step 0. This comes before the scaling
 		// event: an edit of the template and spec.replicas together must not
 		// carry the old revision's step index onto the new one.
-		p.syncCanaryStatus(carried{})
+		p.syncCanaryStatus(base)
 		return
 	}
 	if p.scalingEvent() {
 		// spec.replicas changed: resize only, without moving through steps.
 		p.scaleReplicaSets(p.ro.Status.Abort)
-		p.finishStatus(p.carryStatus(carried{}), false)
+		p.finishStatus(p.carryStatus(base), false)
 		return
 	}
 	waiting, restartedAt := p.restartPods()
@@ -40,7 +41,7 @@ func (p *planner) canary() {
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices(aborting)
-	c := carried{runs: &analysis.runs, weights: p.trafficRouting(aborting), restartedAt: restartedAt}
+	c := carried{conditions: conditions, runs: &analysis.runs, weights: p.trafficRouting(aborting), restartedAt: restartedAt}
 	if len(p.pause.added) > 0 {
 		// An inconclusive analysis pauses the rollout before anything scales.
 		p.syncCanaryStatus(c)
@@ -140,7 +141,6 @@ func (p *planner) scaleDownOthers() (resized bool) {
 	return resized
 }
 
-
 // pauseStep adds the pause condition of a pause step when the rollout
 // reaches it, and asks to be woken when a timed pause ends.
 func (p *planner) pauseStep() {
@@ -219,28 +219,7 @@ func (p *planner) syncCanaryStatus(c carried) {
 	}
 
 	if p.templateOrStepsChanged() {
-		// A new revision's pods are all new: a pending restart is done.
-		if p.ro.Spec.RestartAt != nil && !p.ro.Spec.RestartAt.Time.After(p.now) {
-			s.RestartedAt = p.ro.Spec.RestartAt.DeepCopy()
-		}
-		p.pause.clearAll()
-		p.pause.removeAbort()
-		s.PromoteFull = false
-		s.Canary.CurrentStepAnalysisRunStatus = nil
-		s.Canary.CurrentBackgroundAnalysisRunStatus = nil
-		s.Canary.StepPluginStatuses = nil
-		s.CurrentStepIndex = nil
-		if count > 0 {
-			s.CurrentStepIndex = int32Ptr(0)
-			switch {
-			case s.StableRS == p.revs.hash:
-				p.event(false, v1alpha1.EventSkipSteps, "Rollback to stable ReplicaSets")
-				s.CurrentStepIndex = int32Ptr(count)
-			case p.rollbackWithinWindow() && rsReplicas(p.revs.newRS) > 0:
-				p.event(false, v1alpha1.EventSkipSteps, "Rollback to active ReplicaSets within RollbackWindow")
-				s.CurrentStepIndex = int32Ptr(count)
-			}
-		}
+		p.startStepsWithEvents(&s, count)
 		p.finishStatus(s, true)
 		return
 	}
@@ -278,6 +257,36 @@ func (p *planner) syncCanaryStatus(c carried) {
 	}
 	s.CurrentStepIndex = index
 	p.finishStatus(s, true)
+}
+
+// startStepsWithEvents starts a new revision's steps over: from step 0, or
+// past every step (with a SkipSteps event) for a rollback to the stable
+// revision or within the rollback window. Pauses, aborts and the previous
+// revision's analyses go, and a pending restart is done: a new revision's
+// pods are all new.
+func (p *planner) startStepsWithEvents(s *v1alpha1.RolloutStatus, count int32) {
+	if p.ro.Spec.RestartAt != nil && !p.ro.Spec.RestartAt.Time.After(p.now) {
+		s.RestartedAt = p.ro.Spec.RestartAt.DeepCopy()
+	}
+	p.pause.clearAll()
+	p.pause.removeAbort()
+	s.PromoteFull = false
+	s.Canary.CurrentStepAnalysisRunStatus = nil
+	s.Canary.CurrentBackgroundAnalysisRunStatus = nil
+	s.Canary.StepPluginStatuses = nil
+	s.CurrentStepIndex = nil
+	if count == 0 {
+		return
+	}
+	s.CurrentStepIndex = int32Ptr(0)
+	switch {
+	case s.StableRS == p.revs.hash:
+		p.event(false, v1alpha1.EventSkipSteps, "Rollback to stable ReplicaSets")
+		s.CurrentStepIndex = int32Ptr(count)
+	case p.rollbackWithinWindow() && rsReplicas(p.revs.newRS) > 0:
+		p.event(false, v1alpha1.EventSkipSteps, "Rollback to active ReplicaSets within RollbackWindow")
+		s.CurrentStepIndex = int32Ptr(count)
+	}
 }
 
 // fullPromotionReason says why the desired revision becomes stable now, or

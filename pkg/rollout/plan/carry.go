@@ -10,6 +10,8 @@ import (
 // carried is what the phases of one reconcile decided that the status
 // records. Each phase returns its part; the strategy hands them on here.
 type carried struct {
+	// conditions are the observed conditions with those syncRevision set.
+	conditions []v1alpha1.RolloutCondition
 	// runs are the AnalysisRuns in force; nil when this reconcile did not
 	// reconcile the analyses (the observed run statuses are kept).
 	runs *currentRuns
@@ -35,7 +37,7 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		HPAReplicas:       sumActual(all),
 		CollisionCount:    old.CollisionCount,
 		CurrentStepIndex:  old.CurrentStepIndex,
-		Conditions:        p.status.Conditions,
+		Conditions:        c.conditions,
 		StableRS:          old.StableRS,
 		RestartedAt:       old.RestartedAt,
 		ALB:               old.ALB,

@@ -21,12 +21,8 @@ type planner struct {
 	steps stepView
 	revs  revisions
 	plan  Plan
-	// status is the status being built; it starts from the observed one.
-	status v1alpha1.RolloutStatus
 	// pause records pause and abort decisions until the status is finished.
 	pause pauseDecisions
-	// workloadResolved is set when the Rollout's template came from spec.workloadRef.
-	workloadResolved bool
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -50,9 +46,9 @@ func Compute(st State) Plan {
 		// Plan against the workload's template; the API object keeps its own.
 		p.ro = resolved
 		p.steps = newStepView(resolved)
-		p.workloadResolved = true
 	}
-	if err := p.validate(); err != nil {
+	// A template resolved from spec.workloadRef was validated there.
+	if err := p.validate(ro.Spec.WorkloadRef != nil); err != nil {
 		p.invalidSpec(err)
 		return p.plan
 	}
@@ -65,11 +61,11 @@ func Compute(st State) Plan {
 		p.ro.Status.Abort, p.ro.Status.AbortedAt = false, nil
 		p.steps = newStepView(p.ro)
 	}
-	p.syncRevision()
+	conditions := p.syncRevisionWithEvents()
 	if ro.Spec.Strategy.BlueGreen != nil {
-		p.blueGreen()
+		p.blueGreen(conditions)
 	} else {
-		p.canary()
+		p.canary(conditions)
 	}
 	return p.plan
 }
@@ -81,8 +77,8 @@ func spentAbort(ro *v1alpha1.Rollout, hash string) bool {
 }
 
 // validate returns the first problem with the spec or the objects it names.
-func (p *planner) validate() *field.Error {
-	if errs := validateSpec(p.ro, p.workloadResolved); len(errs) > 0 {
+func (p *planner) validate(workloadResolved bool) *field.Error {
+	if errs := validateSpec(p.ro, workloadResolved); len(errs) > 0 {
 		return errs[0]
 	}
 	if err := unsupported(p.ro); err != nil {
@@ -160,10 +156,12 @@ func (p *planner) invalidSpec(err *field.Error) {
 	p.plan.Status = s
 }
 
-// syncRevision creates the desired ReplicaSet when it is missing, keeps the
-// revision numbers in order, and keeps the Rollout's revision annotation on
-// the desired revision.
-func (p *planner) syncRevision() {
+// syncRevisionWithEvents creates the desired ReplicaSet when it is missing,
+// keeps the revision numbers in order, and keeps the Rollout's revision
+// annotation on the desired revision, recording NewReplicaSetCreated and
+// RolloutUpdated events. It returns the observed conditions with the
+// Progressing condition this decides, for the status.
+func (p *planner) syncRevisionWithEvents() []v1alpha1.RolloutCondition {
 	ro, revs := p.ro, &p.revs
 	var older []*appsv1.ReplicaSet
 	for _, rs := range revs.all {
@@ -172,51 +170,15 @@ func (p *planner) syncRevision() {
 		}
 	}
 	next := maxRevision(older) + 1
+	status := *ro.Status.DeepCopy()
 	if revs.newRS == nil {
-		rs := newReplicaSet(ro, revs.hash, next, 0, p.podMetadata(true))
-		p.plan.Create = rs
-		// Plan the rest as if it existed, empty: it is created before anything
-		// that refers to it is applied.
-		revs.newRS = rs
-		revs.all = append(revs.all, rs)
+		rs := p.createRevisionWithEvent(next)
 		msg := fmt.Sprintf(v1alpha1.MessageNewReplicaSet, rs.Name)
-		p.event(false, v1alpha1.EventNewReplicaSetCreated, fmt.Sprintf(v1alpha1.MessageNewReplicaSetDetail, rs.Name, next))
-		p.status = *ro.Status.DeepCopy()
-		setCondition(&p.status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewReplicaSetCreated, msg))
+		setCondition(&status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewReplicaSetCreated, msg))
 	} else {
-		p.status = *ro.Status.DeepCopy()
-		rs := revs.newRS.DeepCopy()
-		changed := false
-		if current := revisionOf(rs.Annotations); current < next {
-			// An older ReplicaSet came back (an undo): it takes the next
-			// revision and remembers the one it had.
-			if current > 0 {
-				history := rs.Annotations[v1alpha1.AnnotationRevisionHistory]
-				if history != "" {
-					history += ","
-				}
-				rs.Annotations[v1alpha1.AnnotationRevisionHistory] = history + strconv.FormatInt(current, 10)
-			}
-			if rs.Annotations == nil {
-				rs.Annotations = map[string]string{}
-			}
-			rs.Annotations[v1alpha1.AnnotationRevision] = strconv.FormatInt(next, 10)
-			changed = true
-		}
-		if affinityOutdated(rs.Spec.Template.Spec.Affinity, ro, revs.hash) {
-			rs.Spec.Template.Spec.Affinity = replicaSetAffinity(ro, revs.hash)
-			changed = true
-		}
-		if rs.Spec.MinReadySeconds != ro.Spec.MinReadySeconds {
-			rs.Spec.MinReadySeconds = ro.Spec.MinReadySeconds
-			changed = true
-		}
-		if changed {
-			p.update(rs)
-			revs.newRS = rs
-		}
-		if condition(p.status, v1alpha1.RolloutProgressing) == nil {
-			setCondition(&p.status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue,
+		rs := p.refreshRevision(next)
+		if condition(status, v1alpha1.RolloutProgressing) == nil {
+			setCondition(&status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue,
 				v1alpha1.ReasonFoundNewReplicaSet, fmt.Sprintf(v1alpha1.MessageFoundNewReplicaSet, rs.Name)))
 		}
 	}
@@ -225,6 +187,55 @@ func (p *planner) syncRevision() {
 		p.plan.Revision = revision
 		p.event(false, v1alpha1.EventRolloutUpdated, fmt.Sprintf(v1alpha1.MessageRolloutUpdated, revision))
 	}
+	return status.Conditions
+}
+
+// createRevisionWithEvent plans the desired ReplicaSet, empty, as revision
+// next. The rest is planned as if it existed: it is created before anything
+// that refers to it is applied.
+func (p *planner) createRevisionWithEvent(next int64) *appsv1.ReplicaSet {
+	rs := newReplicaSet(p.ro, p.revs.hash, next, 0, p.podMetadata(true))
+	p.plan.Create = rs
+	p.revs.newRS = rs
+	p.revs.all = append(p.revs.all, rs)
+	p.event(false, v1alpha1.EventNewReplicaSetCreated, fmt.Sprintf(v1alpha1.MessageNewReplicaSetDetail, rs.Name, next))
+	return rs
+}
+
+// refreshRevision brings the existing desired ReplicaSet up to date: an
+// older one that came back (an undo) takes revision next and remembers the
+// one it had; anti-affinity and minReadySeconds follow the spec.
+func (p *planner) refreshRevision(next int64) *appsv1.ReplicaSet {
+	ro, revs := p.ro, &p.revs
+	rs := revs.newRS.DeepCopy()
+	changed := false
+	if current := revisionOf(rs.Annotations); current < next {
+		if rs.Annotations == nil {
+			rs.Annotations = map[string]string{}
+		}
+		if current > 0 {
+			history := rs.Annotations[v1alpha1.AnnotationRevisionHistory]
+			if history != "" {
+				history += ","
+			}
+			rs.Annotations[v1alpha1.AnnotationRevisionHistory] = history + strconv.FormatInt(current, 10)
+		}
+		rs.Annotations[v1alpha1.AnnotationRevision] = strconv.FormatInt(next, 10)
+		changed = true
+	}
+	if affinityOutdated(rs.Spec.Template.Spec.Affinity, ro, revs.hash) {
+		rs.Spec.Template.Spec.Affinity = replicaSetAffinity(ro, revs.hash)
+		changed = true
+	}
+	if rs.Spec.MinReadySeconds != ro.Spec.MinReadySeconds {
+		rs.Spec.MinReadySeconds = ro.Spec.MinReadySeconds
+		changed = true
+	}
+	if changed {
+		p.update(rs)
+		p.replace(revs.newRS, rs)
+	}
+	return revs.newRS
 }
 
 // podMetadata is the ephemeral metadata for the desired revision's pods: the

@@ -109,7 +109,7 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 	} else {
 		p.progressDeadlineAbort(&s)
 		p.applyPause(&s)
-		p.conditions(&s)
+		p.conditionsWithEvents(&s)
 		p.pausedConditions(&s)
 	}
 	p.syncWorkloadGeneration(&s)
@@ -149,60 +149,22 @@ func (p *planner) waitingForScaleDown() bool {
 	return false
 }
 
-// conditions computes Healthy, Progressing, Available, ReplicaFailure and
-// Completed.
-func (p *planner) conditions(s *v1alpha1.RolloutStatus) {
+// conditionsWithEvents sets the Healthy, Progressing, Available,
+// ReplicaFailure and Completed conditions, recording RolloutAborted and
+// RolloutNotCompleted events when those conditions change.
+func (p *planner) conditionsWithEvents(s *v1alpha1.RolloutStatus) {
 	ro := p.ro
 	paused := len(s.PauseConditions) > 0 || ro.Spec.Paused
-	aborted := p.pause.aborted(ro)
-
 	becameUnhealthy := false
 	if !paused && healthy(ro, s) {
 		setCondition(s, newCondition(p.now, v1alpha1.RolloutHealthy, corev1.ConditionTrue, v1alpha1.ReasonRolloutHealthy, v1alpha1.MessageRolloutHealthy))
 	} else if condition(ro.Status, v1alpha1.RolloutHealthy) != nil {
 		becameUnhealthy = setCondition(s, newCondition(p.now, v1alpha1.RolloutHealthy, corev1.ConditionFalse, v1alpha1.ReasonRolloutHealthy, v1alpha1.MessageRolloutNotHealthy))
 	}
-
-	if aborted {
-		msg := fmt.Sprintf(v1alpha1.MessageRolloutAborted, revisionOf(ro.Annotations))
-		if p.plan.Revision != "" {
-			if n, err := strconv.ParseInt(p.plan.Revision, 10, 64); err == nil {
-				msg = fmt.Sprintf(v1alpha1.MessageRolloutAborted, n)
-			}
-		}
-		if p.pause.abortMessage != "" {
-			msg += ": " + p.pause.abortMessage
-		}
-		if setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonRolloutAborted, msg)) {
-			p.event(true, v1alpha1.EventRolloutAborted, msg)
-		}
+	if p.pause.aborted(ro) {
+		p.abortedConditionWithEvent(s)
 	} else {
-		rsName := ""
-		if p.revs.newRS != nil {
-			rsName = p.revs.newRS.Name
-		}
-		switch {
-		case healthy(ro, s):
-			setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewRSAvailable,
-				fmt.Sprintf(v1alpha1.MessageReplicaSetCompleted, rsName)))
-		case progressing(ro, s) || becameUnhealthy:
-			reason, msg := v1alpha1.ReasonReplicaSetUpdated, fmt.Sprintf(v1alpha1.MessageReplicaSetProgress, rsName)
-			if rsName == "" {
-				msg = fmt.Sprintf(v1alpha1.MessageRolloutProgress, ro.Name)
-			}
-			if completed(s) && becameUnhealthy {
-				reason, msg = v1alpha1.ReasonReplicaSetNotAvail, v1alpha1.MessageNotAvailable
-			}
-			c := newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, reason, msg)
-			if old := condition(*s, v1alpha1.RolloutProgressing); old != nil && old.Status == corev1.ConditionTrue {
-				c.LastTransitionTime = old.LastTransitionTime
-			}
-			// Progress always refreshes lastUpdateTime: the deadline counts from here.
-			removeCondition(s, v1alpha1.RolloutProgressing)
-			setCondition(s, c)
-		case !p.steps.indefinite() && !p.waitingForScaleDown() && timedOut(ro, s, p.now):
-			setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonProgressDeadline, p.timeoutMessage()))
-		}
+		p.progressingCondition(s, becameUnhealthy)
 	}
 
 	available := sumAvailable(p.revs.all) >= specReplicas(ro)
@@ -214,17 +176,59 @@ func (p *planner) conditions(s *v1alpha1.RolloutStatus) {
 	} else {
 		setCondition(s, newCondition(p.now, v1alpha1.RolloutAvailable, corev1.ConditionFalse, v1alpha1.ReasonAvailable, v1alpha1.MessageNotAvailable))
 	}
-
 	if failure := p.replicaFailure(); failure != nil {
 		setCondition(s, *failure)
 	} else {
 		removeCondition(s, v1alpha1.RolloutReplicaFailure)
 	}
-
 	if completed(s) {
 		setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionTrue, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted))
 	} else if setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionFalse, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted)) {
 		p.event(false, v1alpha1.EventRolloutNotCompleted, fmt.Sprintf(v1alpha1.MessageRolloutNotCompleted, revisionOf(p.revs.newRS.Annotations), s.CurrentPodHash))
+	}
+}
+
+// abortedConditionWithEvent sets Progressing=False RolloutAborted, naming
+// the desired revision and why, and records the event when it changes.
+func (p *planner) abortedConditionWithEvent(s *v1alpha1.RolloutStatus) {
+	msg := fmt.Sprintf(v1alpha1.MessageRolloutAborted, revisionOf(p.revs.newRS.Annotations))
+	if p.pause.abortMessage != "" {
+		msg += ": " + p.pause.abortMessage
+	}
+	if setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonRolloutAborted, msg)) {
+		p.event(true, v1alpha1.EventRolloutAborted, msg)
+	}
+}
+
+// progressingCondition sets Progressing while not aborted: done when
+// healthy, refreshed while pods move, timed out past the deadline.
+func (p *planner) progressingCondition(s *v1alpha1.RolloutStatus, becameUnhealthy bool) {
+	ro := p.ro
+	rsName := ""
+	if p.revs.newRS != nil {
+		rsName = p.revs.newRS.Name
+	}
+	switch {
+	case healthy(ro, s):
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewRSAvailable,
+			fmt.Sprintf(v1alpha1.MessageReplicaSetCompleted, rsName)))
+	case progressing(ro, s) || becameUnhealthy:
+		reason, msg := v1alpha1.ReasonReplicaSetUpdated, fmt.Sprintf(v1alpha1.MessageReplicaSetProgress, rsName)
+		if rsName == "" {
+			msg = fmt.Sprintf(v1alpha1.MessageRolloutProgress, ro.Name)
+		}
+		if completed(s) && becameUnhealthy {
+			reason, msg = v1alpha1.ReasonReplicaSetNotAvail, v1alpha1.MessageNotAvailable
+		}
+		c := newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, reason, msg)
+		if old := condition(*s, v1alpha1.RolloutProgressing); old != nil && old.Status == corev1.ConditionTrue {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		// Progress always refreshes lastUpdateTime: the deadline counts from here.
+		removeCondition(s, v1alpha1.RolloutProgressing)
+		setCondition(s, c)
+	case !p.steps.indefinite() && !p.waitingForScaleDown() && timedOut(ro, s, p.now):
+		setCondition(s, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionFalse, v1alpha1.ReasonProgressDeadline, p.timeoutMessage()))
 	}
 }
 
