@@ -89,11 +89,12 @@ func (p *planner) runByStatus(s *v1alpha1.RolloutAnalysisRunStatus) *v1alpha1.An
 }
 
 // analysisDecision is what reconciling a Rollout's analyses decided: the runs
-// in force, and the runs to start, stop and delete. Pause and abort
-// decisions go to the planner's pause decisions.
+// in force, the runs to start, stop and delete, and the pause (inconclusive)
+// or abort (failed, errored, or a run that cannot start) it calls for.
 type analysisDecision struct {
 	runs   currentRuns
 	writes runWrites
+	pause  pauseDecisions
 }
 
 // runWrites are AnalysisRuns to create, terminate (spec.terminate) and delete.
@@ -159,13 +160,13 @@ func (p *planner) needsNewRun(current *v1alpha1.AnalysisRun) bool {
 }
 
 // startRun plans an AnalysisRun for an analysis of the desired revision.
-func (p *planner) startRun(w *runWrites, key, rolloutType, suffix string, stepIndex *int32) *v1alpha1.AnalysisRun {
+func (p *planner) startRun(d *analysisDecision, key, rolloutType, suffix string, stepIndex *int32) *v1alpha1.AnalysisRun {
 	ro := p.ro
 	a := Analyses(ro)[key]
 	stableHash := ro.Status.StableRS
 	args, err := templates.RolloutArgs(a.Args, ro, stableHash, p.revs.hash)
 	if err != nil {
-		p.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
+		d.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
 		return nil
 	}
 	revision := p.revs.newRS.Annotations[v1alpha1.AnnotationRevision]
@@ -190,7 +191,7 @@ func (p *planner) startRun(w *runWrites, key, rolloutType, suffix string, stepIn
 		Args: args, DryRun: a.DryRun, MeasurementRetention: a.MeasurementRetention,
 	})
 	if err != nil {
-		p.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
+		d.pause.addAbort(fmt.Sprintf("Cannot start the %s analysis: %v", rolloutType, err))
 		return nil
 	}
 	taken := map[string]*v1alpha1.AnalysisRun{}
@@ -207,24 +208,24 @@ func (p *planner) startRun(w *runWrites, key, rolloutType, suffix string, stepIn
 		run.Name = templates.CollisionName(base, n)
 	}
 	run.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.SchemeGroupVersion.WithKind(v1alpha1.RolloutKind))}
-	w.create = append(w.create, run)
+	d.writes.create = append(d.writes.create, run)
 	return run
 }
 
 // react pauses on an inconclusive run and aborts on a failed or errored one.
-func (p *planner) react(r *v1alpha1.AnalysisRun, what string) {
+func react(d *analysisDecision, r *v1alpha1.AnalysisRun, what string) {
 	if r == nil {
 		return
 	}
 	switch r.Status.Phase {
 	case v1alpha1.AnalysisPhaseInconclusive:
-		p.pause.add(v1alpha1.PauseReasonInconclusiveAnalysis)
+		d.pause.add(v1alpha1.PauseReasonInconclusiveAnalysis)
 	case v1alpha1.AnalysisPhaseError, v1alpha1.AnalysisPhaseFailed:
 		msg := what + " phase error/failed"
 		if r.Status.Message != "" {
 			msg += ": " + r.Status.Message
 		}
-		p.pause.addAbort(msg)
+		d.pause.addAbort(msg)
 	}
 }
 
@@ -241,14 +242,14 @@ func (p *planner) canaryAnalysis() analysisDecision {
 			d.writes.stop(r)
 		}
 	} else {
-		d.runs.step = p.stepRun(&d.writes, cur.step)
-		d.runs.background = p.backgroundRun(&d.writes, cur.background)
+		d.runs.step = p.stepRun(&d, cur.step)
+		d.runs.background = p.backgroundRun(&d, cur.background)
 	}
 	p.retireOtherRuns(&d)
 	return d
 }
 
-func (p *planner) stepRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
+func (p *planner) stepRun(d *analysisDecision, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
 	s := p.ro.Status
 	if len(s.PauseConditions) > 0 || s.Abort {
 		return current
@@ -257,21 +258,21 @@ func (p *planner) stepRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1alpha1
 	index := p.steps.index
 	if step == nil || step.Analysis == nil || len(step.Analysis.Templates) == 0 ||
 		(current != nil && current.Labels[v1alpha1.LabelStepIndex] != strconv.Itoa(int(index))) {
-		w.stop(current)
+		d.writes.stop(current)
 		return nil
 	}
 	if p.needsNewRun(current) {
-		return p.startRun(w, AnalysisStep(int(index)), v1alpha1.RolloutTypeStep, strconv.Itoa(int(index)), &index)
+		return p.startRun(d, AnalysisStep(int(index)), v1alpha1.RolloutTypeStep, strconv.Itoa(int(index)), &index)
 	}
-	p.react(current, "Step-based analysis")
+	react(d, current, "Step-based analysis")
 	return current
 }
 
-func (p *planner) backgroundRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
+func (p *planner) backgroundRun(d *analysisDecision, current *v1alpha1.AnalysisRun) *v1alpha1.AnalysisRun {
 	ro := p.ro
 	c := ro.Spec.Strategy.Canary
 	if c.Analysis == nil || len(c.Analysis.Templates) == 0 {
-		w.stop(current)
+		d.writes.stop(current)
 		return nil
 	}
 	if c.Analysis.StartingStep != nil && p.steps.current() != nil && p.steps.index < *c.Analysis.StartingStep {
@@ -281,9 +282,9 @@ func (p *planner) backgroundRun(w *runWrites, current *v1alpha1.AnalysisRun) *v1
 		return current
 	}
 	if p.needsNewRun(current) {
-		return p.startRun(w, AnalysisBackground, v1alpha1.RolloutTypeBackground, "", nil)
+		return p.startRun(d, AnalysisBackground, v1alpha1.RolloutTypeBackground, "", nil)
 	}
-	p.react(current, "Background analysis")
+	react(d, current, "Background analysis")
 	return current
 }
 

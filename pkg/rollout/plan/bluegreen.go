@@ -27,18 +27,21 @@ func (p *planner) blueGreen(conditions []v1alpha1.RolloutCondition) {
 		return
 	}
 	if p.scalingEvent() {
-		p.blueGreenReplicaSets()
+		p.blueGreenReplicaSets(p.ro.Status.Abort)
 		p.finishStatus(p.blueGreenCounts(p.carryStatus(base)), false)
 		return
 	}
+	// Decided once, then handed to every phase.
+	aborting := p.pause.aborted(p.ro)
 	var sel selectors
 	sel.preview = p.previewService(preview)
 	_, restartedAt := p.restartPods()
-	p.blueGreenReplicaSets()
-	p.blueGreenPause(active)
-	sel.active = p.activeService(active)
+	p.blueGreenReplicaSets(aborting)
+	pausing := p.blueGreenPause(active, aborting)
+	sel.active = p.activeService(active, aborting, pausing)
 	analysis := p.blueGreenAnalysis()
 	p.addRunWrites(analysis.writes)
+	p.pause.merge(analysis.pause)
 	p.syncEphemeralMetadata()
 	p.syncBlueGreenStatus(sel, carried{conditions: conditions, runs: &analysis.runs, restartedAt: restartedAt})
 }
@@ -61,7 +64,7 @@ func (p *planner) previewService(svc *corev1.Service) string {
 	if svc == nil || p.halted() != "" {
 		return selected(svc)
 	}
-	p.switchTo(svc, p.revs.hash)
+	p.switchServiceWithEvent(svc, p.revs.hash)
 	return p.revs.hash
 }
 
@@ -117,12 +120,11 @@ func (p *planner) saturated(rs *appsv1.ReplicaSet) bool {
 
 // blueGreenReplicaSets keeps the stable revision at full size, sizes the
 // desired one, and scales older ones down after their scale-down delay.
-func (p *planner) blueGreenReplicaSets() {
+func (p *planner) blueGreenReplicaSets(aborted bool) {
 	if p.halted() != "" {
 		return
 	}
 	revs := p.revs
-	aborted := p.pause.aborted(p.ro)
 	for _, rs := range []*appsv1.ReplicaSet{revs.newRS, revs.stable} {
 		if rs == nil || (rs == revs.newRS && aborted && rs != revs.stable) {
 			continue
@@ -130,12 +132,12 @@ func (p *planner) blueGreenReplicaSets() {
 		p.clearScaleDownDeadline(p.revs.latest(rs))
 	}
 	if revs.stable != nil && revs.stable != revs.newRS {
-		p.scale(p.revs.latest(revs.stable), specReplicas(p.ro))
+		p.scaleWithEvent(p.revs.latest(revs.stable), specReplicas(p.ro))
 	}
 	if aborted && revs.newRS != revs.stable {
 		p.scaleDownAborted(p.ro.Spec.Strategy.BlueGreen.AbortScaleDownDelaySeconds)
 	} else {
-		p.scale(p.revs.latest(revs.newRS), p.previewReplicas())
+		p.scaleWithEvent(p.revs.latest(revs.newRS), p.previewReplicas())
 	}
 	p.scaleDownWorkload()
 	p.scaleDownOldBlueGreen()
@@ -179,18 +181,18 @@ func (p *planner) fastTracked(active *corev1.Service) bool {
 // blueGreenPause adds the BlueGreenPause condition before the switch when
 // promotion is manual (autoPromotionEnabled: false) or delayed
 // (autoPromotionSeconds), and removes it when the pause is over.
-func (p *planner) blueGreenPause(active *corev1.Service) {
+func (p *planner) blueGreenPause(active *corev1.Service, aborting bool) (pausing bool) {
 	bg := p.ro.Spec.Strategy.BlueGreen
-	if p.ro.Status.Abort || !p.readyForPause() || p.halted() != "" {
-		return
+	if aborting || !p.readyForPause() || p.halted() != "" {
+		return false
 	}
 	manual := bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled
 	if p.fastTracked(active) || p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint || (!manual && bg.AutoPromotionSeconds == 0) {
 		p.pause.remove(v1alpha1.PauseReasonBlueGreenPause)
-		return
+		return false
 	}
 	if !p.prePromotionPassed() {
-		return
+		return false
 	}
 	cond := pauseCondition(p.ro, v1alpha1.PauseReasonBlueGreenPause)
 	switch {
@@ -199,19 +201,22 @@ func (p *planner) blueGreenPause(active *corev1.Service) {
 		if !manual {
 			p.plan.requeue(time.Duration(bg.AutoPromotionSeconds) * time.Second)
 		}
-	case cond != nil && p.blueGreenPauseDone():
+		return true
+	case cond != nil && p.blueGreenPauseDone(false):
 		p.pause.remove(v1alpha1.PauseReasonBlueGreenPause)
 	case cond != nil && !manual:
 		p.plan.requeue(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds) * time.Second).Sub(p.now))
 	}
+	return false
 }
 
-// blueGreenPauseDone tells whether the pause before the switch is over.
-func (p *planner) blueGreenPauseDone() bool {
+// blueGreenPauseDone tells whether the pause before the switch is over;
+// pausing says this reconcile has just paused.
+func (p *planner) blueGreenPauseDone(pausing bool) bool {
 	bg := p.ro.Spec.Strategy.BlueGreen
 	cond := pauseCondition(p.ro, v1alpha1.PauseReasonBlueGreenPause)
 	switch {
-	case len(p.pause.added) > 0:
+	case pausing:
 		return false
 	case p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint:
 		return true
@@ -229,14 +234,14 @@ func (p *planner) blueGreenPauseDone() bool {
 // never points at a revision that is not fully available.
 //
 // It returns the revision the active Service selects then.
-func (p *planner) activeService(active *corev1.Service) string {
+func (p *planner) activeService(active *corev1.Service, aborting, pausing bool) string {
 	if p.halted() != "" {
 		return selected(active)
 	}
 	newRS := p.revs.latest(p.revs.newRS)
-	if p.ro.Status.Abort {
+	if aborting {
 		if p.ro.Status.StableRS != "" {
-			p.switchTo(active, p.ro.Status.StableRS)
+			p.switchServiceWithEvent(active, p.ro.Status.StableRS)
 			return p.ro.Status.StableRS
 		}
 		return selected(active)
@@ -244,8 +249,8 @@ func (p *planner) activeService(active *corev1.Service) string {
 	if !p.readyForPause() || !p.saturated(newRS) {
 		return selected(active)
 	}
-	if p.fastTracked(active) || (p.blueGreenPauseDone() && p.prePromotionPassed()) {
-		p.switchTo(active, p.revs.hash)
+	if p.fastTracked(active) || (p.blueGreenPauseDone(pausing) && p.prePromotionPassed()) {
+		p.switchServiceWithEvent(active, p.revs.hash)
 		return p.revs.hash
 	}
 	return selected(active)
@@ -271,7 +276,7 @@ func (p *planner) syncBlueGreenStatus(sel selectors, c carried) {
 	s.BlueGreen.PreviewSelector = sel.preview
 	s.BlueGreen.ActiveSelector = sel.active
 	if reason := p.blueGreenPromotionReason(&s, c.runs); reason != "" {
-		p.promote(&s, reason)
+		p.promoteWithEvent(&s, reason)
 		s.BlueGreen.ScaleUpPreviewCheckPoint = false
 		s.CurrentStepIndex = nil
 	} else {
@@ -323,5 +328,5 @@ func (p *planner) scaleUpPreviewCheckPoint() bool {
 	if p.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint {
 		return true
 	}
-	return p.prePromotionPassed() && p.blueGreenPauseDone() && *bg.PreviewReplicaCount == rsAvailable(p.revs.newRS)
+	return p.prePromotionPassed() && p.blueGreenPauseDone(len(p.pause.added) > 0) && *bg.PreviewReplicaCount == rsAvailable(p.revs.newRS)
 }

@@ -60,27 +60,27 @@ func (p *planner) blueGreenAnalysis() analysisDecision {
 	}
 	inconclusive := pauseCondition(ro, v1alpha1.PauseReasonInconclusiveAnalysis) != nil
 	var d analysisDecision
-	d.runs.pre = p.promotionRun(&d.writes, bg.PrePromotionAnalysis, pre, p.skipPrePromotion(pre), inconclusive,
+	d.runs.pre = p.promotionRun(&d, bg.PrePromotionAnalysis, pre, p.skipPrePromotion(pre), inconclusive,
 		AnalysisPrePromotion, v1alpha1.RolloutTypePrePromotion, "Blue/green pre-promotion analysis")
-	d.runs.post = p.promotionRun(&d.writes, bg.PostPromotionAnalysis, post, p.skipPostPromotion(post), inconclusive,
+	d.runs.post = p.promotionRun(&d, bg.PostPromotionAnalysis, post, p.skipPostPromotion(post), inconclusive,
 		AnalysisPostPromotion, v1alpha1.RolloutTypePostPromotion, "Blue/green post-promotion analysis")
 	p.retireOtherRuns(&d)
 	return d
 }
 
-func (p *planner) promotionRun(w *runWrites, a *v1alpha1.RolloutAnalysis, current *v1alpha1.AnalysisRun, skip, inconclusive bool, key, rolloutType, what string) *v1alpha1.AnalysisRun {
+func (p *planner) promotionRun(d *analysisDecision, a *v1alpha1.RolloutAnalysis, current *v1alpha1.AnalysisRun, skip, inconclusive bool, key, rolloutType, what string) *v1alpha1.AnalysisRun {
 	switch {
 	case a == nil || len(a.Templates) == 0:
-		w.stop(current)
+		d.writes.stop(current)
 		return nil
 	case skip:
-		w.stop(current)
+		d.writes.stop(current)
 		return current
 	case inconclusive:
 		return current
 	case p.needsNewRun(current):
-		return p.startRun(w, key, rolloutType, key, nil)
+		return p.startRun(d, key, rolloutType, key, nil)
 	}
-	p.react(current, what)
+	react(d, current, what)
 	return current
 }

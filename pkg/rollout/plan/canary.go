@@ -17,7 +17,7 @@ func (p *planner) canary(conditions []v1alpha1.RolloutCondition) {
 		// A new revision starts at step 0. This comes before the scaling
 		// event: an edit of the template and spec.replicas together must not
 		// carry the old revision's step index onto the new one.
-		p.syncCanaryStatus(base)
+		p.syncCanaryStatusWithEvents(base)
 		return
 	}
 	if p.scalingEvent() {
@@ -34,6 +34,7 @@ func (p *planner) canary(conditions []v1alpha1.RolloutCondition) {
 	}
 	analysis := p.canaryAnalysis()
 	p.addRunWrites(analysis.writes)
+	p.pause.merge(analysis.pause)
 	// Decided once, then handed to every phase: the observed abort, or the
 	// one this reconcile's analysis decided (traffic leaves the canary in
 	// the same reconcile as the analysis fails).
@@ -41,16 +42,16 @@ func (p *planner) canary(conditions []v1alpha1.RolloutCondition) {
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices(aborting)
-	c := carried{conditions: conditions, runs: &analysis.runs, weights: p.trafficRouting(aborting), restartedAt: restartedAt}
-	if len(p.pause.added) > 0 {
+	c := carried{conditions: conditions, runs: &analysis.runs, weights: p.trafficRoutingWithEvents(aborting), restartedAt: restartedAt}
+	if len(analysis.pause.added) > 0 {
 		// An inconclusive analysis pauses the rollout before anything scales.
-		p.syncCanaryStatus(c)
+		p.syncCanaryStatusWithEvents(c)
 		return
 	}
 	if !p.scaleReplicaSets(aborting) {
 		p.pauseStep()
 	}
-	p.syncCanaryStatus(c)
+	p.syncCanaryStatusWithEvents(c)
 }
 
 // scaleReplicaSets resizes the stable, then the canary, then the older
@@ -72,14 +73,14 @@ func (p *planner) scaleReplicaSets(aborting bool) (resized bool) {
 		}
 	}
 	if revs.stable != nil && revs.stable != revs.newRS {
-		if p.scale(p.revs.latest(revs.stable), counts.stable) {
+		if p.scaleWithEvent(p.revs.latest(revs.stable), counts.stable) {
 			return true
 		}
 	}
 	if c := p.ro.Spec.Strategy.Canary; c.TrafficRouting != nil && aborting && revs.newRS != revs.stable {
 		// Traffic has left the canary; keep its pods for the abort delay.
 		resized = p.scaleDownAborted(c.AbortScaleDownDelaySeconds)
-	} else if revs.newRS != nil && p.scale(p.revs.latest(revs.newRS), counts.canary) {
+	} else if revs.newRS != nil && p.scaleWithEvent(p.revs.latest(revs.newRS), counts.canary) {
 		p.scaleDownWorkload()
 		return true
 	}
@@ -91,7 +92,7 @@ func (p *planner) scaleReplicaSets(aborting bool) (resized bool) {
 func (p *planner) desiredCounts(aborting bool) canaryCounts {
 	explicit, weight := canaryScaleOrWeight(p.ro, p.steps, aborting)
 	if p.ro.Spec.Strategy.Canary.TrafficRouting != nil {
-		return routedCanaryCounts(p.ro, explicit, weight, p.ro.Status.Canary.Weights)
+		return routedCanaryCounts(p.ro, explicit, weight, p.ro.Status.Canary.Weights, aborting)
 	}
 	return basicCanaryCounts(p.ro, weight, p.revs.newRS, p.revs.stable, p.revs.others)
 }
@@ -114,7 +115,7 @@ func (p *planner) scaleDownOthers() (resized bool) {
 	}
 	for _, rs := range active {
 		if rsReplicas(rs) > rs.Status.AvailableReplicas {
-			resized = p.scale(p.revs.latest(rs), rs.Status.AvailableReplicas) || resized
+			resized = p.scaleWithEvent(p.revs.latest(rs), rs.Status.AvailableReplicas) || resized
 		}
 	}
 	_, unavailable := surgeAndUnavailable(p.ro)
@@ -136,7 +137,7 @@ func (p *planner) scaleDownOthers() (resized bool) {
 		}
 		to := max(0, rsReplicas(current)-room)
 		room -= rsReplicas(current) - to
-		resized = p.scale(current, to) || resized
+		resized = p.scaleWithEvent(current, to) || resized
 	}
 	return resized
 }
@@ -207,9 +208,9 @@ func (p *planner) atDesiredCounts(aborting bool) bool {
 	return c.TrafficRouting != nil || sumAvailable(revs.others) == 0
 }
 
-// syncCanaryStatus decides the step index, promotion and abort, then
+// syncCanaryStatusWithEvents decides the step index, promotion and abort, then
 // finishes the status.
-func (p *planner) syncCanaryStatus(c carried) {
+func (p *planner) syncCanaryStatusWithEvents(c carried) {
 	s := p.carryStatus(c)
 	count := p.steps.count()
 	var index *int32
@@ -232,7 +233,7 @@ func (p *planner) syncCanaryStatus(c carried) {
 		}
 	}
 	if reason := p.fullPromotionReason(index); reason != "" {
-		p.promote(&s, reason)
+		p.promoteWithEvent(&s, reason)
 		p.finishStatus(s, true)
 		return
 	}

@@ -280,10 +280,10 @@ func (p *planner) update(rs *appsv1.ReplicaSet) {
 	p.plan.Updates = append(p.plan.Updates, rs)
 }
 
-// scale resizes a ReplicaSet, recording the event, and keeps the
+// scaleWithEvent resizes a ReplicaSet, recording the event, and keeps the
 // desired-replicas annotation on spec.replicas. It reports whether the size
 // changed.
-func (p *planner) scale(rs *appsv1.ReplicaSet, to int32) bool {
+func (p *planner) scaleWithEvent(rs *appsv1.ReplicaSet, to int32) bool {
 	want := strconv.Itoa(int(specReplicas(p.ro)))
 	from := rsReplicas(rs)
 	if from == to && rs.Annotations[v1alpha1.AnnotationDesiredReplicas] == want {

@@ -7,8 +7,8 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
-// promote makes the desired revision the stable one.
-func (p *planner) promote(s *v1alpha1.RolloutStatus, reason string) {
+// promoteWithEvent makes the desired revision the stable one.
+func (p *planner) promoteWithEvent(s *v1alpha1.RolloutStatus, reason string) {
 	p.pause.clearAll()
 	p.pause.removeAbort()
 	s.PromoteFull = false

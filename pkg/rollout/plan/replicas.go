@@ -289,7 +289,7 @@ func balance(drain, keep *appsv1.ReplicaSet, drainCount, keepCount, ceiling, flo
 // routedCanaryCounts sizes a canary behind a traffic router: the canary gets
 // enough pods for its weight (or its setCanaryScale), and the stable side
 // keeps every pod unless dynamicStableScale shrinks it with its traffic.
-func routedCanaryCounts(ro *v1alpha1.Rollout, explicit *int32, weight int32, weights *v1alpha1.TrafficWeights) canaryCounts {
+func routedCanaryCounts(ro *v1alpha1.Rollout, explicit *int32, weight int32, weights *v1alpha1.TrafficWeights, aborting bool) canaryCounts {
 	c := ro.Spec.Strategy.Canary
 	replicas := specReplicas(ro)
 	maxWeight := maxTrafficWeight(ro)
@@ -306,7 +306,7 @@ func routedCanaryCounts(ro *v1alpha1.Rollout, explicit *int32, weight int32, wei
 	out.stable = weightToReplicas(replicas, maxWeight-weight, maxWeight)
 	if weights != nil {
 		out.stable = max(out.stable, weightToReplicas(replicas, weights.Stable.Weight, maxWeight))
-		if ro.Status.Abort {
+		if aborting {
 			out.canary = max(out.canary, weightToReplicas(replicas, weights.Canary.Weight, maxWeight))
 		}
 	}

@@ -248,7 +248,7 @@ func TestRoutedCanaryCounts(t *testing.T) {
 			if tc.maxWeight != 0 {
 				ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight = replicaMathPtr(tc.maxWeight)
 			}
-			got := routedCanaryCounts(ro, tc.explicit, tc.weight, tc.weights)
+			got := routedCanaryCounts(ro, tc.explicit, tc.weight, tc.weights, tc.abort)
 			if got != tc.want {
 				t.Errorf("canary/stable = %d/%d, want %d/%d", got.canary, got.stable, tc.want.canary, tc.want.stable)
 			}
@@ -323,7 +323,7 @@ func TestRoutedCanaryCountsFollowTheSteps(t *testing.T) {
 			ro.Status.CurrentStepIndex = replicaMathPtr(tc.index)
 			ro.Status.PromoteFull, ro.Status.Abort = tc.promoteFull, tc.abort
 			explicit, weight := canaryScaleOrWeight(ro, newStepView(ro), tc.abort)
-			got := routedCanaryCounts(ro, explicit, weight, tc.weights)
+			got := routedCanaryCounts(ro, explicit, weight, tc.weights, tc.abort)
 			if got != tc.want {
 				t.Errorf("canary/stable = %d/%d, want %d/%d", got.canary, got.stable, tc.want.canary, tc.want.stable)
 			}

@@ -67,7 +67,7 @@ func (p *planner) scaleDownAborted(abortDelay *int32) (resized bool) {
 	case left > 0:
 		p.plan.requeue(left)
 	default:
-		return p.scale(rs, 0)
+		return p.scaleWithEvent(rs, 0)
 	}
 	return false
 }
@@ -97,7 +97,7 @@ func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referen
 		left, has := p.deadlineLeft(rs)
 		switch {
 		case !delayed(rs):
-			resized = p.scale(rs, 0) || resized
+			resized = p.scaleWithEvent(rs, 0) || resized
 		case !has && delay > 0 && waiting < limit:
 			waiting++
 			p.setScaleDownDeadline(rs, delay)
@@ -107,9 +107,9 @@ func (p *planner) scaleDownWithDelay(delaySeconds, revisionLimit *int32, referen
 				p.plan.requeue(left)
 				continue
 			}
-			resized = p.scale(rs, 0) || resized
+			resized = p.scaleWithEvent(rs, 0) || resized
 		default:
-			resized = p.scale(rs, 0) || resized
+			resized = p.scaleWithEvent(rs, 0) || resized
 		}
 	}
 	return resized

@@ -20,15 +20,15 @@ func (p *planner) switchServices(aborting bool) {
 	if stable == nil {
 		return
 	}
-	p.pointService(c.StableService, stable)
+	p.pointServiceWithEvent(c.StableService, stable)
 	if aborting {
-		p.pointService(c.CanaryService, stable)
+		p.pointServiceWithEvent(c.CanaryService, stable)
 		return
 	}
-	p.pointService(c.CanaryService, p.revs.newRS)
+	p.pointServiceWithEvent(c.CanaryService, p.revs.newRS)
 }
 
-func (p *planner) pointService(name string, rs *appsv1.ReplicaSet) {
+func (p *planner) pointServiceWithEvent(name string, rs *appsv1.ReplicaSet) {
 	if name == "" || rs == nil {
 		return
 	}
@@ -75,8 +75,8 @@ func (p *planner) cleanupHistory() {
 	}
 }
 
-// switchTo plans a Service switch (and the adoption of an unmanaged Service).
-func (p *planner) switchTo(svc *corev1.Service, hash string) {
+// switchServiceWithEvent plans a Service switch (and the adoption of an unmanaged Service).
+func (p *planner) switchServiceWithEvent(svc *corev1.Service, hash string) {
 	current := svc.Spec.Selector[v1alpha1.LabelPodTemplateHash]
 	if _, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && current == hash {
 		return

@@ -288,7 +288,7 @@ func (w *world) hash() string {
 	return PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount)
 }
 
-// promote does what `kubectl argo rollouts promote` does on a paused canary.
+// promoteWithEvent does what `kubectl argo rollouts promote` does on a paused canary.
 func (w *world) promote() {
 	if len(w.ro.Status.PauseConditions) > 0 {
 		w.ro.Status.PauseConditions = nil

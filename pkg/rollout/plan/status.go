@@ -39,6 +39,19 @@ func (d *pauseDecisions) addAbort(message string) {
 	d.abortMessage = message
 }
 
+// merge takes in the decisions another phase handed on.
+func (d *pauseDecisions) merge(o pauseDecisions) {
+	d.added = append(d.added, o.added...)
+	for r := range o.removed {
+		d.remove(r)
+	}
+	d.clear = d.clear || o.clear
+	d.unabort = d.unabort || o.unabort
+	if o.abort {
+		d.addAbort(o.abortMessage)
+	}
+}
+
 // aborted tells whether the rollout is aborted after this reconcile's decisions.
 func (d *pauseDecisions) aborted(ro *v1alpha1.Rollout) bool {
 	return !d.unabort && (d.abort || ro.Status.Abort)
@@ -107,7 +120,7 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 		s.StableRS = ro.Status.StableRS
 		s.PromoteFull = ro.Status.PromoteFull
 	} else {
-		p.progressDeadlineAbort(&s)
+		p.progressDeadlineAbortWithEvent(&s)
 		p.applyPause(&s)
 		p.conditionsWithEvents(&s)
 		p.pausedConditions(&s)
@@ -118,9 +131,9 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 	p.requeueForDeadline(&s)
 }
 
-// progressDeadlineAbort aborts an update that made no progress within the
+// progressDeadlineAbortWithEvent aborts an update that made no progress within the
 // deadline when spec.progressDeadlineAbort asks for it.
-func (p *planner) progressDeadlineAbort(s *v1alpha1.RolloutStatus) {
+func (p *planner) progressDeadlineAbortWithEvent(s *v1alpha1.RolloutStatus) {
 	ro := p.ro
 	if !ro.Spec.ProgressDeadlineAbort || p.pause.aborted(ro) || completed(s) || progressing(ro, s) ||
 		p.steps.indefinite() || p.waitingForScaleDown() || !timedOut(ro, &ro.Status, p.now) {

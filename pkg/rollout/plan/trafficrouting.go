@@ -38,14 +38,14 @@ func (p *planner) validateRouting() *field.Error {
 	return nil
 }
 
-// trafficRouting moves the traffic split to where the rollout is: the
+// trafficRoutingWithEvents moves the traffic split to where the rollout is: the
 // weight of the current step once the canary's pods can take it, nothing
 // while the canary has no available pod, on abort or once promoted, and the
 // managed header and mirror routes of the steps so far.
 //
 // It returns the split the routers were told to carry, nil when none was
 // decided.
-func (p *planner) trafficRouting(aborting bool) *v1alpha1.TrafficWeights {
+func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeights {
 	c := p.ro.Spec.Strategy.Canary
 	if c.TrafficRouting == nil || len(p.st.Routers) == 0 {
 		return nil
