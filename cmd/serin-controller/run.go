@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/dynamic"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -30,7 +28,6 @@ import (
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/controllermetrics"
-	"github.com/serin-dev/serin/pkg/leaderelection"
 	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
@@ -309,30 +306,7 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 
-	// If the work stops on its own while we lead, shut the whole process
-	// down (releasing the Lease) instead of leading with nothing running.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var runErr error
-	lead := func(leadCtx context.Context) {
-		runErr = a.run(leadCtx)
-		cancel()
-	}
-	if !o.leaderElect {
-		logger.Info("Leader election is off; running as the only instance")
-		lead(ctx)
-		return runErr
-	}
-	err = leaderelection.Run(ctx, leaderelection.Config{
-		Client:        kube.CoordinationV1(),
-		Namespace:     ownNS,
-		Name:          leaseName(o.instanceID),
-		Identity:      identity(string(uuid.NewUUID())),
-		LeaseDuration: o.leaseDuration,
-		RenewDeadline: o.renewDeadline,
-		RetryPeriod:   o.retryPeriod,
-	}, lead)
-	return errors.Join(err, runErr)
+	return a.runLeading(ctx, o, kube, ownNS)
 }
 
 // startServers opens /healthz, /metrics and, if asked, pprof. They serve on

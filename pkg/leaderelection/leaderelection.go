@@ -3,17 +3,18 @@
 //
 //   - On shutdown the work is stopped and waited for before the Lease is
 //     released, so the next leader never overlaps with us.
-//   - Losing the Lease while running ends the process (by default), because a
-//     leader that lost its Lease and keeps reconciling is a second writer
-//     (argoproj/argo-rollouts#2117, #727). Loss is noticed when renewing
-//     fails for RenewDeadline, or within about one RetryPeriod once a renewal
-//     finds another holder in the Lease.
+//   - Losing the Lease while running makes Run return ErrLost at once,
+//     without waiting for the work, whose context is cancelled: a leader that
+//     lost its Lease and keeps reconciling is a second writer
+//     (argoproj/argo-rollouts#2117, #727), so the caller should end the
+//     process. Loss is noticed when renewing fails for RenewDeadline, or
+//     within about one RetryPeriod once a renewal finds another holder in the
+//     Lease.
 package leaderelection
 
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"time"
 
@@ -34,147 +35,173 @@ type Config struct {
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod have client-go's meaning.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
-	// OnLost runs when the Lease is lost while leading and not shutting down.
-	// Nil means log and os.Exit(1). If it returns, Run waits for lead to
-	// return (its context is cancelled) and returns ErrLost.
-	OnLost func()
 }
 
-// ErrLost is returned by Run when the Lease was lost and OnLost returned.
+// ErrLost is returned by Run when the Lease was lost while leading.
 var ErrLost = errors.New("leader election lease lost")
+
+// Elector campaigns for one Lease and runs work while it holds it.
+type Elector struct {
+	cfg Config
+}
+
+// New returns an Elector for the Lease cfg describes. The configuration is
+// checked when Run starts.
+func New(cfg Config) *Elector {
+	return &Elector{cfg: cfg}
+}
 
 // Run campaigns for the Lease until ctx is done. While it holds the Lease it
 // calls lead with a context that ends when ctx does or the Lease is lost.
-// When ctx is done, Run waits for lead to return, then releases the Lease
-// and returns nil.
-func Run(ctx context.Context, cfg Config, lead func(ctx context.Context)) error {
-	logger := klog.FromContext(ctx).WithValues("lease", klog.KRef(cfg.Namespace, cfg.Name), "identity", cfg.Identity)
-	onLost := cfg.OnLost
-	if onLost == nil {
-		onLost = func() {
-			logger.Error(nil, "Lost the leader election lease; exiting so that only the new leader reconciles")
-			klog.Flush()
-			os.Exit(1)
-		}
-	}
-
-	var (
-		mu       sync.Mutex
-		started  bool // lead was called
-		stopping bool // ctx is done; lead must not start
-		done     = make(chan struct{})
-		lost     bool
-		lostOnce sync.Once
-		elector  *leaderelection.LeaderElector
-	)
-	// reportLost runs onLost once, whether the loss was seen by the watchdog
-	// or by the elector giving up.
-	reportLost := func() {
-		lostOnce.Do(func() {
-			mu.Lock()
-			lost = true
-			mu.Unlock()
-			onLost()
-		})
+//
+// When ctx is done, Run waits for lead to return, then releases the Lease and
+// returns nil. When the Lease is lost while ctx is not done, Run returns
+// ErrLost as soon as the loss is noticed: lead's context is cancelled by
+// then, but lead may still be running, because waiting for it would prolong
+// the time two leaders write. The caller is expected to exit.
+func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) error {
+	c := &campaign{
+		cfg:    e.cfg,
+		ctx:    ctx,
+		lead:   lead,
+		logger: klog.FromContext(ctx).WithValues("lease", klog.KRef(e.cfg.Namespace, e.cfg.Name), "identity", e.cfg.Identity),
+		done:   make(chan struct{}),
+		lost:   make(chan struct{}),
 	}
 	// The elector gets its own context so that it keeps renewing while lead
-	// winds down; it is cancelled once lead has returned.
+	// winds down; it is cancelled once lead has returned, or when Run
+	// returns.
 	electCtx, stopElecting := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElecting()
-
-	var err error
-	elector, err = leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
-			Client:     cfg.Client,
-			LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
-		},
-		LeaseDuration:   cfg.LeaseDuration,
-		RenewDeadline:   cfg.RenewDeadline,
-		RetryPeriod:     cfg.RetryPeriod,
-		ReleaseOnCancel: true,
-		Name:            cfg.Name,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(leaseCtx context.Context) {
-				defer close(done)
-				mu.Lock()
-				if stopping {
-					mu.Unlock()
-					return
-				}
-				started = true
-				mu.Unlock()
-
-				workCtx, cancel := context.WithCancel(leaseCtx)
-				defer cancel()
-				stop := context.AfterFunc(ctx, cancel)
-				defer stop()
-				logger.Info("Acquired the leader election lease")
-				go watchdog(workCtx, cfg.RetryPeriod, elector, func() {
-					if ctx.Err() == nil {
-						logger.Info("The leader election lease has another holder")
-						reportLost()
-						cancel()
-					}
-				})
-				lead(workCtx)
-			},
-			OnStoppedLeading: func() {
-				if ctx.Err() != nil {
-					mu.Lock()
-					led := started
-					mu.Unlock()
-					if led {
-						logger.Info("Released the leader election lease")
-					}
-					return
-				}
-				reportLost()
-			},
-			OnNewLeader: func(identity string) {
-				if identity != cfg.Identity {
-					logger.Info("Another instance holds the leader election lease", "leader", identity)
-				}
-			},
-		},
-	})
+	elector, err := leaderelection.NewLeaderElector(c.electionConfig())
 	if err != nil {
 		return err
 	}
+	c.elector = elector
+	go c.stopAfterWork(electCtx, stopElecting)
 
+	c.logger.Info("Waiting for the leader election lease")
+	elected := make(chan struct{})
 	go func() {
-		select {
-		case <-ctx.Done():
-		case <-electCtx.Done():
-			return
-		}
-		mu.Lock()
-		stopping = true
-		wait := started
-		mu.Unlock()
-		if wait {
-			<-done
-		}
-		stopElecting()
+		defer close(elected)
+		elector.Run(electCtx)
 	}()
-
-	logger.Info("Waiting for the leader election lease")
-	elector.Run(electCtx)
-	mu.Lock()
-	wasLost := lost
-	mu.Unlock()
-	if wasLost {
-		// OnLost returned instead of exiting: lead's context is already
-		// cancelled; let it finish before reporting.
-		mu.Lock()
-		led := started
-		mu.Unlock()
-		if led {
-			<-done
-		}
-		return ErrLost
+	select {
+	case <-elected:
+	case <-c.lost:
 	}
-	return nil
+	select {
+	case <-c.lost:
+		return ErrLost
+	default:
+		return nil
+	}
+}
+
+// campaign is the state of one Run.
+type campaign struct {
+	cfg     Config
+	ctx     context.Context // the caller's: done means shut down
+	lead    func(ctx context.Context)
+	logger  klog.Logger
+	elector *leaderelection.LeaderElector
+
+	mu       sync.Mutex
+	started  bool          // lead was called
+	stopping bool          // ctx is done; lead must not start
+	done     chan struct{} // closed once the leading callback has returned
+	lost     chan struct{} // closed once the Lease is lost while leading
+	lostOnce sync.Once
+}
+
+func (c *campaign) electionConfig() leaderelection.LeaderElectionConfig {
+	return leaderelection.LeaderElectionConfig{
+		Lock: &resourcelock.LeaseLock{
+			LeaseMeta:  metav1.ObjectMeta{Namespace: c.cfg.Namespace, Name: c.cfg.Name},
+			Client:     c.cfg.Client,
+			LockConfig: resourcelock.ResourceLockConfig{Identity: c.cfg.Identity},
+		},
+		LeaseDuration:   c.cfg.LeaseDuration,
+		RenewDeadline:   c.cfg.RenewDeadline,
+		RetryPeriod:     c.cfg.RetryPeriod,
+		ReleaseOnCancel: true,
+		Name:            c.cfg.Name,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: c.startedLeading,
+			OnStoppedLeading: c.stoppedLeading,
+			OnNewLeader: func(identity string) {
+				if identity != c.cfg.Identity {
+					c.logger.Info("Another instance holds the leader election lease", "leader", identity)
+				}
+			},
+		},
+	}
+}
+
+// reportLost marks the Lease lost, once, whether the loss was seen by the
+// watchdog or by the elector giving up.
+func (c *campaign) reportLost() {
+	c.lostOnce.Do(func() { close(c.lost) })
+}
+
+// startedLeading runs lead, unless shutdown has begun, with a context that
+// ends when the Lease is lost or ctx is done.
+func (c *campaign) startedLeading(leaseCtx context.Context) {
+	defer close(c.done)
+	c.mu.Lock()
+	if c.stopping {
+		c.mu.Unlock()
+		return
+	}
+	c.started = true
+	c.mu.Unlock()
+
+	workCtx, cancel := context.WithCancel(leaseCtx)
+	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel)
+	defer stop()
+	c.logger.Info("Acquired the leader election lease")
+	go watchdog(workCtx, c.cfg.RetryPeriod, c.elector, func() {
+		if c.ctx.Err() == nil {
+			c.logger.Info("The leader election lease has another holder")
+			c.reportLost()
+			cancel()
+		}
+	})
+	c.lead(workCtx)
+}
+
+// stoppedLeading tells a release on shutdown from a loss.
+func (c *campaign) stoppedLeading() {
+	if c.ctx.Err() != nil {
+		c.mu.Lock()
+		led := c.started
+		c.mu.Unlock()
+		if led {
+			c.logger.Info("Released the leader election lease")
+		}
+		return
+	}
+	c.reportLost()
+}
+
+// stopAfterWork, once ctx is done, keeps lead from starting, waits for a
+// running lead to return, and only then stops the elector, which releases
+// the Lease.
+func (c *campaign) stopAfterWork(electCtx context.Context, stopElecting context.CancelFunc) {
+	select {
+	case <-c.ctx.Done():
+	case <-electCtx.Done():
+		return
+	}
+	c.mu.Lock()
+	c.stopping = true
+	wait := c.started
+	c.mu.Unlock()
+	if wait {
+		<-c.done
+	}
+	stopElecting()
 }
 
 // watchdog calls lost as soon as the elector has seen another holder in the

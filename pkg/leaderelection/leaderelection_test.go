@@ -26,7 +26,6 @@ func testConfig(client *fake.Clientset, id string) Config {
 		LeaseDuration: 600 * time.Millisecond,
 		RenewDeadline: 400 * time.Millisecond,
 		RetryPeriod:   50 * time.Millisecond,
-		OnLost:        func() {},
 	}
 }
 
@@ -58,7 +57,7 @@ func TestShutdownStopsWorkBeforeReleasing(t *testing.T) {
 	var holderWhileStopping atomic.Value
 	returned := make(chan error, 1)
 	go func() {
-		returned <- Run(ctx, testConfig(client, "me"), func(ctx context.Context) {
+		returned <- New(testConfig(client, "me")).Run(ctx, func(ctx context.Context) {
 			close(leading)
 			<-ctx.Done()
 			// Still winding down: the Lease must still be ours.
@@ -96,15 +95,13 @@ func TestLostLeaseStopsWorkAndReportsIt(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	lostCalled := make(chan struct{})
 	cfg := testConfig(client, "me")
-	cfg.OnLost = func() { close(lostCalled) }
 
 	leading := make(chan struct{})
 	workStopped := make(chan struct{})
 	returned := make(chan error, 1)
 	go func() {
-		returned <- Run(context.Background(), cfg, func(ctx context.Context) {
+		returned <- New(cfg).Run(context.Background(), func(ctx context.Context) {
 			close(leading)
 			<-ctx.Done()
 			close(workStopped)
@@ -113,8 +110,6 @@ func TestLostLeaseStopsWorkAndReportsIt(t *testing.T) {
 
 	within(t, leading, "leadership")
 	failing.Store(true)
-	within(t, lostCalled, "OnLost")
-	within(t, workStopped, "work to stop")
 	select {
 	case err := <-returned:
 		if !errors.Is(err, ErrLost) {
@@ -123,6 +118,7 @@ func TestLostLeaseStopsWorkAndReportsIt(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Run did not return after losing the lease")
 	}
+	within(t, workStopped, "work to stop")
 }
 
 func TestTakeoverIsNoticedBeforeTheRenewDeadline(t *testing.T) {
@@ -136,13 +132,11 @@ func TestTakeoverIsNoticedBeforeTheRenewDeadline(t *testing.T) {
 	})
 	cfg := testConfig(client, "me")
 	cfg.LeaseDuration, cfg.RenewDeadline = 20*time.Second, 10*time.Second
-	lostCalled := make(chan struct{})
-	cfg.OnLost = func() { close(lostCalled) }
 
 	leading := make(chan struct{})
 	returned := make(chan error, 1)
 	go func() {
-		returned <- Run(context.Background(), cfg, func(ctx context.Context) {
+		returned <- New(cfg).Run(context.Background(), func(ctx context.Context) {
 			close(leading)
 			<-ctx.Done()
 		})
@@ -166,7 +160,14 @@ func TestTakeoverIsNoticedBeforeTheRenewDeadline(t *testing.T) {
 	}
 
 	start := time.Now()
-	within(t, lostCalled, "OnLost")
+	select {
+	case err := <-returned:
+		if !errors.Is(err, ErrLost) {
+			t.Errorf("Run = %v, want ErrLost", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("timed out waiting for Run to report the takeover")
+	}
 	if d := time.Since(start); d >= cfg.RenewDeadline/2 {
 		t.Errorf("takeover noticed after %v; the renew deadline is %v", d, cfg.RenewDeadline)
 	}
@@ -187,12 +188,11 @@ func TestStandbyNeverLeads(t *testing.T) {
 	}
 
 	cfg := testConfig(client, "me")
-	cfg.OnLost = func() { t.Error("OnLost called on a standby") }
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	var led atomic.Bool
-	if err := Run(ctx, cfg, func(context.Context) { led.Store(true) }); err != nil {
-		t.Fatalf("Run = %v", err)
+	if err := New(cfg).Run(ctx, func(context.Context) { led.Store(true) }); err != nil {
+		t.Fatalf("Run = %v (a standby never loses a Lease it never held)", err)
 	}
 	if led.Load() {
 		t.Error("lead ran while another instance held the Lease")
@@ -200,4 +200,52 @@ func TestStandbyNeverLeads(t *testing.T) {
 	if h := holder(t, client); h != "other" {
 		t.Errorf("holder = %q, want other (untouched)", h)
 	}
+}
+
+func TestLosingTheLeaseReturnsErrLostWithoutWaitingForTheWork(t *testing.T) {
+	// The library no longer exits the process: Run hands the loss back to
+	// its caller at once, even while the work is still winding down (here,
+	// work that ignores its cancelled context), and the caller decides to
+	// exit. That this test keeps running proves nothing called os.Exit.
+	client := fake.NewClientset()
+	var failing atomic.Bool
+	client.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if failing.Load() {
+			return true, nil, errors.New("apiserver unreachable")
+		}
+		return false, nil, nil
+	})
+	leading := make(chan struct{})
+	cancelled := make(chan struct{})
+	release := make(chan struct{})
+	workReturned := make(chan struct{})
+	returned := make(chan error, 1)
+	go func() {
+		returned <- New(testConfig(client, "me")).Run(context.Background(), func(ctx context.Context) {
+			defer close(workReturned)
+			close(leading)
+			<-ctx.Done()
+			close(cancelled)
+			<-release
+		})
+	}()
+
+	within(t, leading, "leadership")
+	failing.Store(true)
+	select {
+	case err := <-returned:
+		if !errors.Is(err, ErrLost) || err.Error() != "leader election lease lost" {
+			t.Fatalf("Run = %v, want ErrLost", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return while the work was still stopping")
+	}
+	within(t, cancelled, "the work's context to be cancelled")
+	select {
+	case <-workReturned:
+		t.Fatal("the work returned before it was released; the test proves nothing")
+	default:
+	}
+	close(release)
+	within(t, workReturned, "the work to return")
 }

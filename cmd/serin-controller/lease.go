@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	"github.com/serin-dev/serin/pkg/leaderelection"
+)
+
+// runLeading runs the app while this process holds the Lease, or at once
+// when leader election is off, until ctx is done. If the work stops on its
+// own while we lead, the whole process shuts down (releasing the Lease)
+// instead of leading with nothing running.
+func (a *app) runLeading(ctx context.Context, o *options, kube kubernetes.Interface, ownNS string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var runErr error
+	lead := func(leadCtx context.Context) {
+		runErr = a.run(leadCtx)
+		cancel()
+	}
+	if !o.leaderElect {
+		klog.FromContext(ctx).Info("Leader election is off; running as the only instance")
+		lead(ctx)
+		return runErr
+	}
+	err := holdLease(ctx, leaseConfig(o, kube, ownNS), lead, os.Exit)
+	return errors.Join(err, runErr)
+}
+
+// leaseConfig is the Lease this process campaigns for: Argo Rollouts' name
+// (per instance ID), in the controller's namespace, held under an identity
+// unique to this process.
+func leaseConfig(o *options, kube kubernetes.Interface, namespace string) leaderelection.Config {
+	return leaderelection.Config{
+		Client:        kube.CoordinationV1(),
+		Namespace:     namespace,
+		Name:          leaseName(o.instanceID),
+		Identity:      identity(string(uuid.NewUUID())),
+		LeaseDuration: o.leaseDuration,
+		RenewDeadline: o.renewDeadline,
+		RetryPeriod:   o.retryPeriod,
+	}
+}
+
+// holdLease runs lead while this process holds the Lease, and returns once
+// ctx is done and lead has stopped. Losing the Lease ends the process at
+// once with exit(1), without waiting for the workers to stop: a leader that
+// lost its Lease and kept reconciling meanwhile would be a second writer.
+// exit is os.Exit outside tests.
+func holdLease(ctx context.Context, cfg leaderelection.Config, lead func(context.Context), exit func(code int)) error {
+	err := leaderelection.New(cfg).Run(ctx, lead)
+	if errors.Is(err, leaderelection.ErrLost) {
+		logger := klog.FromContext(ctx).WithValues("lease", klog.KRef(cfg.Namespace, cfg.Name), "identity", cfg.Identity)
+		logger.Error(nil, "Lost the leader election lease; exiting so that only the new leader reconciles")
+		klog.Flush()
+		exit(1)
+	}
+	return err
+}
