@@ -1,7 +1,7 @@
 package plan
 
 import (
-	"strings"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +17,13 @@ func analysisStep(template string) v1alpha1.CanaryStep {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// sortedRunNames lists the world's AnalysisRuns by name.
+func sortedRunNames(w *world) []string {
+	names := w.runNames()
+	slices.Sort(names)
+	return names
+}
 
 func TestStepAnalysisGatesTheNextStep(t *testing.T) {
 	w := newWorld(t, canaryRollout(setWeight(20), analysisStep("success-rate"), setWeight(60)))
@@ -69,8 +76,9 @@ func TestFailedStepAnalysisAbortsToStable(t *testing.T) {
 	// Retry starts a fresh run for the step.
 	w.ro.Status.Abort = false
 	w.settle()
-	if len(w.runs) != 2 {
-		t.Fatalf("retry must start a new run, runs %v", w.runNames())
+	first := "demo-" + w.hash() + "-2-1"
+	if got, want := sortedRunNames(w), []string{first, first + ".1"}; len(w.runs) != 2 || !slices.Equal(got, want) {
+		t.Fatalf("retry must start a new run, runs %v, want %v", got, want)
 	}
 }
 
@@ -110,8 +118,8 @@ func TestFailedBackgroundAnalysisAborts(t *testing.T) {
 	}
 	w.finishRun("Background", v1alpha1.AnalysisPhaseError, "prometheus unreachable")
 	w.settle()
-	if !strings.Contains(w.ro.Status.Message, "Background analysis phase error/failed: prometheus unreachable") {
-		t.Fatalf("message = %q", w.ro.Status.Message)
+	if want := "RolloutAborted: Rollout aborted update to revision 2: Background analysis phase error/failed: prometheus unreachable"; w.ro.Status.Message != want {
+		t.Fatalf("message = %q, want %q", w.ro.Status.Message, want)
 	}
 	w.expectReplicas(map[string]int32{"rev1": 5})
 }
@@ -120,8 +128,11 @@ func TestMissingAnalysisTemplateIsInvalidSpec(t *testing.T) {
 	w := newWorld(t, canaryRollout(setWeight(20), analysisStep("nope")))
 	p := w.step()
 	c := condition(p.Status, v1alpha1.InvalidSpec)
-	if c == nil || !strings.Contains(c.Message, "spec.strategy.canary.steps[1].analysis.templates") || !strings.Contains(c.Message, `"nope" not found`) {
-		t.Fatalf("InvalidSpec = %+v", c)
+	// DIFFERS FROM UPSTREAM: Argo Rollouts gives the template name as the
+	// invalid value and says `AnalysisTemplate 'nope' not found`.
+	want := `The Rollout "demo" is invalid: spec.strategy.canary.steps[1].analysis.templates: Invalid value: "": AnalysisTemplate "nope": analysistemplate "nope" not found`
+	if c == nil || c.Message != want {
+		t.Fatalf("InvalidSpec = %+v, want the message %q", c, want)
 	}
 }
 
@@ -134,6 +145,9 @@ func TestPromotionTerminatesARunningStepAnalysis(t *testing.T) {
 	w.ro.Status.PromoteFull = true
 	w.settle()
 	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	if got, want := sortedRunNames(w), []string{"demo-" + w.hash() + "-2-1"}; !slices.Equal(got, want) {
+		t.Fatalf("runs %v, want %v", got, want)
+	}
 	for _, r := range w.runs {
 		if !r.Spec.Terminate {
 			t.Fatalf("run %s still running after promote --full", r.Name)
@@ -164,8 +178,8 @@ func TestBlueGreenPrePromotionAnalysisGatesTheSwitch(t *testing.T) {
 		t.Fatal("the switch must wait for the pre-promotion analysis")
 	}
 	run := w.finishRun("PrePromotion", v1alpha1.AnalysisPhaseSuccessful, "")
-	if !strings.HasSuffix(run.Name, "-2-pre") {
-		t.Fatalf("pre-promotion run name %s", run.Name)
+	if want := "demo-" + w.hash() + "-2-pre"; run.Name != want {
+		t.Fatalf("pre-promotion run name %s, want %s", run.Name, want)
 	}
 	w.settleWatchingActive()
 	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
@@ -193,8 +207,8 @@ func TestBlueGreenFailedPostPromotionAnalysisSwitchesBack(t *testing.T) {
 	if w.services["active"].Spec.Selector[v1alpha1.LabelPodTemplateHash] != blue {
 		t.Fatal("a failed post-promotion analysis must switch the active Service back")
 	}
-	if !strings.Contains(w.ro.Status.Message, "Blue/green post-promotion analysis phase error/failed: error rate too high") {
-		t.Fatalf("message = %q", w.ro.Status.Message)
+	if want := "RolloutAborted: Rollout aborted update to revision 2: Blue/green post-promotion analysis phase error/failed: error rate too high"; w.ro.Status.Message != want {
+		t.Fatalf("message = %q, want %q", w.ro.Status.Message, want)
 	}
 }
 
@@ -207,8 +221,8 @@ func TestARunStartedByALostReconcileIsTakenUp(t *testing.T) {
 	// The status write that recorded the run is lost.
 	w.ro.Status.Canary.CurrentStepAnalysisRunStatus = nil
 	w.settle()
-	if len(w.runs) != 1 {
-		t.Fatalf("a second run was started: %v", w.runNames())
+	if got, want := sortedRunNames(w), []string{"demo-" + w.hash() + "-2-1"}; !slices.Equal(got, want) {
+		t.Fatalf("runs %v, want only %v: a second run was started", got, want)
 	}
 	if s := w.ro.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Name != "demo-"+w.hash()+"-2-1" {
 		t.Fatalf("currentStepAnalysisRunStatus = %+v", s)
