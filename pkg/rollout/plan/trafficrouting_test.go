@@ -86,14 +86,17 @@ func TestIstioCanaryMovesWeightsThroughTheSteps(t *testing.T) {
 	w := istioWorld(t, setWeight(10), pauseFor(""), setWeight(50), pauseFor(""))
 	w.settle()
 	w.expectWeights(100, 0)
+	stableHash := w.hash()
 	w.setImage("demo:v2")
 	w.settle()
 	w.expectStep(1)
 	w.expectWeights(90, 10)
 	// Behind a router the stable revision keeps every pod; the canary gets enough for 10%.
 	w.expectReplicas(map[string]int32{"rev1": 5, "rev2": 1})
-	if wt := w.ro.Status.Canary.Weights; wt == nil || wt.Canary.Weight != 10 || wt.Stable.Weight != 90 || wt.Canary.PodTemplateHash != w.hash() {
-		t.Fatalf("status.canary.weights = %+v", wt)
+	wantCanary := v1alpha1.WeightDestination{Weight: 10, ServiceName: "demo-canary", PodTemplateHash: w.hash()}
+	wantStable := v1alpha1.WeightDestination{Weight: 90, ServiceName: "demo-stable", PodTemplateHash: stableHash}
+	if wt := w.ro.Status.Canary.Weights; wt == nil || wt.Canary != wantCanary || wt.Stable != wantStable || len(wt.Additional) != 0 || wt.Verified != nil {
+		t.Fatalf("status.canary.weights = %+v, want canary %+v and stable %+v only", wt, wantCanary, wantStable)
 	}
 	w.promote()
 	w.settle()
@@ -142,10 +145,14 @@ func TestMissingVirtualServiceIsInvalidSpecAndNothingMoves(t *testing.T) {
 	w.routerObjects = map[trafficrouting.Ref]*unstructured.Unstructured{}
 	p := w.step()
 	c := condition(p.Status, v1alpha1.InvalidSpec)
-	if c == nil || len(p.RouterWrites) != 0 || p.Create != nil {
-		t.Fatalf("InvalidSpec = %+v, router writes %d", c, len(p.RouterWrites))
+	// DIFFERS FROM UPSTREAM: Argo Rollouts reports the field
+	// spec.strategy.canary.trafficRouting.istio.virtualService.name with the
+	// VirtualService's name as the invalid value and the API server's
+	// NotFound message.
+	want := `The Rollout "demo" is invalid: spec.strategy.canary.trafficRouting.istio: Invalid value: "": VirtualService "default/demo" not found`
+	if c == nil || c.Message != want || len(p.RouterWrites) != 0 || p.Create != nil {
+		t.Fatalf("InvalidSpec = %+v, router writes %d; want the message %q", c, len(p.RouterWrites), want)
 	}
-	t.Log(c.Message)
 }
 
 func TestAbortAtEveryStepTakesTheWeightAwayInTheSameReconcile(t *testing.T) {
@@ -158,8 +165,8 @@ func TestAbortAtEveryStepTakesTheWeightAwayInTheSameReconcile(t *testing.T) {
 			w.promote()
 			w.settle()
 		}
-		if _, canary := w.vsWeights(); canary == 0 {
-			t.Fatalf("step %d: the canary should carry weight before the abort", abortAt)
+		if _, canary := w.vsWeights(); canary != map[int32]int64{1: 10, 3: 50}[abortAt] {
+			t.Fatalf("step %d: the canary carries weight %d before the abort, want the step's", abortAt, canary)
 		}
 		w.ro.Status.Abort = true
 		w.step()
