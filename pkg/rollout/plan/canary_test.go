@@ -271,8 +271,8 @@ func TestInvalidSpecStopsWithAClearMessage(t *testing.T) {
 			if c == nil || !strings.Contains(c.Message, tc.want) || !strings.HasPrefix(c.Message, `The Rollout "demo" is invalid: `) {
 				t.Fatalf("InvalidSpec condition = %+v, want a message containing %q", c, tc.want)
 			}
-			if p.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.HasPrefix(p.Status.Message, "InvalidSpec: ") {
-				t.Fatalf("phase/message = %s/%s", p.Status.Phase, p.Status.Message)
+			if p.Status.Phase != v1alpha1.RolloutPhaseDegraded || p.Status.Message != "InvalidSpec: "+c.Message {
+				t.Fatalf("phase/message = %s/%s, want the condition's message after \"InvalidSpec: \"", p.Status.Phase, p.Status.Message)
 			}
 		})
 	}
