@@ -72,6 +72,26 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 	if err := r.applyRuns(ctx, ro, &p); err != nil {
 		return err
 	}
+	if err := r.applyPods(ctx, ro, p); err != nil {
+		return err
+	}
+	for _, sw := range p.ServiceSwitches {
+		if err := r.switchService(ctx, ro, sw); err != nil {
+			return err
+		}
+	}
+	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, p.Status); err != nil {
+		return err
+	}
+	controller.RecordEvents(r.o.Recorder, ro, p.Events)
+	return nil
+}
+
+// applyPods changes the ephemeral metadata of running pods, then evicts the
+// pods spec.restartAt replaces. A pod already gone is skipped, and so is an
+// eviction a PodDisruptionBudget refuses: the plan already asked to come
+// back.
+func (r *Reconciler) applyPods(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
 	for _, pp := range p.PodPatches {
 		data, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": pp.Labels, "annotations": pp.Annotations}})
 		if err != nil {
@@ -93,15 +113,6 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return fmt.Errorf("evicting pod %s: %w", pod.Name, err)
 		}
 	}
-	for _, sw := range p.ServiceSwitches {
-		if err := r.switchService(ctx, ro, sw); err != nil {
-			return err
-		}
-	}
-	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, p.Status); err != nil {
-		return err
-	}
-	controller.RecordEvents(r.o.Recorder, ro, p.Events)
 	return nil
 }
 
