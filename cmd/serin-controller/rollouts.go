@@ -7,11 +7,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	rolloutinformers "github.com/serin-dev/serin/pkg/client/informers/externalversions/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout"
 	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
@@ -25,64 +28,29 @@ func init() {
 // reconciled when it changes, when a ReplicaSet it controls changes, and
 // when a Service it references changes.
 func newRolloutController(d *deps) (*controller.Controller, error) {
-	rollouts := d.informers.argo.Argoproj().V1alpha1().Rollouts()
-	replicaSets := d.informers.replicaSets.Apps().V1().ReplicaSets()
-	services := d.informers.kube.Core().V1().Services()
-	// Pods share the ReplicaSets' label-filtered factory: only pods of
-	// Rollout (and Experiment) revisions are cached, without their spec.
-	pods := d.informers.replicaSets.Core().V1().Pods()
-
-	if err := rollouts.Informer().AddIndexers(cache.Indexers{
-		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
-		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
-		rollout.WorkloadsIndex: rollout.WorkloadsIndexFunc,
-		rollout.RoutersIndex:   rollout.RoutersIndexFunc(routers.ForRollout),
-	}); err != nil {
+	in := rolloutInformers(d)
+	// The concrete routers are chosen here, and only here, from the flags.
+	routerConfig := d.opts.routerConfig()
+	if err := addRolloutIndexes(in, routerConfig); err != nil {
 		return nil, err
 	}
-	analysisRuns := d.informers.argo.Argoproj().V1alpha1().AnalysisRuns()
-	analysisTemplates := d.informers.argo.Argoproj().V1alpha1().AnalysisTemplates()
-	// What a Rollout owns is found by its UID, not by listing its namespace.
-	for _, inf := range []cache.SharedIndexInformer{replicaSets.Informer(), analysisRuns.Informer()} {
-		if err := inf.AddIndexers(cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
-			return nil, err
-		}
-	}
-	lister := rollouts.Lister()
-	opts := rollout.Options{
-		KubeClient:       d.kube,
-		RolloutClient:    d.rollouts,
-		RolloutLister:    lister,
-		ReplicaSetLister: replicaSets.Lister(),
-		ServiceLister:    services.Lister(),
-		PodLister:        pods.Lister(),
-		Recorder:         d.recorder,
-
-		AnalysisRunLister:      analysisRuns.Lister(),
-		OwnedReplicaSets:       replicaSets.Informer().GetIndexer(),
-		OwnedAnalysisRuns:      analysisRuns.Informer().GetIndexer(),
-		AnalysisTemplateLister: analysisTemplates.Lister(),
-	}
-	if !d.opts.namespaced {
-		opts.ClusterAnalysisTemplateLister = d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Lister()
-	}
-	// Workloads named by spec.workloadRef and traffic-routing objects are
-	// cached only once referenced; a change to one re-runs the Rollouts that
-	// use it. The concrete routers are chosen here, and only here.
-	routerConfig := d.opts.routerConfig()
+	opts := rolloutOptions(d, in)
 	opts.RoutersFor = routerConfig.ForRollout
 	opts.UnsupportedRouters = routers.Unsupported
+	// Workloads named by spec.workloadRef and traffic-routing objects are
+	// cached only once referenced; a change to one re-runs the Rollouts that
+	// use it.
 	enqueue := &lateEnqueuer{}
 	if d.dynamic != nil {
-		indexer := rollouts.Informer().GetIndexer()
+		indexer := in.rollouts.Informer().GetIndexer()
 		opts.Dynamic = d.dynamic
 		opts.Objects = rollout.NewObjectCache(d.dynamic, d.watchNamespace, 0,
 			func(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
 				return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig))
 			}, d.ctx.Done())
 	}
-	r := rollout.NewReconciler(opts)
-	c := controller.New("Rollouts", r, controller.Options{
+	lister := opts.RolloutLister
+	c := controller.New("Rollouts", rollout.NewReconciler(opts), controller.Options{
 		Workers:         d.opts.rolloutThreads,
 		MetricsProvider: d.metrics.WorkqueueMetricsProvider(),
 		Observe: func(key cache.ObjectName, took time.Duration, err error) {
@@ -93,39 +61,110 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 			}
 		},
 	})
-
 	enqueue.c = c
+	return c, addRolloutHandlers(d, in, c)
+}
+
+// rolloutInformerSet are the caches the Rollout controller reads.
+type rolloutInformerSet struct {
+	rollouts          rolloutinformers.RolloutInformer
+	replicaSets       appsinformers.ReplicaSetInformer
+	services          coreinformers.ServiceInformer
+	pods              coreinformers.PodInformer
+	analysisRuns      rolloutinformers.AnalysisRunInformer
+	analysisTemplates rolloutinformers.AnalysisTemplateInformer
+}
+
+func rolloutInformers(d *deps) rolloutInformerSet {
+	v1 := d.informers.argo.Argoproj().V1alpha1()
+	return rolloutInformerSet{
+		rollouts:    v1.Rollouts(),
+		replicaSets: d.informers.replicaSets.Apps().V1().ReplicaSets(),
+		services:    d.informers.kube.Core().V1().Services(),
+		// Pods share the ReplicaSets' label-filtered factory: only pods of
+		// Rollout (and Experiment) revisions are cached, without their spec.
+		pods:              d.informers.replicaSets.Core().V1().Pods(),
+		analysisRuns:      v1.AnalysisRuns(),
+		analysisTemplates: v1.AnalysisTemplates(),
+	}
+}
+
+// addRolloutIndexes indexes Rollouts by what they reference, with the same
+// router configuration the reconciler uses, and what a Rollout owns by its
+// UID, so that nothing is found by listing a namespace.
+func addRolloutIndexes(in rolloutInformerSet, routerConfig routers.Config) error {
+	if err := in.rollouts.Informer().AddIndexers(cache.Indexers{
+		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
+		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
+		rollout.WorkloadsIndex: rollout.WorkloadsIndexFunc,
+		rollout.RoutersIndex:   rollout.RoutersIndexFunc(routerConfig.ForRollout),
+	}); err != nil {
+		return err
+	}
+	for _, inf := range []cache.SharedIndexInformer{in.replicaSets.Informer(), in.analysisRuns.Informer()} {
+		if err := inf.AddIndexers(cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rolloutOptions(d *deps, in rolloutInformerSet) rollout.Options {
+	opts := rollout.Options{
+		KubeClient:       d.kube,
+		RolloutClient:    d.rollouts,
+		RolloutLister:    in.rollouts.Lister(),
+		ReplicaSetLister: in.replicaSets.Lister(),
+		ServiceLister:    in.services.Lister(),
+		PodLister:        in.pods.Lister(),
+		Recorder:         d.recorder,
+
+		AnalysisRunLister:      in.analysisRuns.Lister(),
+		OwnedReplicaSets:       in.replicaSets.Informer().GetIndexer(),
+		OwnedAnalysisRuns:      in.analysisRuns.Informer().GetIndexer(),
+		AnalysisTemplateLister: in.analysisTemplates.Lister(),
+	}
+	if !d.opts.namespaced {
+		opts.ClusterAnalysisTemplateLister = d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Lister()
+	}
+	return opts
+}
+
+// addRolloutHandlers enqueues a Rollout when it, or anything it owns or
+// references, changes.
+func addRolloutHandlers(d *deps, in rolloutInformerSet, c *controller.Controller) error {
+	byIndex := func(index string) cache.ResourceEventHandler {
+		return controller.HandleMapped(c, controller.ByIndex(in.rollouts.Informer().GetIndexer(), index))
+	}
 	for _, h := range []struct {
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandler
 	}{
-		{rollouts.Informer(), controller.HandleAll(c)},
-		{rollouts.Informer(), d.forgetOnDelete(d.metrics.ForgetRollout)},
-		{replicaSets.Informer(), controller.HandleOwner(c, "Rollout", v1alpha1.GroupName)},
-		{services.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.ServicesIndex))},
-		{pods.Informer(), controller.HandleMapped(c, podOwnerRollout(replicaSets.Lister()))},
-		{analysisRuns.Informer(), controller.HandleOwner(c, v1alpha1.RolloutKind, v1alpha1.GroupName)},
-		{analysisTemplates.Informer(), controller.HandleMapped(c, controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.TemplatesIndex))},
+		{in.rollouts.Informer(), controller.HandleAll(c)},
+		{in.rollouts.Informer(), d.forgetOnDelete(d.metrics.ForgetRollout)},
+		{in.replicaSets.Informer(), controller.HandleOwner(c, "Rollout", v1alpha1.GroupName)},
+		{in.services.Informer(), byIndex(rollout.ServicesIndex)},
+		{in.pods.Informer(), controller.HandleMapped(c, podOwnerRollout(in.replicaSets.Lister()))},
+		{in.analysisRuns.Informer(), controller.HandleOwner(c, v1alpha1.RolloutKind, v1alpha1.GroupName)},
+		{in.analysisTemplates.Informer(), byIndex(rollout.TemplatesIndex)},
 	} {
 		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if !d.opts.namespaced {
-		clusterTemplates := d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Informer()
-		byCluster := controller.ByIndex(rollouts.Informer().GetIndexer(), rollout.TemplatesIndex)
-		handler := controller.HandleMapped(c, func(obj any) []cache.ObjectName {
-			if t, ok := obj.(*v1alpha1.ClusterAnalysisTemplate); ok {
-				// Cluster templates are indexed as "cluster/<name>".
-				return byCluster(&v1alpha1.ClusterAnalysisTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: "cluster", Name: t.Name}})
-			}
-			return nil
-		})
-		if _, err := clusterTemplates.AddEventHandler(handler); err != nil {
-			return nil, err
-		}
+	if d.opts.namespaced {
+		return nil
 	}
-	return c, nil
+	clusterTemplates := d.informers.argo.Argoproj().V1alpha1().ClusterAnalysisTemplates().Informer()
+	byCluster := controller.ByIndex(in.rollouts.Informer().GetIndexer(), rollout.TemplatesIndex)
+	_, err := clusterTemplates.AddEventHandler(controller.HandleMapped(c, func(obj any) []cache.ObjectName {
+		if t, ok := obj.(*v1alpha1.ClusterAnalysisTemplate); ok {
+			// Cluster templates are indexed as "cluster/<name>".
+			return byCluster(&v1alpha1.ClusterAnalysisTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: "cluster", Name: t.Name}})
+		}
+		return nil
+	}))
+	return err
 }
 
 // podOwnerRollout maps a pod to the Rollout that controls its ReplicaSet.
