@@ -25,7 +25,7 @@ func (p *planner) templateOrStepsChanged() bool {
 func (p *planner) scalingEvent() bool {
 	want := strconv.Itoa(int(specReplicas(p.ro)))
 	for _, rs := range []*appsv1.ReplicaSet{p.revs.newRS, p.revs.stable} {
-		if rs == nil || rs == p.plan.Create || rsReplicas(rs) == 0 {
+		if rs == nil || rs.UID == "" || rsReplicas(rs) == 0 { // no UID: created by this reconcile
 			continue
 		}
 		if got, ok := rs.Annotations[v1alpha1.AnnotationDesiredReplicas]; ok && got != want {

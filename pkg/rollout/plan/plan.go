@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,8 @@ type planner struct {
 	plan  Plan
 	// pause records pause and abort decisions until the status is finished.
 	pause pauseDecisions
+	// changed names the ReplicaSets some phase changed, in order.
+	changed []string
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -67,6 +70,7 @@ func Compute(st State) Plan {
 	} else {
 		p.canary(conditions)
 	}
+	p.finishReplicaSets()
 	return p.plan
 }
 
@@ -265,19 +269,31 @@ func (p *planner) event(warning bool, reason, message string) {
 	p.plan.Events = append(p.plan.Events, event.Event{Warning: warning, Reason: reason, Message: message})
 }
 
-// update queues a changed ReplicaSet, replacing an earlier change to the same one.
+// update records that a ReplicaSet changed. The planner's view of the
+// revisions holds the latest copy (see replace); the plan gets it once every
+// phase is done (see finishReplicaSets).
 func (p *planner) update(rs *appsv1.ReplicaSet) {
-	if p.plan.Create != nil && p.plan.Create.Name == rs.Name {
-		p.plan.Create = rs
-		return
+	if !slices.Contains(p.changed, rs.Name) {
+		p.changed = append(p.changed, rs.Name)
 	}
-	for i, u := range p.plan.Updates {
-		if u.Name == rs.Name {
-			p.plan.Updates[i] = rs
-			return
+}
+
+// finishReplicaSets puts the latest copy of every ReplicaSet that changed
+// into the plan: the one to create, or an update, in the order they first
+// changed.
+func (p *planner) finishReplicaSets() {
+	for _, name := range p.changed {
+		i := slices.IndexFunc(p.revs.all, func(rs *appsv1.ReplicaSet) bool { return rs.Name == name })
+		if i < 0 {
+			continue // every change goes through replace, which keeps it in revs.all
 		}
+		rs := p.revs.all[i]
+		if p.plan.Create != nil && p.plan.Create.Name == name {
+			p.plan.Create = rs
+			continue
+		}
+		p.plan.Updates = append(p.plan.Updates, rs)
 	}
-	p.plan.Updates = append(p.plan.Updates, rs)
 }
 
 // scaleWithEvent resizes a ReplicaSet, recording the event, and keeps the

@@ -10,7 +10,7 @@ import (
 func (p *planner) rollbackWithinWindow() bool {
 	revs := p.revs
 	w := p.ro.Spec.RollbackWindow
-	if revs.newRS == nil || revs.stable == nil || w == nil || w.Revisions <= 0 || revs.newRS == p.plan.Create {
+	if revs.newRS == nil || revs.stable == nil || w == nil || w.Revisions <= 0 || revs.newRS.UID == "" {
 		return false
 	}
 	newCreated, stableCreated := revs.newRS.CreationTimestamp, revs.stable.CreationTimestamp
