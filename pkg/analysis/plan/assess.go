@@ -135,73 +135,107 @@ func (p *Plan) assessRun(spec v1alpha1.AnalysisRunSpec, sched Scheduled, now tim
 	if s.StartedAt == nil {
 		s.StartedAt = stamp(now)
 	}
-	var worst v1alpha1.AnalysisPhase
-	var message string
+	a := runAssessment{allCompleted: true}
 	if spec.Terminate {
-		message = MessageRunTerminated
+		a.message = MessageRunTerminated
 	}
-	allCompleted := true
-	var summary, drySummary v1alpha1.RunSummary
 	for _, m := range sched.Metrics {
 		dry := sched.DryRun[m.Name]
-		if dry {
-			drySummary.Count++
-		} else {
-			summary.Count++
-		}
+		a.count(dry)
 		r := s.MetricResultByName(m.Name)
 		if r == nil {
-			allCompleted = false // not started yet, e.g. waiting for its initialDelay
+			a.allCompleted = false // not started yet, e.g. waiting for its initialDelay
 			continue
 		}
-		phase := assessMetric(m, *r, sched.Terminating)
-		if phase != r.Phase {
-			if phase.Completed() {
-				p.event(warns(phase), v1alpha1.EventPrefixMetric+string(phase), fmt.Sprintf("Metric '%s' Completed. Result: %s", m.Name, phase))
-			}
-			if last := r.LastMeasurement(); last != nil {
-				r.Message = last.Message
-			}
-			r.Phase = phase
-		}
+		phase := p.updateMetricPhase(m, r, sched.Terminating)
 		if !phase.Completed() {
-			allCompleted = false
+			a.allCompleted = false
 			continue
 		}
-		limitPhase, reason := limitBreached(m, *r)
-		if dry {
-			if worst == "" {
-				worst = v1alpha1.AnalysisPhaseSuccessful
-			}
-			if reason != "" {
-				r.Message = fmt.Sprintf("Metric assessed %s due to %s", phase, reason)
-			}
-			tally(&drySummary, limitPhase)
-			continue
-		}
-		if worst == "" || worse(worst, phase) {
-			worst = phase
-			if reason != "" {
-				message = fmt.Sprintf("Metric %q assessed %s due to %s", m.Name, phase, reason)
-				if r.Message != "" {
-					message += fmt.Sprintf(": \"Error Message: %s\"", r.Message)
-				}
-			}
-		}
-		tally(&summary, limitPhase)
+		a.addCompleted(m, r, phase, dry)
 	}
-	s.RunSummary = summary
+	s.RunSummary = a.summary
+	drySummary := a.drySummary
 	s.DryRunSummary = &drySummary
-	message = strings.TrimSpace(message)
+	return a.outcome(sched.Terminating)
+}
+
+// runAssessment is what assessRun gathers while it walks the metrics: the
+// worst phase and its message, whether every metric is complete, and the
+// run and dry-run summaries.
+type runAssessment struct {
+	worst        v1alpha1.AnalysisPhase
+	message      string
+	allCompleted bool
+	summary      v1alpha1.RunSummary
+	drySummary   v1alpha1.RunSummary
+}
+
+// count counts a metric in the dry-run summary or the run summary.
+func (a *runAssessment) count(dry bool) {
+	if dry {
+		a.drySummary.Count++
+	} else {
+		a.summary.Count++
+	}
+}
+
+// updateMetricPhase assesses a started metric and, when its phase changes,
+// records the new phase, the last measurement's message and, on completion,
+// the metric's event; it returns the assessed phase.
+func (p *Plan) updateMetricPhase(m v1alpha1.Metric, r *v1alpha1.MetricResult, terminating bool) v1alpha1.AnalysisPhase {
+	phase := assessMetric(m, *r, terminating)
+	if phase != r.Phase {
+		if phase.Completed() {
+			p.event(warns(phase), v1alpha1.EventPrefixMetric+string(phase), fmt.Sprintf("Metric '%s' Completed. Result: %s", m.Name, phase))
+		}
+		if last := r.LastMeasurement(); last != nil {
+			r.Message = last.Message
+		}
+		r.Phase = phase
+	}
+	return phase
+}
+
+// addCompleted tallies a completed metric in its summary; a dry run only
+// gets its own message, any other metric may worsen the run's phase and
+// set the run's message.
+func (a *runAssessment) addCompleted(m v1alpha1.Metric, r *v1alpha1.MetricResult, phase v1alpha1.AnalysisPhase, dry bool) {
+	limitPhase, reason := limitBreached(m, *r)
+	if dry {
+		if a.worst == "" {
+			a.worst = v1alpha1.AnalysisPhaseSuccessful
+		}
+		if reason != "" {
+			r.Message = fmt.Sprintf("Metric assessed %s due to %s", phase, reason)
+		}
+		tally(&a.drySummary, limitPhase)
+		return
+	}
+	if a.worst == "" || worse(a.worst, phase) {
+		a.worst = phase
+		if reason != "" {
+			a.message = fmt.Sprintf("Metric %q assessed %s due to %s", m.Name, phase, reason)
+			if r.Message != "" {
+				a.message += fmt.Sprintf(": \"Error Message: %s\"", r.Message)
+			}
+		}
+	}
+	tally(&a.summary, limitPhase)
+}
+
+// outcome is the run's phase and message once every metric is assessed.
+func (a *runAssessment) outcome(terminating bool) (v1alpha1.AnalysisPhase, string) {
+	message := strings.TrimSpace(a.message)
 	switch {
-	case sched.Terminating && worst == "":
+	case terminating && a.worst == "":
 		return v1alpha1.AnalysisPhaseSuccessful, message
-	case sched.Terminating:
-		return worst, message
-	case !allCompleted || worst == "":
+	case terminating:
+		return a.worst, message
+	case !a.allCompleted || a.worst == "":
 		return v1alpha1.AnalysisPhaseRunning, ""
 	}
-	return worst, message
+	return a.worst, message
 }
 
 // tally counts a completed metric in a summary by the limit it breached;
