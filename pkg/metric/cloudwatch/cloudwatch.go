@@ -253,39 +253,20 @@ func (t *timestamp) UnmarshalJSON(raw []byte) error {
 // measure calls GetMetricData and turns its answer into a measurement.
 func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.CloudWatchMetric, window time.Duration, region string, creds sigv4.Credentials) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
-	end := p.now()
-	payload, err := json.Marshal(getMetricDataInput{
-		MetricDataQueries: queries(cw.MetricDataQueries),
-		StartTime:         end.Add(-window).Unix(),
-		EndTime:           end.Unix(),
-	})
+	payload, err := p.requestBody(cw, window)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: building the request: %v", err))
+		return metric.MarkError(out, err)
 	}
 	endpoint := sigv4.Endpoint(p.env, "CloudWatch", signingName, region)
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(payload))
+	req, err := p.signedRequest(ctx, endpoint, payload, region, creds)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: building the request for %s: %v", endpoint, err))
+		return metric.MarkError(out, err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Accept", "application/json")
-	if err := sigv4.Sign(req, payload, creds, region, signingName, p.now()); err != nil {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: %v", err))
-	}
-	resp, err := p.client.Do(req)
+	body, err := p.call(req, endpoint)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err)))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: reading the GetMetricData answer: %v", err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body)))
+		return metric.MarkError(out, err)
 	}
 	var r getMetricDataOutput
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -294,9 +275,64 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 	if len(r.Messages) > 0 {
 		out.Metadata = map[string]string{"messages": formatMessages(r.Messages)}
 	}
-	results := make([]MetricDataResult, len(r.MetricDataResults))
-	values := make([][]float64, len(r.MetricDataResults))
-	for i, w := range r.MetricDataResults {
+	results, values := convertResults(r.MetricDataResults)
+	out.Value = fmt.Sprintf("%+v", values)
+	return p.judge(out, results, m)
+}
+
+// requestBody is the GetMetricData JSON body for the window ending now.
+func (p *Provider) requestBody(cw *v1alpha1.CloudWatchMetric, window time.Duration) ([]byte, error) {
+	end := p.now()
+	payload, err := json.Marshal(getMetricDataInput{
+		MetricDataQueries: queries(cw.MetricDataQueries),
+		StartTime:         end.Add(-window).Unix(),
+		EndTime:           end.Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cloudwatch: building the request: %v", err)
+	}
+	return payload, nil
+}
+
+// signedRequest builds the GetMetricData POST to endpoint and signs it.
+func (p *Provider) signedRequest(ctx context.Context, endpoint string, payload []byte, region string, creds sigv4.Credentials) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("cloudwatch: building the request for %s: %v", endpoint, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Accept", "application/json")
+	if err := sigv4.Sign(req, payload, creds, region, signingName, p.now()); err != nil {
+		return nil, fmt.Errorf("cloudwatch: %v", err)
+	}
+	return req, nil
+}
+
+// call sends req and returns the answer's body, read up to maxBody bytes;
+// an answer outside 2xx is an error.
+func (p *Provider) call(req *http.Request, endpoint string) ([]byte, error) {
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("cloudwatch: reading the GetMetricData answer: %v", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fmt.Errorf("cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body))
+	}
+	return body, nil
+}
+
+// convertResults turns the wire series into the MetricDataResults conditions
+// see, and lists each series' values for the measurement's value.
+func convertResults(wire []wireResult) ([]MetricDataResult, [][]float64) {
+	results := make([]MetricDataResult, len(wire))
+	values := make([][]float64, len(wire))
+	for i, w := range wire {
 		res := MetricDataResult{Id: w.Id, Label: w.Label, StatusCode: w.StatusCode, Values: w.Values}
 		if res.Values == nil {
 			res.Values = []float64{}
@@ -311,7 +347,12 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 		results[i] = res
 		values[i] = res.Values
 	}
-	out.Value = fmt.Sprintf("%+v", values)
+	return results, values
+}
+
+// judge evaluates the metric's conditions against results and sets out's
+// phase.
+func (p *Provider) judge(out v1alpha1.Measurement, results []MetricDataResult, m v1alpha1.Metric) v1alpha1.Measurement {
 	if p.evaluate == nil {
 		return metric.MarkError(out, errors.New("cloudwatch: no condition evaluator configured"))
 	}
