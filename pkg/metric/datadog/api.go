@@ -178,16 +178,41 @@ func parseV2(body []byte) (result, error) {
 	if err := json.Unmarshal(body, &r); err != nil {
 		return result{}, fmt.Errorf("the v2 query answer is not JSON: %v", err)
 	}
+	if err := v2Failure(r); err != nil {
+		return result{}, err
+	}
+	numbers, groups := v2Columns(r.Data.Attributes.Columns)
+	values, pairs, err := v2Values(numbers, groups)
+	if err != nil {
+		return result{}, err
+	}
+	if len(values) == 0 {
+		return result{typed: nil, value: "[]"}, nil
+	}
+	if len(groups) == 0 {
+		return result{typed: values[0], value: formatFloat(values[0])}, nil
+	}
+	return groupedResult(values, pairs)
+}
+
+// v2Failure is the error a v2 answer reports, if any.
+func v2Failure(r v2Response) error {
 	if r.Data.Errors != "" {
-		return result{}, fmt.Errorf("the query failed: %s", r.Data.Errors)
+		return fmt.Errorf("the query failed: %s", r.Data.Errors)
 	}
 	if len(r.Errors) > 0 {
-		return result{}, fmt.Errorf("the query failed: %s", strings.Join(r.Errors, "; "))
+		return fmt.Errorf("the query failed: %s", strings.Join(r.Errors, "; "))
 	}
+	return nil
+}
+
+// v2Columns picks the first number column (nil if none) and every group
+// column of a scalar answer.
+func v2Columns(columns []v2Column) (*v2Column, []*v2Column) {
 	var numbers *v2Column
 	var groups []*v2Column
-	for i := range r.Data.Attributes.Columns {
-		c := &r.Data.Attributes.Columns[i]
+	for i := range columns {
+		c := &columns[i]
 		switch c.Type {
 		case "", "number":
 			if numbers == nil {
@@ -197,33 +222,40 @@ func parseV2(body []byte) (result, error) {
 			groups = append(groups, c)
 		}
 	}
+	return numbers, groups
+}
+
+// v2Values reads the non-null values of the number column and, when there
+// are group columns, pairs each with its group's name.
+func v2Values(numbers *v2Column, groups []*v2Column) ([]float64, []group, error) {
 	var values []float64
 	var pairs []group
-	if numbers != nil {
-		for i, raw := range numbers.Values {
-			if isNull(raw) {
-				continue
+	if numbers == nil {
+		return values, pairs, nil
+	}
+	for i, raw := range numbers.Values {
+		if isNull(raw) {
+			continue
+		}
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, nil, fmt.Errorf("value %s of column %q is not a number", measure.Snippet(raw), numbers.Name)
+		}
+		values = append(values, f)
+		if len(groups) > 0 {
+			name, err := groupName(groups, i)
+			if err != nil {
+				return nil, nil, err
 			}
-			var f float64
-			if err := json.Unmarshal(raw, &f); err != nil {
-				return result{}, fmt.Errorf("value %s of column %q is not a number", measure.Snippet(raw), numbers.Name)
-			}
-			values = append(values, f)
-			if len(groups) > 0 {
-				name, err := groupName(groups, i)
-				if err != nil {
-					return result{}, err
-				}
-				pairs = append(pairs, group{Name: name, Value: f})
-			}
+			pairs = append(pairs, group{Name: name, Value: f})
 		}
 	}
-	if len(values) == 0 {
-		return result{typed: nil, value: "[]"}, nil
-	}
-	if len(groups) == 0 {
-		return result{typed: values[0], value: formatFloat(values[0])}, nil
-	}
+	return values, pairs, nil
+}
+
+// groupedResult is the result of a grouped query: every value, and the
+// (tags, value) pairs, cut to the extremes, in metadata "groups".
+func groupedResult(values []float64, pairs []group) (result, error) {
 	parts := make([]string, len(values))
 	for i, v := range values {
 		parts[i] = formatFloat(v)

@@ -272,55 +272,24 @@ func (p *Provider) fromSecret(ctx context.Context, namespace, name string) (cred
 // measure sends the query and turns the answer into a measurement.
 func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, creds credentials) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
-	address := strings.TrimRight(creds.address, "/")
-	if address == "" {
-		address = defaultAddress
-	}
-	if _, err := url.Parse(address); err != nil {
-		return metric.MarkError(out, fmt.Errorf("datadog: address %q is not a URL: %v", address, err))
+	address, err := apiAddress(creds)
+	if err != nil {
+		return metric.MarkError(out, err)
 	}
 	to := p.now().Unix()
 	from := to - int64(cfg.interval.Seconds())
 
-	var req *http.Request
-	var err error
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	if cfg.version == "v1" {
-		req, err = v1Request(ctx, address, cfg.query, from, to)
-	} else {
-		req, err = v2Request(ctx, address, cfg, from, to)
-	}
+	req, err := newRequest(ctx, address, cfg, creds, from, to)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("datadog: building the request: %v", err))
+		return metric.MarkError(out, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("DD-API-KEY", creds.apiKey)
-	req.Header.Set("DD-APPLICATION-KEY", creds.appKey)
-
-	resp, err := p.client.Do(req)
+	body, err := p.call(req)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err)))
+		return metric.MarkError(out, err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("datadog: reading the response of %s: %v", req.URL.Path, err))
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return metric.MarkError(out, fmt.Errorf("datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body)))
-	case resp.StatusCode != http.StatusOK:
-		return metric.MarkError(out, fmt.Errorf("datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body)))
-	}
-
-	var r result
-	if cfg.version == "v1" {
-		r, err = parseV1(body)
-	} else {
-		r, err = parseV2(body)
-	}
+	r, err := parse(cfg, body)
 	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
@@ -328,6 +297,74 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 	if len(r.metadata) > 0 {
 		out.Metadata = r.metadata
 	}
+	return p.judge(out, r, m)
+}
+
+// apiAddress is the Datadog address to query, without a trailing slash,
+// defaultAddress when the credentials give none.
+func apiAddress(creds credentials) (string, error) {
+	address := strings.TrimRight(creds.address, "/")
+	if address == "" {
+		address = defaultAddress
+	}
+	if _, err := url.Parse(address); err != nil {
+		return "", fmt.Errorf("datadog: address %q is not a URL: %v", address, err)
+	}
+	return address, nil
+}
+
+// newRequest builds the v1 or v2 query request for the window [from, to]
+// with the JSON and key headers.
+func newRequest(ctx context.Context, address string, cfg config, creds credentials, from, to int64) (*http.Request, error) {
+	var req *http.Request
+	var err error
+	if cfg.version == "v1" {
+		req, err = v1Request(ctx, address, cfg.query, from, to)
+	} else {
+		req, err = v2Request(ctx, address, cfg, from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datadog: building the request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("DD-API-KEY", creds.apiKey)
+	req.Header.Set("DD-APPLICATION-KEY", creds.appKey)
+	return req, nil
+}
+
+// call sends req and returns the answer's body, read up to maxBody bytes;
+// an answer other than 200 is an error, worded apart for refused keys.
+func (p *Provider) call(req *http.Request) ([]byte, error) {
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("datadog: reading the response of %s: %v", req.URL.Path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
+	}
+	return body, nil
+}
+
+// parse reads the answer with the parser of the configured API version.
+func parse(cfg config, body []byte) (result, error) {
+	if cfg.version == "v1" {
+		return parseV1(body)
+	}
+	return parseV2(body)
+}
+
+// judge evaluates the metric's conditions against the result and sets out's
+// phase.
+func (p *Provider) judge(out v1alpha1.Measurement, r result, m v1alpha1.Metric) v1alpha1.Measurement {
 	if p.evaluate == nil {
 		return metric.MarkError(out, errors.New("datadog: no condition evaluator configured"))
 	}
