@@ -61,9 +61,8 @@ func actionSummary(dyn *dynamicfake.FakeDynamicClient) []string {
 	var out []string
 	for _, a := range dyn.Actions() {
 		name := ""
+		// Update and create actions share one interface (they carry an object).
 		switch a := a.(type) {
-		case k8stesting.UpdateAction:
-			name = a.GetObject().(*unstructured.Unstructured).GetName()
 		case k8stesting.CreateAction:
 			name = a.GetObject().(*unstructured.Unstructured).GetName()
 		case k8stesting.DeleteAction:
