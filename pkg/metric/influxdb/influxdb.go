@@ -239,15 +239,8 @@ func parseValues(body []byte) ([]any, error) {
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = false
-	var (
-		values      []any
-		cols        []column
-		annotating  bool
-		haveTypes   bool
-		awaitHeader bool
-		errorTable  bool
-		valueIndex  = -1
-	)
+	var values []any
+	t := csvTable{valueIndex: -1}
 	for {
 		row, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -256,78 +249,124 @@ func parseValues(body []byte) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(row) <= 1 {
-			// A blank line ends a table; the next one brings its own annotations.
-			annotating = false
-			continue
-		}
-		if strings.HasPrefix(row[0], "#") {
-			if !annotating {
-				cols = make([]column, len(row)-1)
-				annotating, haveTypes, awaitHeader, errorTable, valueIndex = true, false, true, false, -1
-			}
-			if len(row)-1 != len(cols) {
-				return nil, fmt.Errorf("annotation %s has %d columns, the table %d", row[0], len(row)-1, len(cols))
-			}
-			switch row[0] {
-			case "#datatype":
-				haveTypes = true
-				for i, t := range row[1:] {
-					cols[i].datatype = t
-				}
-			case "#default":
-				for i, d := range row[1:] {
-					cols[i].fallback = d
-				}
-			}
-			continue
-		}
-		annotating = false
-		if cols == nil {
-			return nil, errors.New("the table has no annotations")
-		}
-		if len(row)-1 != len(cols) {
-			return nil, fmt.Errorf("a row has %d columns, the table %d", len(row)-1, len(cols))
-		}
-		if awaitHeader {
-			if !haveTypes {
-				return nil, errors.New("the table has no #datatype annotation")
-			}
-			for i, n := range row[1:] {
-				cols[i].name = n
-				if n == "_value" {
-					valueIndex = i
-				}
-			}
-			errorTable = row[1] == "error"
-			awaitHeader = false
-			continue
-		}
-		if errorTable {
-			msg := row[1]
-			if msg == "" {
-				msg = "unknown query error"
-			}
-			if len(row) > 2 && row[2] != "" {
-				msg += " (reference " + row[2] + ")"
-			}
-			return nil, fmt.Errorf("the query failed: %s", msg)
-		}
-		if valueIndex < 0 {
-			values = append(values, nil)
-			continue
-		}
-		c := cols[valueIndex]
-		raw := row[valueIndex+1]
-		if raw == "" {
-			raw = c.fallback
-		}
-		v, err := convert(raw, c.datatype)
+		v, isRecord, err := t.read(row)
 		if err != nil {
-			return nil, fmt.Errorf("column %s: %v", c.name, err)
+			return nil, err
 		}
-		values = append(values, v)
+		if isRecord {
+			values = append(values, v)
+		}
 	}
+}
+
+// csvTable is what parseValues knows of the annotated CSV table it is
+// reading: its columns, where it stands among annotations and header, and
+// which column holds _value (-1 for none).
+type csvTable struct {
+	cols        []column
+	annotating  bool
+	haveTypes   bool
+	awaitHeader bool
+	errorTable  bool
+	valueIndex  int
+}
+
+// read takes one CSV row into the table; for a record row it returns the
+// record's value and true.
+func (t *csvTable) read(row []string) (any, bool, error) {
+	if len(row) <= 1 {
+		// A blank line ends a table; the next one brings its own annotations.
+		t.annotating = false
+		return nil, false, nil
+	}
+	if strings.HasPrefix(row[0], "#") {
+		return nil, false, t.annotate(row)
+	}
+	t.annotating = false
+	if t.cols == nil {
+		return nil, false, errors.New("the table has no annotations")
+	}
+	if len(row)-1 != len(t.cols) {
+		return nil, false, fmt.Errorf("a row has %d columns, the table %d", len(row)-1, len(t.cols))
+	}
+	if t.awaitHeader {
+		return nil, false, t.header(row)
+	}
+	v, err := t.record(row)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// annotate reads an annotation row; the first of a run of annotations
+// starts a new table.
+func (t *csvTable) annotate(row []string) error {
+	if !t.annotating {
+		t.cols = make([]column, len(row)-1)
+		t.annotating, t.haveTypes, t.awaitHeader, t.errorTable, t.valueIndex = true, false, true, false, -1
+	}
+	if len(row)-1 != len(t.cols) {
+		return fmt.Errorf("annotation %s has %d columns, the table %d", row[0], len(row)-1, len(t.cols))
+	}
+	switch row[0] {
+	case "#datatype":
+		t.haveTypes = true
+		for i, typ := range row[1:] {
+			t.cols[i].datatype = typ
+		}
+	case "#default":
+		for i, d := range row[1:] {
+			t.cols[i].fallback = d
+		}
+	}
+	return nil
+}
+
+// header reads the table's header row: the column names, where _value is,
+// and whether the table reports an error.
+func (t *csvTable) header(row []string) error {
+	if !t.haveTypes {
+		return errors.New("the table has no #datatype annotation")
+	}
+	for i, n := range row[1:] {
+		t.cols[i].name = n
+		if n == "_value" {
+			t.valueIndex = i
+		}
+	}
+	t.errorTable = row[1] == "error"
+	t.awaitHeader = false
+	return nil
+}
+
+// record is the _value of a data row converted to its datatype, nil when
+// the table has no _value column; a row of an error table is the query's
+// error.
+func (t *csvTable) record(row []string) (any, error) {
+	if t.errorTable {
+		msg := row[1]
+		if msg == "" {
+			msg = "unknown query error"
+		}
+		if len(row) > 2 && row[2] != "" {
+			msg += " (reference " + row[2] + ")"
+		}
+		return nil, fmt.Errorf("the query failed: %s", msg)
+	}
+	if t.valueIndex < 0 {
+		return nil, nil
+	}
+	c := t.cols[t.valueIndex]
+	raw := row[t.valueIndex+1]
+	if raw == "" {
+		raw = c.fallback
+	}
+	v, err := convert(raw, c.datatype)
+	if err != nil {
+		return nil, fmt.Errorf("column %s: %v", c.name, err)
+	}
+	return v, nil
 }
 
 // convert turns a CSV cell into the Go value of its Flux datatype; an empty
