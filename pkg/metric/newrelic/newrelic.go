@@ -219,6 +219,34 @@ type graphQLResponse struct {
 // measure sends the query and turns the rows into a measurement.
 func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, timeout int64, prof profile) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
+	payload, err := requestBody(nrql, timeout, prof)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+requestAllowance)
+	defer cancel()
+	req, err := p.newRequest(ctx, payload, prof)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	body, err := p.call(req)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	rows, err := nrqlRows(body)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	typed, value, err := conditionInput(rows)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	out.Value = value
+	return p.judge(out, typed, m)
+}
+
+// requestBody is the NerdGraph call that runs nrql in the profile's account.
+func requestBody(nrql string, timeout int64, prof profile) ([]byte, error) {
 	payload, err := json.Marshal(graphQLRequest{
 		Query: nrqlQuery,
 		Variables: map[string]any{
@@ -228,50 +256,71 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 		},
 	})
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: building the request: %v", err))
+		return nil, fmt.Errorf("newrelic: building the request: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+requestAllowance)
-	defer cancel()
+	return payload, nil
+}
+
+// newRequest builds the POST of payload to the profile's NerdGraph endpoint
+// with the JSON, key and User-Agent headers.
+func (p *Provider) newRequest(ctx context.Context, payload []byte, prof profile) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prof.endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: building the request: %v", err))
+		return nil, fmt.Errorf("newrelic: building the request: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("API-Key", prof.apiKey)
 	req.Header.Set("User-Agent", p.userAgent)
+	return req, nil
+}
 
+// call sends req and returns the answer's body, read up to maxBody bytes;
+// an answer outside 2xx is an error.
+func (p *Provider) call(req *http.Request) ([]byte, error) {
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err)))
+		return nil, fmt.Errorf("newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: reading NerdGraph's answer: %v", err))
+		return nil, fmt.Errorf("newrelic: reading NerdGraph's answer: %v", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return metric.MarkError(out, fmt.Errorf("newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body)))
+		return nil, fmt.Errorf("newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body))
 	}
+	return body, nil
+}
+
+// nrqlRows reads the NRQL rows out of NerdGraph's answer; GraphQL errors and
+// an answer without NRQL results are errors.
+func nrqlRows(body []byte) ([]map[string]any, error) {
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: NerdGraph's answer is not JSON: %v", err))
+		return nil, fmt.Errorf("newrelic: NerdGraph's answer is not JSON: %v", err)
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return metric.MarkError(out, fmt.Errorf("newrelic: the NRQL query failed: %s", strings.Join(msgs, "; ")))
+		return nil, fmt.Errorf("newrelic: the NRQL query failed: %s", strings.Join(msgs, "; "))
 	}
 	if r.Data == nil || r.Data.Actor == nil || r.Data.Actor.Account == nil || r.Data.Actor.Account.NRQL == nil {
-		return metric.MarkError(out, errors.New("newrelic: NerdGraph's answer has no NRQL results"))
+		return nil, errors.New("newrelic: NerdGraph's answer has no NRQL results")
 	}
-	rows := r.Data.Actor.Account.NRQL.Results
+	return r.Data.Actor.Account.NRQL.Results, nil
+}
+
+// conditionInput is what the conditions see of the rows (one row as a map,
+// several as a list) and its JSON for the measurement's value; no rows, or
+// one empty row, is an error.
+func conditionInput(rows []map[string]any) (any, string, error) {
 	var typed any
 	switch {
 	case len(rows) == 0 || (len(rows) == 1 && len(rows[0]) == 0):
-		return metric.MarkError(out, errors.New("newrelic: no results returned from NRQL query"))
+		return nil, "", errors.New("newrelic: no results returned from NRQL query")
 	case len(rows) == 1:
 		typed = rows[0]
 	default:
@@ -279,9 +328,14 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 	}
 	raw, err := json.Marshal(typed)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("newrelic: recording the results: %v", err))
+		return nil, "", fmt.Errorf("newrelic: recording the results: %v", err)
 	}
-	out.Value = string(raw)
+	return typed, string(raw), nil
+}
+
+// judge evaluates the metric's conditions against the rows and sets out's
+// phase.
+func (p *Provider) judge(out v1alpha1.Measurement, typed any, m v1alpha1.Metric) v1alpha1.Measurement {
 	if p.evaluate == nil {
 		return metric.MarkError(out, errors.New("newrelic: no condition evaluator configured"))
 	}
