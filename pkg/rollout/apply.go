@@ -36,8 +36,15 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(ro.Namespace).Create(ctx, p.Create, metav1.CreateOptions{}); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				existing, lerr := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).Get(p.Create.Name)
-				if lerr != nil || !metav1.IsControlledBy(existing, ro) {
-					// Not ours (or not even cached): a hash collision.
+				if lerr != nil {
+					// Most likely ours, from a reconcile whose write the
+					// ReplicaSet cache has not delivered yet (the Rollout
+					// cache may be ahead of it). Raising the collision count
+					// now would make a second ReplicaSet: wait for the cache,
+					// as Argo Rollouts does.
+					return fmt.Errorf("ReplicaSet %s exists but is not cached yet: %w", p.Create.Name, lerr)
+				}
+				if !metav1.IsControlledBy(existing, ro) {
 					return r.bumpCollisionCount(ctx, ro, resourceVersion, p.Create.Name)
 				}
 				// Ours, created by a reconcile the cache had not caught up

@@ -168,6 +168,36 @@ func TestOurOwnReplicaSetFoundOnCreateIsAdoptedWithoutACollision(t *testing.T) {
 	}
 }
 
+func TestOurOwnReplicaSetNotCachedYetIsWaitedForNotCountedAsACollision(t *testing.T) {
+	// An earlier reconcile created the ReplicaSet; the Rollout cache caught
+	// up, the ReplicaSet cache has not. The create finds it taken, and the
+	// cache cannot tell whose it is yet.
+	ours := firstReplicaSet(t, demoRollout())
+	f := newFixture(t, demoRollout())
+	if err := f.kube.Tracker().Add(ours.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.r.Reconcile(context.Background(), demoKey); err == nil {
+		t.Fatal("Reconcile = nil, want an error so the key is retried once the cache has the ReplicaSet")
+	}
+	if got := apiRollout(t, f).Status.CollisionCount; got != nil {
+		t.Fatalf("status.collisionCount = %d: the Rollout's own ReplicaSet was counted as a collision", *got)
+	}
+	if rss := apiReplicaSets(t, f); len(rss) != 1 {
+		t.Fatalf("%d ReplicaSets, want only ours", len(rss))
+	}
+
+	// Once the cache shows it, the Rollout goes on with that ReplicaSet.
+	catchUp(t, f)
+	f.reconcile("demo")
+	if rss := apiReplicaSets(t, f); len(rss) != 1 {
+		t.Fatalf("%d ReplicaSets after the cache caught up, want only ours", len(rss))
+	}
+	if got := apiRollout(t, f).Status.CurrentPodHash; got != ours.Labels[v1alpha1.LabelPodTemplateHash] {
+		t.Errorf("status.currentPodHash = %q, want our ReplicaSet's %q", got, ours.Labels[v1alpha1.LabelPodTemplateHash])
+	}
+}
+
 // analysisFixture is a fixture whose Rollout starts a step analysis once
 // its template changes, with the informer caches of runs and templates.
 type analysisFixture struct {
