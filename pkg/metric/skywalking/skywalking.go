@@ -102,22 +102,58 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	if sw == nil {
 		return metric.MarkError(out, fmt.Errorf("skywalking: metric %q has no skywalking provider", m.Name))
 	}
-	window := defaultInterval
-	if sw.Interval != "" {
-		d, err := sw.Interval.Duration()
-		if err != nil {
-			return metric.MarkError(out, fmt.Errorf("skywalking: interval %q: %v", sw.Interval, err))
-		}
-		window = d
+	window, err := interval(sw)
+	if err != nil {
+		return metric.MarkError(out, err)
 	}
 	base, err := url.Parse(sw.Address)
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return metric.MarkError(out, fmt.Errorf("skywalking: address %q is not a valid URL", sw.Address))
 	}
 	endpoint := strings.TrimRight(sw.Address, "/") + "/graphql"
+	payload, err := p.requestBody(sw.Query, window)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	req, err := newRequest(ctx, endpoint, payload)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	body, err := p.call(req, base.Host)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	data, err := queryData(body, base.Host)
+	if err != nil {
+		return metric.MarkError(out, err)
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return metric.MarkError(out, fmt.Errorf("skywalking: recording the result: %v", err))
+	}
+	out.Value = string(raw)
+	return p.judge(out, data, m)
+}
+
+// interval is the metric's query window, defaultInterval when unset.
+func interval(sw *v1alpha1.SkyWalkingMetric) (time.Duration, error) {
+	if sw.Interval == "" {
+		return defaultInterval, nil
+	}
+	d, err := sw.Interval.Duration()
+	if err != nil {
+		return 0, fmt.Errorf("skywalking: interval %q: %v", sw.Interval, err)
+	}
+	return d, nil
+}
+
+// requestBody is the GraphQL body running query over the window ending now.
+func (p *Provider) requestBody(query string, window time.Duration) ([]byte, error) {
 	end := p.now()
 	payload, err := json.Marshal(graphQLRequest{
-		Query: sw.Query,
+		Query: query,
 		Variables: map[string]any{"duration": duration{
 			Start: end.Add(-window).Format(durationLayout),
 			End:   end.Format(durationLayout),
@@ -125,51 +161,67 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		}},
 	})
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: building the request: %v", err))
+		return nil, fmt.Errorf("skywalking: building the request: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
+	return payload, nil
+}
+
+// newRequest builds the POST of payload to endpoint with the JSON headers.
+func newRequest(ctx context.Context, endpoint string, payload []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: building the request: %v", err))
+		return nil, fmt.Errorf("skywalking: building the request: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("Accept", "application/json; charset=utf-8")
+	return req, nil
+}
+
+// call sends req and returns the answer's body, read up to maxBody bytes;
+// an answer outside 2xx is an error. host names the server in errors.
+func (p *Provider) call(req *http.Request, host string) ([]byte, error) {
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err)))
+		return nil, fmt.Errorf("skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: reading the answer of %s: %v", base.Host, err))
+		return nil, fmt.Errorf("skywalking: reading the answer of %s: %v", host, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return metric.MarkError(out, fmt.Errorf("skywalking: %s answered %d: %s", base.Host, resp.StatusCode, measure.Snippet(body)))
+		return nil, fmt.Errorf("skywalking: %s answered %d: %s", host, resp.StatusCode, measure.Snippet(body))
 	}
+	return body, nil
+}
+
+// queryData is the "data" object of the GraphQL answer; GraphQL errors and
+// an answer without data are errors.
+func queryData(body []byte, host string) (any, error) {
 	var r graphQLResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: the answer of %s is not JSON: %v", base.Host, err))
+		return nil, fmt.Errorf("skywalking: the answer of %s is not JSON: %v", host, err)
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
 		}
-		return metric.MarkError(out, fmt.Errorf("skywalking: the query failed: %s", strings.Join(msgs, "; ")))
+		return nil, fmt.Errorf("skywalking: the query failed: %s", strings.Join(msgs, "; "))
 	}
 	if r.Data == nil {
-		return metric.MarkError(out, errors.New("skywalking: no results returned from SkyWalking query"))
+		return nil, errors.New("skywalking: no results returned from SkyWalking query")
 	}
-	raw, err := json.Marshal(r.Data)
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("skywalking: recording the result: %v", err))
-	}
-	out.Value = string(raw)
+	return r.Data, nil
+}
+
+// judge evaluates the metric's conditions against the query's data and sets
+// out's phase.
+func (p *Provider) judge(out v1alpha1.Measurement, data any, m v1alpha1.Metric) v1alpha1.Measurement {
 	if p.evaluate == nil {
 		return metric.MarkError(out, errors.New("skywalking: no condition evaluator configured"))
 	}
-	phase, err := p.evaluate(r.Data, m)
+	phase, err := p.evaluate(data, m)
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
