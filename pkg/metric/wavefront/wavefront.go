@@ -139,37 +139,17 @@ type series struct {
 func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.WavefrontMetric, token string) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
 	at := p.now()
-	millis := strconv.FormatInt(at.Unix()*1000, 10)
-	u := &url.URL{Scheme: "https", Host: wf.Address, Path: chartPath}
-	q := url.Values{}
-	q.Set("q", wf.Query)
-	q.Set("s", millis)
-	q.Set("e", millis)
-	q.Set("g", "s")
-	q.Set("p", "1")
-	q.Set("i", "true")
-	q.Set("strict", "false")
-	u.RawQuery = q.Encode()
+	u := chartURL(wf, at)
 
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, u, token)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("wavefront: building the request: %v", err))
+		return metric.MarkError(out, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	resp, err := p.client.Do(req)
+	body, err := p.call(req, wf.Address)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("wavefront: GET https://%s%s: %v", wf.Address, chartPath, measure.TransportError(err)))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("wavefront: reading the answer of %s: %v", wf.Address, err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 204 {
-		return metric.MarkError(out, fmt.Errorf("wavefront: %s answered %d: %s", wf.Address, resp.StatusCode, measure.Snippet(body)))
+		return metric.MarkError(out, err)
 	}
 	var r chartResponse
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -181,33 +161,106 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.
 	if len(r.TimeSeries) == 0 {
 		return metric.MarkError(out, fmt.Errorf("wavefront: no time series found in the answer of %s", wf.Address))
 	}
-	values := make([]float64, 0, len(r.TimeSeries))
-	var shownValues, shownTimes, shownDrifts []string
-	for _, s := range r.TimeSeries {
-		v, ts, drift, err := nearest(s, at.Unix())
-		if err != nil {
-			return metric.MarkError(out, fmt.Errorf("wavefront: %v", err))
-		}
-		values = append(values, v)
-		shownValues = append(shownValues, fmt.Sprintf("%.2f", v))
-		shownTimes = append(shownTimes, strconv.FormatInt(ts, 10))
-		shownDrifts = append(shownDrifts, strconv.FormatInt(drift, 10))
+	pts, err := pointsAt(r.TimeSeries, at.Unix())
+	if err != nil {
+		return metric.MarkError(out, err)
 	}
+	typed := pts.record(&out)
+	return p.judge(out, typed, m)
+}
+
+// chartURL is the chart query for the single instant at, one point per
+// series, series outside the window allowed.
+func chartURL(wf *v1alpha1.WavefrontMetric, at time.Time) *url.URL {
+	millis := strconv.FormatInt(at.Unix()*1000, 10)
+	u := &url.URL{Scheme: "https", Host: wf.Address, Path: chartPath}
+	q := url.Values{}
+	q.Set("q", wf.Query)
+	q.Set("s", millis)
+	q.Set("e", millis)
+	q.Set("g", "s")
+	q.Set("p", "1")
+	q.Set("i", "true")
+	q.Set("strict", "false")
+	u.RawQuery = q.Encode()
+	return u
+}
+
+// newRequest builds the GET of u with the token and JSON headers.
+func newRequest(ctx context.Context, u *url.URL, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("wavefront: building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// call sends req to address and returns the answer's body, read up to
+// maxBody bytes; an answer outside 200-204 is an error.
+func (p *Provider) call(req *http.Request, address string) ([]byte, error) {
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("wavefront: GET https://%s%s: %v", address, chartPath, measure.TransportError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("wavefront: reading the answer of %s: %v", address, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 204 {
+		return nil, fmt.Errorf("wavefront: %s answered %d: %s", address, resp.StatusCode, measure.Snippet(body))
+	}
+	return body, nil
+}
+
+// points are the values taken from each series, with their texts as the
+// measurement records them.
+type points struct {
+	values                               []float64
+	shownValues, shownTimes, shownDrifts []string
+}
+
+// pointsAt takes the point nearest at (epoch seconds) from every series, in
+// order.
+func pointsAt(all []series, at int64) (points, error) {
+	pts := points{values: make([]float64, 0, len(all))}
+	for _, s := range all {
+		v, ts, drift, err := nearest(s, at)
+		if err != nil {
+			return points{}, fmt.Errorf("wavefront: %v", err)
+		}
+		pts.values = append(pts.values, v)
+		pts.shownValues = append(pts.shownValues, fmt.Sprintf("%.2f", v))
+		pts.shownTimes = append(pts.shownTimes, strconv.FormatInt(ts, 10))
+		pts.shownDrifts = append(pts.shownDrifts, strconv.FormatInt(drift, 10))
+	}
+	return pts, nil
+}
+
+// record writes the points into out's value and its "timestamps" and
+// "drift" metadata, and returns what the conditions see: a float64 for one
+// series, a []float64 for several.
+func (pts points) record(out *v1alpha1.Measurement) any {
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
-	var typed any
-	if len(values) == 1 {
-		typed = values[0]
-		out.Value = shownValues[0]
-		out.Metadata["timestamps"] = shownTimes[0]
-		out.Metadata["drift"] = shownDrifts[0]
-	} else {
-		typed = values
-		out.Value = "[" + strings.Join(shownValues, ",") + "]"
-		out.Metadata["timestamps"] = "[" + strings.Join(shownTimes, ",") + "]"
-		out.Metadata["drift"] = "[" + strings.Join(shownDrifts, ",") + "]"
+	if len(pts.values) == 1 {
+		out.Value = pts.shownValues[0]
+		out.Metadata["timestamps"] = pts.shownTimes[0]
+		out.Metadata["drift"] = pts.shownDrifts[0]
+		return pts.values[0]
 	}
+	out.Value = "[" + strings.Join(pts.shownValues, ",") + "]"
+	out.Metadata["timestamps"] = "[" + strings.Join(pts.shownTimes, ",") + "]"
+	out.Metadata["drift"] = "[" + strings.Join(pts.shownDrifts, ",") + "]"
+	return pts.values
+}
+
+// judge evaluates the metric's conditions against the values and sets out's
+// phase.
+func (p *Provider) judge(out v1alpha1.Measurement, typed any, m v1alpha1.Metric) v1alpha1.Measurement {
 	if p.evaluate == nil {
 		return metric.MarkError(out, errors.New("wavefront: no condition evaluator configured"))
 	}
