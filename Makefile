@@ -30,13 +30,16 @@ e2e: e2e-serin-crds e2e-upstream-crds ## End-to-end tests on a real local contro
 e2e-serin-crds: build cluster-binaries ## Every end-to-end suite, on Serin's own CRDs (manifests/crds).
 	cd e2e && SERIN_E2E=1 go test -count=1 -timeout 40m ./...
 
-# The suites that drive the controller, run again on the CRDs a user's Argo
-# Rollouts install has (../shared/conformance/upstream-crds; skipped with a
-# message where that folder is absent).
-UPSTREAM_CRD_SUITES := ./rollout ./analysis ./restart ./gates
+# Every suite that installs the argoproj.io CRDs, run again on the CRDs a
+# user's Argo Rollouts install has (../shared/conformance/upstream-crds;
+# skipped with a message where that folder is absent). The cluster package
+# and the demo bring their own clusters with Serin's CRDs. The two runs are
+# sequential: each package starts its own control plane, and four at once
+# would overload two cores.
+UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates
 
 .PHONY: e2e-upstream-crds
-e2e-upstream-crds: build cluster-binaries ## The controller's end-to-end suites on Argo Rollouts' own CRDs.
+e2e-upstream-crds: build cluster-binaries ## Every end-to-end suite that installs CRDs, on Argo Rollouts' own CRDs.
 	cd e2e && SERIN_E2E=1 SERIN_E2E_CRDS=upstream go test -count=1 -timeout 40m $(UPSTREAM_CRD_SUITES)
 
 .PHONY: cluster-binaries
