@@ -152,32 +152,52 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		return trafficrouting.Writes{}, nil
 	}
 	s := &split{d: d, dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
-
-	var drUpdate *trafficrouting.Change
-	canaryMoves := false
-	if s.dr != nil {
-		ref := r.drRef(ro, s.dr.Name)
-		obj := observed[ref]
-		if obj == nil {
-			return trafficrouting.Writes{}, fmt.Errorf("DestinationRule %s not found", refString(ref))
-		}
-		if d.CanaryWeight > 0 && d.CanaryHash == "" {
-			return trafficrouting.Writes{}, fmt.Errorf("DestinationRule %s: refusing to send weight %d to subset %q before it selects a pod template hash", refString(ref), d.CanaryWeight, s.dr.CanarySubsetName)
-		}
-		s.drHost, _, _ = unstructured.NestedString(obj.Object, "spec", "host")
-		planned, moves := planDestinationRule(obj, ro.Name, s.dr, d)
-		if !trafficrouting.SameContent(planned, obj) {
-			drUpdate, canaryMoves = &trafficrouting.Change{Ref: ref, Unstructured: planned}, moves
-		}
+	drUpdate, canaryMoves, err := r.destinationRuleChange(ro, observed, s)
+	if err != nil {
+		return trafficrouting.Writes{}, err
 	}
+	vsUpdates, canaryBefore, err := r.virtualServiceChanges(ro, observed, cfg, s)
+	if err != nil {
+		return trafficrouting.Writes{}, err
+	}
+	return orderWrites(drUpdate, canaryMoves, vsUpdates, d, canaryBefore), nil
+}
 
+// destinationRuleChange plans the DestinationRule's subsets, if one is
+// configured, and records its host in s. It returns the update (nil when
+// nothing changes) and whether the canary subset moves to other pods.
+func (r *Router) destinationRuleChange(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, s *split) (*trafficrouting.Change, bool, error) {
+	if s.dr == nil {
+		return nil, false, nil
+	}
+	d := s.d
+	ref := r.drRef(ro, s.dr.Name)
+	obj := observed[ref]
+	if obj == nil {
+		return nil, false, fmt.Errorf("DestinationRule %s not found", refString(ref))
+	}
+	if d.CanaryWeight > 0 && d.CanaryHash == "" {
+		return nil, false, fmt.Errorf("DestinationRule %s: refusing to send weight %d to subset %q before it selects a pod template hash", refString(ref), d.CanaryWeight, s.dr.CanarySubsetName)
+	}
+	s.drHost, _, _ = unstructured.NestedString(obj.Object, "spec", "host")
+	planned, moves := planDestinationRule(obj, ro.Name, s.dr, d)
+	if trafficrouting.SameContent(planned, obj) {
+		return nil, false, nil
+	}
+	return &trafficrouting.Change{Ref: ref, Unstructured: planned}, moves, nil
+}
+
+// virtualServiceChanges plans the weights and managed routes of every
+// VirtualService. It returns the updates of those that change and the
+// canary weight the first one sends today (0 when it cannot be read).
+func (r *Router) virtualServiceChanges(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, cfg *v1alpha1.IstioTrafficRouting, s *split) ([]trafficrouting.Change, int64, error) {
 	var vsUpdates []trafficrouting.Change
 	canaryBefore := int64(0)
 	for i, vs := range virtualServices(cfg) {
 		ref := r.vsRef(ro, vs.Name)
 		obj := observed[ref]
 		if obj == nil {
-			return trafficrouting.Writes{}, fmt.Errorf("VirtualService %s not found", refString(ref))
+			return nil, 0, fmt.Errorf("VirtualService %s not found", refString(ref))
 		}
 		s.vsName = refString(ref)
 		if i == 0 {
@@ -187,13 +207,19 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		}
 		planned, err := s.planVirtualService(obj, vs)
 		if err != nil {
-			return trafficrouting.Writes{}, err
+			return nil, 0, err
 		}
 		if !trafficrouting.SameContent(planned, obj) {
 			vsUpdates = append(vsUpdates, trafficrouting.Change{Ref: ref, Unstructured: planned})
 		}
 	}
+	return vsUpdates, canaryBefore, nil
+}
 
+// orderWrites puts the DestinationRule update before or after the
+// VirtualService updates so that no traffic reaches pods not yet ready
+// for it.
+func orderWrites(drUpdate *trafficrouting.Change, canaryMoves bool, vsUpdates []trafficrouting.Change, d trafficrouting.Desired, canaryBefore int64) trafficrouting.Writes {
 	var w trafficrouting.Writes
 	switch {
 	case drUpdate == nil:
@@ -206,5 +232,5 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		// Point the subsets at the right pods before weights move to them.
 		w.Updates = append([]trafficrouting.Change{*drUpdate}, vsUpdates...)
 	}
-	return w, nil
+	return w
 }
