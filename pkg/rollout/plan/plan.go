@@ -162,11 +162,20 @@ func (p *planner) invalidSpec(err *field.Error) {
 
 // syncRevisionWithEvents creates the desired ReplicaSet when it is missing,
 // keeps the revision numbers in order, and keeps the Rollout's revision
-// annotation on the desired revision, recording NewReplicaSetCreated and
-// RolloutUpdated events. It returns the observed conditions with the
-// Progressing condition this decides, for the status.
+// annotation on the desired revision. It records, in Argo Rollouts' order,
+// RolloutAddedToInformer for a Rollout never reconciled, RolloutNotCompleted
+// when an update starts, RolloutUpdated and NewReplicaSetCreated. It returns
+// the observed conditions with the Progressing condition this decides.
 func (p *planner) syncRevisionWithEvents() []v1alpha1.RolloutCondition {
 	ro, revs := p.ro, &p.revs
+	if ro.Status.ObservedGeneration == "" && len(ro.Status.Conditions) == 0 {
+		p.event(false, v1alpha1.EventRolloutAddedToInformer, v1alpha1.MessageRolloutAddedToInformer)
+	}
+	notCompleted := p.updateStarts()
+	blueGreen := ro.Spec.Strategy.BlueGreen != nil
+	if notCompleted != "" && !blueGreen {
+		p.event(false, v1alpha1.EventRolloutNotCompleted, notCompleted)
+	}
 	var older []*appsv1.ReplicaSet
 	for _, rs := range revs.all {
 		if rs != revs.newRS {
@@ -175,9 +184,10 @@ func (p *planner) syncRevisionWithEvents() []v1alpha1.RolloutCondition {
 	}
 	next := maxRevision(older) + 1
 	status := *ro.Status.DeepCopy()
+	var created *appsv1.ReplicaSet
 	if revs.newRS == nil {
-		rs := p.createRevisionWithEvent(next)
-		msg := fmt.Sprintf(v1alpha1.MessageNewReplicaSet, rs.Name)
+		created = p.createRevision(next)
+		msg := fmt.Sprintf(v1alpha1.MessageNewReplicaSet, created.Name)
 		setCondition(&status, newCondition(p.now, v1alpha1.RolloutProgressing, corev1.ConditionTrue, v1alpha1.ReasonNewReplicaSetCreated, msg))
 	} else {
 		rs := p.refreshRevision(next)
@@ -191,18 +201,35 @@ func (p *planner) syncRevisionWithEvents() []v1alpha1.RolloutCondition {
 		p.plan.Revision = revision
 		p.event(false, v1alpha1.EventRolloutUpdated, fmt.Sprintf(v1alpha1.MessageRolloutUpdated, revision))
 	}
+	if created != nil {
+		p.event(false, v1alpha1.EventNewReplicaSetCreated, fmt.Sprintf(v1alpha1.MessageNewReplicaSetDetail, created.Name, next))
+	}
+	// Argo Rollouts' blue-green records it here, and not for a first deploy.
+	if notCompleted != "" && blueGreen && condition(ro.Status, v1alpha1.RolloutCompleted) != nil {
+		p.event(false, v1alpha1.EventRolloutNotCompleted, notCompleted)
+	}
 	return status.Conditions
 }
 
-// createRevisionWithEvent plans the desired ReplicaSet, empty, as revision
-// next. The rest is planned as if it existed: it is created before anything
-// that refers to it is applied.
-func (p *planner) createRevisionWithEvent(next int64) *appsv1.ReplicaSet {
+// updateStarts returns the RolloutNotCompleted message when this reconcile
+// starts an update (the Completed condition turns False), "" otherwise.
+func (p *planner) updateStarts() string {
+	ro := p.ro
+	c := condition(ro.Status, v1alpha1.RolloutCompleted)
+	if p.revs.hash == ro.Status.StableRS || (c != nil && c.Status == corev1.ConditionFalse) {
+		return ""
+	}
+	return fmt.Sprintf(v1alpha1.MessageRolloutNotCompleted, revisionOf(ro.Annotations), p.revs.hash)
+}
+
+// createRevision plans the desired ReplicaSet, empty, as revision next. The
+// rest is planned as if it existed: it is created before anything that
+// refers to it is applied.
+func (p *planner) createRevision(next int64) *appsv1.ReplicaSet {
 	rs := newReplicaSet(p.ro, p.revs.hash, next, 0, p.podMetadata(true))
 	p.plan.Create = rs
 	p.revs.newRS = rs
 	p.revs.all = append(p.revs.all, rs)
-	p.event(false, v1alpha1.EventNewReplicaSetCreated, fmt.Sprintf(v1alpha1.MessageNewReplicaSetDetail, rs.Name, next))
 	return rs
 }
 

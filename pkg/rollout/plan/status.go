@@ -66,10 +66,12 @@ func pauseCondition(ro *v1alpha1.Rollout, reason v1alpha1.PauseReason) *v1alpha1
 	return nil
 }
 
-// applyPause writes abort, abortedAt, pauseConditions and controllerPause.
-// While aborted there are no pause conditions. controllerPause stays true
-// after the user cleared the conditions until the next reconcile acts on it.
-func (p *planner) applyPause(s *v1alpha1.RolloutStatus) {
+// applyPauseWithEvents writes abort, abortedAt, pauseConditions and
+// controllerPause, recording RolloutPaused for each new pause condition and
+// RolloutResumed when the controller's pause ends. While aborted there are
+// no pause conditions. controllerPause stays true after the user cleared the
+// conditions until the next reconcile acts on it.
+func (p *planner) applyPauseWithEvents(s *v1alpha1.RolloutStatus) {
 	old := p.ro.Status
 	d := &p.pause
 	s.PauseConditions, s.ControllerPause = nil, false
@@ -100,10 +102,13 @@ func (p *planner) applyPause(s *v1alpha1.RolloutStatus) {
 			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: metav1.NewTime(p.now)})
 			seen[r] = true
 			controllerPause = true
+			p.event(false, v1alpha1.EventRolloutPaused, fmt.Sprintf(v1alpha1.EventMessageRolloutPaused, r))
 		}
 	}
 	if len(conds) > 0 {
 		s.PauseConditions, s.ControllerPause = conds, controllerPause
+	} else if old.ControllerPause {
+		p.event(false, v1alpha1.EventRolloutResumed, v1alpha1.MessageRolloutResumed)
 	}
 }
 
@@ -121,7 +126,7 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 		s.PromoteFull = ro.Status.PromoteFull
 	} else {
 		p.progressDeadlineAbortWithEvent(&s)
-		p.applyPause(&s)
+		p.applyPauseWithEvents(&s)
 		p.conditionsWithEvents(&s)
 		p.pausedConditions(&s)
 	}
@@ -163,8 +168,8 @@ func (p *planner) waitingForScaleDown() bool {
 }
 
 // conditionsWithEvents sets the Healthy, Progressing, Available,
-// ReplicaFailure and Completed conditions, recording RolloutAborted and
-// RolloutNotCompleted events when those conditions change.
+// ReplicaFailure and Completed conditions, recording RolloutAborted when the
+// Progressing condition turns to it.
 func (p *planner) conditionsWithEvents(s *v1alpha1.RolloutStatus) {
 	ro := p.ro
 	paused := len(s.PauseConditions) > 0 || ro.Spec.Paused
@@ -194,11 +199,13 @@ func (p *planner) conditionsWithEvents(s *v1alpha1.RolloutStatus) {
 	} else {
 		removeCondition(s, v1alpha1.RolloutReplicaFailure)
 	}
+	// RolloutNotCompleted is recorded when the update starts, first, as Argo
+	// Rollouts does (see syncRevisionWithEvents).
+	status := corev1.ConditionFalse
 	if completed(s) {
-		setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionTrue, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted))
-	} else if setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, corev1.ConditionFalse, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted)) {
-		p.event(false, v1alpha1.EventRolloutNotCompleted, fmt.Sprintf(v1alpha1.MessageRolloutNotCompleted, revisionOf(p.revs.newRS.Annotations), s.CurrentPodHash))
+		status = corev1.ConditionTrue
 	}
+	setCondition(s, newCondition(p.now, v1alpha1.RolloutCompleted, status, v1alpha1.ReasonRolloutCompleted, v1alpha1.ReasonRolloutCompleted))
 }
 
 // abortedConditionWithEvent sets Progressing=False RolloutAborted, naming
