@@ -31,6 +31,7 @@ type options struct {
 	retryPeriod   time.Duration
 
 	rolloutThreads    int
+	serviceThreads    int
 	analysisThreads   int
 	experimentThreads int
 	controllers       []string
@@ -99,6 +100,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", defaultRetryPeriod, "Time between attempts to acquire or renew the Lease.")
 
 	fs.IntVar(&o.rolloutThreads, "rollout-threads", defaultRolloutThreads, "Rollouts reconciled in parallel.")
+	fs.IntVar(&o.serviceThreads, "service-threads", 10, "Services released in parallel once no Rollout uses them.")
 	fs.IntVar(&o.analysisThreads, "analysis-threads", defaultAnalysisThreads, "AnalysisRuns reconciled in parallel.")
 	fs.IntVar(&o.experimentThreads, "experiment-threads", defaultExperimentThreads, "Experiments reconciled in parallel.")
 	fs.StringSliceVar(&o.controllers, "controllers", nil, "Run only these controllers; the only value is 'analysis'. Default: all.")
@@ -133,7 +135,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 func addCompatibilityFlags(fs *pflag.FlagSet) {
 	const note = " (accepted for compatibility with Argo Rollouts; no effect yet)"
 	ints := map[string]int{
-		"service-threads": 10, "ingress-threads": 10,
+		"ingress-threads":            10,
 		"ephemeral-metadata-threads": 10, "ephemeral-metadata-update-pod-retries": 3,
 	}
 	for _, name := range slices.Sorted(maps.Keys(ints)) {
@@ -173,7 +175,7 @@ func (o *options) validate() error {
 			return fmt.Errorf("--controllers %q: the only supported value is %q", c, analysisOnly)
 		}
 	}
-	if o.rolloutThreads < 1 || o.analysisThreads < 1 || o.experimentThreads < 1 {
+	if o.rolloutThreads < 1 || o.analysisThreads < 1 || o.experimentThreads < 1 || o.serviceThreads < 1 {
 		return fmt.Errorf("thread counts must be at least 1")
 	}
 	if o.resyncSeconds < 0 {

@@ -93,7 +93,7 @@ func rolloutInformers(d *deps) rolloutInformerSet {
 // router configuration the reconciler uses, and what a Rollout owns by its
 // UID, so that nothing is found by listing a namespace.
 func addRolloutIndexes(in rolloutInformerSet, routerConfig routers.Config) error {
-	if err := in.rollouts.Informer().AddIndexers(cache.Indexers{
+	if err := ensureIndexes(in.rollouts.Informer(), cache.Indexers{
 		rollout.ServicesIndex:  rollout.ServicesIndexFunc,
 		rollout.TemplatesIndex: rollout.TemplatesIndexFunc,
 		rollout.WorkloadsIndex: rollout.WorkloadsIndexFunc,
@@ -102,7 +102,7 @@ func addRolloutIndexes(in rolloutInformerSet, routerConfig routers.Config) error
 		return err
 	}
 	for _, inf := range []cache.SharedIndexInformer{in.replicaSets.Informer(), in.analysisRuns.Informer()} {
-		if err := inf.AddIndexers(cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
+		if err := ensureIndexes(inf, cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
 			return err
 		}
 	}
