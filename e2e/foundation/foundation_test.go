@@ -1,15 +1,20 @@
 package foundation
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/serin-dev/serin/e2e/framework"
 	"github.com/serin-dev/serin/internal/manifesttest"
@@ -46,6 +51,71 @@ func TestInstallManifestsApplyServerSide(t *testing.T) {
 				t.Errorf("the ClusterRole grants %v on Secrets, want only get", rule.Verbs)
 			}
 		}
+	}
+}
+
+// TestAnInstallUnderArgoRolloutsNamesKeepsTheirNamesAndLabels applies the
+// install variant that keeps Argo Rollouts' names, so that ServiceMonitors,
+// NetworkPolicies and dashboards written for it keep matching.
+func TestAnInstallUnderArgoRolloutsNamesKeepsTheirNamesAndLabels(t *testing.T) {
+	f := framework.New(t)
+	root := testpaths.RepoRoot(t)
+	out, err := f.Env.Cluster.Kubectl(t.Context(), "apply", "--server-side", "--force-conflicts", "-k", filepath.Join(root, "manifests/install-upstream-names"))
+	if err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	kube := f.Env.Kube
+	dep, err := kube.AppsV1().Deployments("argo-rollouts").Get(t.Context(), "argo-rollouts", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("no Deployment argo-rollouts: %v", err)
+	}
+	if dep.Spec.Selector.MatchLabels["app.kubernetes.io/name"] != "argo-rollouts" || dep.Spec.Template.Spec.ServiceAccountName != "argo-rollouts" {
+		t.Fatalf("Deployment selector %v, service account %q", dep.Spec.Selector.MatchLabels, dep.Spec.Template.Spec.ServiceAccountName)
+	}
+	svc, err := kube.CoreV1().Services("argo-rollouts").Get(t.Context(), "argo-rollouts-metrics", metav1.GetOptions{})
+	if err != nil || svc.Spec.Selector["app.kubernetes.io/name"] != "argo-rollouts" || svc.Labels["app.kubernetes.io/name"] != "argo-rollouts-metrics" {
+		t.Fatalf("metrics Service %+v, %v", svc, err)
+	}
+	binding, err := kube.RbacV1().ClusterRoleBindings().Get(t.Context(), "argo-rollouts", metav1.GetOptions{})
+	if err != nil || binding.RoleRef.Name != "argo-rollouts" || binding.Subjects[0].Name != "argo-rollouts" {
+		t.Fatalf("ClusterRoleBinding %+v, %v", binding, err)
+	}
+}
+
+// TestUsersBoundToEditMayPromoteAndViewersMayNot checks the aggregated
+// ClusterRoles: `kubectl argo rollouts promote` patches a Rollout's status.
+func TestUsersBoundToEditMayPromoteAndViewersMayNot(t *testing.T) {
+	f := framework.New(t)
+	root := testpaths.RepoRoot(t)
+	if out, err := f.Env.Cluster.Kubectl(t.Context(), "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(root, "manifests/install/aggregate-roles.yaml")); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	kube := f.Env.Kube
+	for user, role := range map[string]string{"alice": "edit", "bob": "view"} {
+		rb := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: f.Namespace},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: user}},
+		}
+		if _, err := kube.RbacV1().RoleBindings(f.Namespace).Create(t.Context(), rb, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allowed := func(user, verb, subresource string) bool {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: f.Namespace, Verb: verb, Group: "argoproj.io", Resource: "rollouts", Subresource: subresource}}}
+		got, err := kube.AuthorizationV1().SubjectAccessReviews().Create(t.Context(), sar, metav1.CreateOptions{})
+		return err == nil && got.Status.Allowed
+	}
+	// The ClusterRole aggregation controller fills edit and view in shortly.
+	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, framework.DefaultTimeout, true, func(context.Context) (bool, error) {
+		return allowed("alice", "patch", "status") && allowed("bob", "get", ""), nil
+	})
+	if err != nil {
+		t.Fatalf("edit may patch rollouts/status: %v; view may get rollouts: %v", allowed("alice", "patch", "status"), allowed("bob", "get", ""))
+	}
+	if allowed("bob", "patch", "status") {
+		t.Fatal("a user bound to view may patch rollouts/status")
 	}
 }
 
