@@ -278,6 +278,9 @@ func run(ctx context.Context, o *options) error {
 	ownNS := controllerNamespace(os.LookupEnv, os.ReadFile)
 	logStartup(logger, o, watchNS, ownNS, cfg.Host)
 
+	// Every client's requests are counted (controller_clientset_k8s_request_total).
+	m := controllermetrics.New(versionString())
+	cfg.Wrap(m.WrapTransport)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -286,7 +289,6 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	m := controllermetrics.New(versionString())
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err

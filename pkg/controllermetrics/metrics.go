@@ -49,6 +49,8 @@ type Metrics struct {
 	experimentReconcileErrors *prometheus.CounterVec
 
 	queues *workqueueMetrics
+
+	k8sRequests *prometheus.CounterVec
 }
 
 // New returns Metrics with a fresh registry holding the Go runtime and
@@ -89,7 +91,8 @@ func New(version string) *Metrics {
 			Name: "experiment_reconcile_error",
 			Help: "Number of Experiment reconciles that ended in an error.",
 		}, namespaceName),
-		queues: newWorkqueueMetrics(),
+		queues:      newWorkqueueMetrics(),
+		k8sRequests: newK8sRequests(),
 	}
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "argo_rollouts_controller_info",
@@ -104,6 +107,7 @@ func New(version string) *Metrics {
 		m.rolloutReconcile, m.rolloutReconcileErrors, m.rolloutEvents,
 		m.analysisRunReconcile, m.analysisRunReconcileErrors,
 		m.experimentReconcile, m.experimentReconcileErrors,
+		m.k8sRequests,
 	)
 	m.queues.register(m.registry)
 	return m
