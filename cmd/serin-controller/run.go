@@ -293,6 +293,12 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
+	// Read once, as Argo Rollouts does; nothing in it stops the controller.
+	if ccfg, err := readControllerConfig(ctx, kube, ownNS); err != nil {
+		logger.Error(err, "Ignoring the controller ConfigMap")
+	} else {
+		logControllerConfig(logger, ccfg)
+	}
 	a, err := newApp(ctx, o, kube, argo, dyn, watchNS, m)
 	if err != nil {
 		return err
