@@ -16,7 +16,7 @@ func configMap(data map[string]string) *corev1.ConfigMap {
 
 func TestTheControllerConfigMapIsReadWithItsPluginsAndUnknownKeys(t *testing.T) {
 	kube := kubefake.NewClientset(configMap(map[string]string{
-		"trafficRouterPlugins": "- name: argoproj-labs/contour\n  location: file:///plugins/contour\n",
+		"trafficRouterPlugins":  "- name: argoproj-labs/contour\n  location: file:///plugins/contour\n",
 		"metricProviderPlugins": "[]",
 		"someFutureSetting":     "x",
 	}))
