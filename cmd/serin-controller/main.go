@@ -57,6 +57,10 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "serin-controller:", err)
 		return 2
 	}
+	if err := refuseUnsupportedFlags(fs); err != nil {
+		fmt.Fprintln(stderr, "serin-controller:", err)
+		return 2
+	}
 	if err := setupLogging(stderr, o.logLevel, o.logFormat, o.klogLevel); err != nil {
 		fmt.Fprintln(stderr, "serin-controller:", err)
 		return 2

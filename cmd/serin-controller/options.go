@@ -129,17 +129,36 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	return fs
 }
 
-// addCompatibilityFlags accepts Argo Rollouts' flags for features Serin does
-// not have yet, with upstream's defaults, so that an existing Deployment
-// still starts. Their values are ignored.
+// unsupportedFlags are Argo Rollouts' flags for parts Serin does not have
+// (yet), with what Serin does instead. They are defined, so that --help
+// lists them and their defaults parse, but setting one is refused at
+// start-up: a flag that silently does nothing would mislead.
+var unsupportedFlags = map[string]string{
+	"ingress-threads":                       "Ingress changes are handled by the Rollout workers (--rollout-threads)",
+	"ephemeral-metadata-threads":            "pod metadata is updated by the Rollout workers (--rollout-threads)",
+	"ephemeral-metadata-update-pod-retries": "a pod metadata update that fails is retried by the next reconcile of its Rollout",
+	"aws-target-group-binding-api-version":  "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"alb-tag-key-resource-id":               "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"alb-ingress-classes":                   "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"aws-verify-target-group":               "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"alb-verify-weight":                     "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"ambassador-api-version":                "the Ambassador router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"traefik-api-group":                     "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"traefik-api-version":                   "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"appmesh-crd-version":                   "the App Mesh router is not supported yet; a Rollout that uses it reports InvalidSpec",
+	"self-service-notification-enabled":     "notifications are not sent yet",
+}
+
+// addCompatibilityFlags defines unsupportedFlags with Argo Rollouts'
+// defaults; refuseUnsupportedFlags rejects any of them that is set.
 func addCompatibilityFlags(fs *pflag.FlagSet) {
-	const note = " (accepted for compatibility with Argo Rollouts; no effect yet)"
+	const note = " (Argo Rollouts' flag; refused by Serin: "
 	ints := map[string]int{
 		"ingress-threads":            10,
 		"ephemeral-metadata-threads": 10, "ephemeral-metadata-update-pod-retries": 3,
 	}
 	for _, name := range slices.Sorted(maps.Keys(ints)) {
-		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note)
+		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
 	strs := map[string]string{
 		"aws-target-group-binding-api-version": "elbv2.k8s.aws/v1beta1",
@@ -150,13 +169,28 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 		"appmesh-crd-version":                  "v1beta2",
 	}
 	for _, name := range slices.Sorted(maps.Keys(strs)) {
-		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note)
+		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
-	fs.StringArray("alb-ingress-classes", []string{"alb"}, "ingress classes of the ALB controller"+note)
-	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note)
-	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note)
+	fs.StringArray("alb-ingress-classes", []string{"alb"}, "ingress classes of the ALB controller"+note+unsupportedFlags["alb-ingress-classes"]+")")
+	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note+unsupportedFlags["aws-verify-target-group"]+")")
+	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note+unsupportedFlags["alb-verify-weight"]+")")
 	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
-	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note)
+	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note+unsupportedFlags["self-service-notification-enabled"]+")")
+}
+
+// refuseUnsupportedFlags fails when any of unsupportedFlags was set, naming
+// each and what Serin does instead.
+func refuseUnsupportedFlags(fs *pflag.FlagSet) error {
+	var set []string
+	for _, name := range slices.Sorted(maps.Keys(unsupportedFlags)) {
+		if fs.Changed(name) {
+			set = append(set, "--"+name+": "+unsupportedFlags[name])
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return fmt.Errorf("flags of Argo Rollouts that Serin does not act on were set; remove them:\n  %s", strings.Join(set, "\n  "))
 }
 
 // validate rejects settings the controller cannot run with.

@@ -102,11 +102,42 @@ func TestBothMetricsPortSpellings(t *testing.T) {
 	}
 }
 
-func TestUpstreamOnlyFlagsAreAccepted(t *testing.T) {
-	parse(t, "--service-threads", "5", "--ingress-threads", "5", "--istio-api-version", "v1beta1",
-		"--alb-ingress-classes", "a", "--alb-ingress-classes", "b", "--nginx-ingress-classes", "n",
-		"--aws-verify-target-group", "--alb-verify-weight", "--self-service-notification-enabled",
-		"--traefik-api-version", "traefik.io/v1alpha1", "--ephemeral-metadata-threads", "2")
+func TestUpstreamFlagsThatWorkAreAccepted(t *testing.T) {
+	o := &options{}
+	fs := newFlagSet(o)
+	if err := fs.Parse([]string{"--service-threads", "5", "--istio-api-version", "v1beta1", "--nginx-ingress-classes", "n",
+		"--ingress-api-version", "networking.k8s.io/v1", "--traffic-split-api-version", "v1alpha2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := refuseUnsupportedFlags(fs); err != nil {
+		t.Fatalf("flags that work were refused: %v", err)
+	}
+}
+
+func TestUpstreamFlagsSerinDoesNotActOnAreRefusedByName(t *testing.T) {
+	o := &options{}
+	fs := newFlagSet(o)
+	// Their defaults parse (so --help and an untouched Deployment work)...
+	if err := refuseUnsupportedFlags(fs); err != nil {
+		t.Fatalf("no flag set, yet refused: %v", err)
+	}
+	// ...but setting one is refused with what Serin does instead.
+	if err := fs.Parse([]string{"--ingress-threads", "5", "--alb-ingress-classes", "a", "--alb-verify-weight", "--self-service-notification-enabled"}); err != nil {
+		t.Fatal(err)
+	}
+	err := refuseUnsupportedFlags(fs)
+	if err == nil {
+		t.Fatal("unsupported flags were accepted silently")
+	}
+	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers", "--alb-ingress-classes: the ALB router is not supported yet",
+		"--alb-verify-weight", "--self-service-notification-enabled: notifications are not sent yet"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if len(unsupportedFlags) != 13 {
+		t.Errorf("%d unsupported flags listed; a flag that starts working leaves the list", len(unsupportedFlags))
+	}
 }
 
 func TestValidate(t *testing.T) {
