@@ -35,12 +35,15 @@ type Env struct {
 	mu         sync.Mutex
 	controller *process
 	restarts   int
+	// use is what the controller processes asked the API server for.
+	use apiUse
 }
 
 // process is a running controller and a channel closed when it has exited.
 type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
+	cmd         *exec.Cmd
+	done        chan struct{}
+	metricsPort int
 }
 
 var env *Env
@@ -125,8 +128,13 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting serin-controller:", err)
 		return 1
 	}
-	defer env.StopController()
-	return m.Run()
+	code := m.Run()
+	env.StopController()
+	if err := env.use.check(root); err != nil && code == 0 {
+		fmt.Fprintln(os.Stderr, "RBAC:", err)
+		return 1
+	}
+	return code
 }
 
 // StartController runs bin/serin-controller against the cluster, appending
@@ -161,7 +169,7 @@ func (e *Env) StartController() error {
 		logFile.Close()
 		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, done: make(chan struct{}), metricsPort: metrics}
 	e.controller = p
 	e.restarts++
 	go func() {
@@ -188,11 +196,16 @@ func (e *Env) StopController() {
 	}
 }
 
+// take hands over the running controller, after reading what it asked
+// the API server for.
 func (e *Env) take() *process {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	p := e.controller
 	e.controller = nil
+	if p != nil {
+		e.use.scrape(p.metricsPort)
+	}
 	return p
 }
 
