@@ -54,7 +54,9 @@ type Metrics struct {
 }
 
 // New returns Metrics with a fresh registry holding the Go runtime and
-// process collectors, argo_rollouts_controller_info{version}, the reconcile
+// process collectors, go_build_info{path,version,checksum} (the module
+// version and checksum the binary was built from),
+// argo_rollouts_controller_info{version}, the reconcile
 // and event metrics and the workqueue metrics. The lister-backed collectors
 // (NewRolloutCollector and friends) are added with MustRegister.
 func New(version string) *Metrics {
@@ -103,6 +105,7 @@ func New(version string) *Metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
 		info,
 		m.rolloutReconcile, m.rolloutReconcileErrors, m.rolloutEvents,
 		m.analysisRunReconcile, m.analysisRunReconcileErrors,

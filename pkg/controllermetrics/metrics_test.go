@@ -150,6 +150,7 @@ func TestHandlerServesWorkqueueAndCollectors(t *testing.T) {
 		`rollout_info{name="web",namespace="shop",phase="Progressing",strategy="none",traffic_router=""} 1`,
 		`argo_rollouts_controller_info{version="test"} 1`,
 		"go_goroutines ",
+		"go_build_info{checksum=",
 		"process_start_time_seconds ",
 	} {
 		if !strings.Contains(string(body), line) {
