@@ -5,8 +5,6 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
@@ -45,32 +43,16 @@ var analysisPhases = []v1alpha1.AnalysisPhase{
 	v1alpha1.AnalysisPhaseInconclusive,
 }
 
-type analysisRunCollector struct {
-	lister rolloutlisters.AnalysisRunLister
-}
-
 // NewAnalysisRunCollector reports analysis_run_info, analysis_run_phase,
 // analysis_run_metric_type and analysis_run_metric_phase for every
 // AnalysisRun in lister, at scrape time.
 func NewAnalysisRunCollector(lister rolloutlisters.AnalysisRunLister) prometheus.Collector {
-	return &analysisRunCollector{lister: lister}
-}
-
-func (c *analysisRunCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- analysisRunInfoDesc
-	ch <- analysisRunPhaseDesc
-	ch <- analysisRunMetricTypeDesc
-	ch <- analysisRunMetricPhaseDesc
-}
-
-func (c *analysisRunCollector) Collect(ch chan<- prometheus.Metric) {
-	runs, err := c.lister.List(labels.Everything())
-	if err != nil {
-		klog.Background().Error(err, "Cannot list AnalysisRuns for metrics")
-		return
-	}
-	for _, run := range runs {
-		collectAnalysisRun(ch, run)
+	return listCollector[*v1alpha1.AnalysisRun]{
+		kind: "AnalysisRun",
+		descs: []*prometheus.Desc{analysisRunInfoDesc, analysisRunPhaseDesc,
+			analysisRunMetricTypeDesc, analysisRunMetricPhaseDesc},
+		list:    lister.List,
+		collect: collectAnalysisRun,
 	}
 }
 
@@ -176,8 +158,7 @@ func ProviderType(m v1alpha1.Metric) string {
 }
 
 type analysisTemplateCollector struct {
-	templates        rolloutlisters.AnalysisTemplateLister
-	clusterTemplates rolloutlisters.ClusterAnalysisTemplateLister
+	parts []prometheus.Collector
 }
 
 // NewAnalysisTemplateCollector reports analysis_template_info and
@@ -185,32 +166,37 @@ type analysisTemplateCollector struct {
 // ClusterAnalysisTemplate, at scrape time. Either lister may be nil, e.g.
 // clusterTemplates for a controller that watches a single namespace.
 func NewAnalysisTemplateCollector(templates rolloutlisters.AnalysisTemplateLister, clusterTemplates rolloutlisters.ClusterAnalysisTemplateLister) prometheus.Collector {
-	return &analysisTemplateCollector{templates: templates, clusterTemplates: clusterTemplates}
+	c := &analysisTemplateCollector{}
+	if templates != nil {
+		c.parts = append(c.parts, listCollector[*v1alpha1.AnalysisTemplate]{
+			kind: "AnalysisTemplate",
+			list: templates.List,
+			collect: func(ch chan<- prometheus.Metric, t *v1alpha1.AnalysisTemplate) {
+				collectTemplate(ch, t.Namespace, t.Name, t.Spec.Metrics)
+			},
+		})
+	}
+	if clusterTemplates != nil {
+		c.parts = append(c.parts, listCollector[*v1alpha1.ClusterAnalysisTemplate]{
+			kind: "ClusterAnalysisTemplate",
+			list: clusterTemplates.List,
+			collect: func(ch chan<- prometheus.Metric, t *v1alpha1.ClusterAnalysisTemplate) {
+				collectTemplate(ch, "", t.Name, t.Spec.Metrics)
+			},
+		})
+	}
+	return c
 }
 
+// Describe names both families once, whichever listers are present.
 func (c *analysisTemplateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- analysisTemplateInfoDesc
 	ch <- analysisTemplateMetricInfoDesc
 }
 
 func (c *analysisTemplateCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.templates != nil {
-		templates, err := c.templates.List(labels.Everything())
-		if err != nil {
-			klog.Background().Error(err, "Cannot list AnalysisTemplates for metrics")
-		}
-		for _, t := range templates {
-			collectTemplate(ch, t.Namespace, t.Name, t.Spec.Metrics)
-		}
-	}
-	if c.clusterTemplates != nil {
-		templates, err := c.clusterTemplates.List(labels.Everything())
-		if err != nil {
-			klog.Background().Error(err, "Cannot list ClusterAnalysisTemplates for metrics")
-		}
-		for _, t := range templates {
-			collectTemplate(ch, "", t.Name, t.Spec.Metrics)
-		}
+	for _, p := range c.parts {
+		p.Collect(ch)
 	}
 }
 

@@ -2,8 +2,6 @@ package controllermetrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
@@ -29,32 +27,21 @@ var experimentPhases = []v1alpha1.AnalysisPhase{
 	v1alpha1.AnalysisPhaseInconclusive,
 }
 
-type experimentCollector struct {
-	lister rolloutlisters.ExperimentLister
-}
-
 // NewExperimentCollector reports experiment_info and experiment_phase for
 // every Experiment in lister, at scrape time.
 func NewExperimentCollector(lister rolloutlisters.ExperimentLister) prometheus.Collector {
-	return &experimentCollector{lister: lister}
-}
-
-func (c *experimentCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- experimentInfoDesc
-	ch <- experimentPhaseDesc
-}
-
-func (c *experimentCollector) Collect(ch chan<- prometheus.Metric) {
-	experiments, err := c.lister.List(labels.Everything())
-	if err != nil {
-		klog.Background().Error(err, "Cannot list Experiments for metrics")
-		return
+	return listCollector[*v1alpha1.Experiment]{
+		kind:    "Experiment",
+		descs:   []*prometheus.Desc{experimentInfoDesc, experimentPhaseDesc},
+		list:    lister.List,
+		collect: collectExperiment,
 	}
-	for _, ex := range experiments {
-		ch <- prometheus.MustNewConstMetric(experimentInfoDesc, prometheus.GaugeValue, 1, ex.Namespace, ex.Name, string(ex.Status.Phase))
-		for _, p := range experimentPhases {
-			ch <- prometheus.MustNewConstMetric(experimentPhaseDesc, prometheus.GaugeValue,
-				boolValue(samePhase(ex.Status.Phase, p)), ex.Namespace, ex.Name, string(p))
-		}
+}
+
+func collectExperiment(ch chan<- prometheus.Metric, ex *v1alpha1.Experiment) {
+	ch <- prometheus.MustNewConstMetric(experimentInfoDesc, prometheus.GaugeValue, 1, ex.Namespace, ex.Name, string(ex.Status.Phase))
+	for _, p := range experimentPhases {
+		ch <- prometheus.MustNewConstMetric(experimentPhaseDesc, prometheus.GaugeValue,
+			boolValue(samePhase(ex.Status.Phase, p)), ex.Namespace, ex.Name, string(p))
 	}
 }

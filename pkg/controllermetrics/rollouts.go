@@ -2,8 +2,6 @@ package controllermetrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
@@ -45,31 +43,15 @@ var deprecatedRolloutPhases = []string{
 	RolloutPhaseTimeout, RolloutPhaseError, RolloutPhaseAbort,
 }
 
-type rolloutCollector struct {
-	lister rolloutlisters.RolloutLister
-}
-
 // NewRolloutCollector reports rollout_info, the rollout_info_replicas_*
 // gauges and rollout_phase for every Rollout in lister, at scrape time.
 func NewRolloutCollector(lister rolloutlisters.RolloutLister) prometheus.Collector {
-	return &rolloutCollector{lister: lister}
-}
-
-func (c *rolloutCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rolloutInfoDesc, rolloutAvailableDesc, rolloutUnavailableDesc,
-		rolloutDesiredDesc, rolloutUpdatedDesc, rolloutPhaseDesc} {
-		ch <- d
-	}
-}
-
-func (c *rolloutCollector) Collect(ch chan<- prometheus.Metric) {
-	rollouts, err := c.lister.List(labels.Everything())
-	if err != nil {
-		klog.Background().Error(err, "Cannot list Rollouts for metrics")
-		return
-	}
-	for _, ro := range rollouts {
-		collectRollout(ch, ro)
+	return listCollector[*v1alpha1.Rollout]{
+		kind: "Rollout",
+		descs: []*prometheus.Desc{rolloutInfoDesc, rolloutAvailableDesc, rolloutUnavailableDesc,
+			rolloutDesiredDesc, rolloutUpdatedDesc, rolloutPhaseDesc},
+		list:    lister.List,
+		collect: collectRollout,
 	}
 }
 
