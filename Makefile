@@ -11,10 +11,18 @@ BIN := $(ROOT)/bin
 KUBECONFIG_PATH := $(BIN)/cluster/kubeconfig
 STATICCHECK_VERSION := v0.8.2
 GO_PACKAGES := ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+IMAGE_REPOSITORY ?= ghcr.io/serin-dev/serin-controller
 
 .PHONY: build
 build: ## Build the controller into bin/serin-controller.
 	go build -o $(BIN)/serin-controller ./cmd/serin-controller
+
+.PHONY: image
+image: ## Build the controller's OCI image into bin/serin-controller-image (no Docker) and name it by tag and digest in manifests/base.
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -buildid= -X main.version=$(VERSION)" -o $(BIN)/image/serin-controller ./cmd/serin-controller
+	cd e2e && go run ./cmd/image --binary $(BIN)/image/serin-controller --version $(VERSION) \
+	  --repository $(IMAGE_REPOSITORY) --out $(BIN)/serin-controller-image --kustomization $(ROOT)/manifests/base/kustomization.yaml
 
 .PHONY: test
 test: verify unit e2e ## Everything a user's CI runs: generated-code checks, unit tests, then end-to-end tests on a real local cluster.
