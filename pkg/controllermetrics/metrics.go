@@ -38,15 +38,10 @@ var namespaceName = []string{"namespace", "name"}
 type Metrics struct {
 	registry *prometheus.Registry
 
-	rolloutReconcile       *prometheus.HistogramVec
-	rolloutReconcileErrors *prometheus.CounterVec
-	rolloutEvents          *prometheus.CounterVec
-
-	analysisRunReconcile       *prometheus.HistogramVec
-	analysisRunReconcileErrors *prometheus.CounterVec
-
-	experimentReconcile       *prometheus.HistogramVec
-	experimentReconcileErrors *prometheus.CounterVec
+	rolloutReconcile     reconcileMetrics
+	rolloutEvents        *prometheus.CounterVec
+	analysisRunReconcile reconcileMetrics
+	experimentReconcile  reconcileMetrics
 
 	queues *workqueueMetrics
 
@@ -61,40 +56,16 @@ type Metrics struct {
 // (NewRolloutCollector and friends) are added with MustRegister.
 func New(version string) *Metrics {
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		rolloutReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "rollout_reconcile",
-			Help:    "Time taken by each reconcile of a Rollout, in seconds.",
-			Buckets: reconcileBuckets,
-		}, namespaceName),
-		rolloutReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rollout_reconcile_error",
-			Help: "Number of Rollout reconciles that ended in an error.",
-		}, namespaceName),
+		registry:         prometheus.NewRegistry(),
+		rolloutReconcile: newReconcileMetrics("rollout", "a Rollout", "Rollout"),
 		rolloutEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rollout_events_total",
 			Help: "Number of Kubernetes events emitted on Rollouts, by event type and reason.",
 		}, []string{"namespace", "name", "type", "reason"}),
-		analysisRunReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "analysis_run_reconcile",
-			Help:    "Time taken by each reconcile of an AnalysisRun, in seconds.",
-			Buckets: reconcileBuckets,
-		}, namespaceName),
-		analysisRunReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "analysis_run_reconcile_error",
-			Help: "Number of AnalysisRun reconciles that ended in an error.",
-		}, namespaceName),
-		experimentReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "experiment_reconcile",
-			Help:    "Time taken by each reconcile of an Experiment, in seconds.",
-			Buckets: reconcileBuckets,
-		}, namespaceName),
-		experimentReconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "experiment_reconcile_error",
-			Help: "Number of Experiment reconciles that ended in an error.",
-		}, namespaceName),
-		queues:      newWorkqueueMetrics(),
-		k8sRequests: newK8sRequests(),
+		analysisRunReconcile: newReconcileMetrics("analysis_run", "an AnalysisRun", "AnalysisRun"),
+		experimentReconcile:  newReconcileMetrics("experiment", "an Experiment", "Experiment"),
+		queues:               newWorkqueueMetrics(),
+		k8sRequests:          newK8sRequests(),
 	}
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "argo_rollouts_controller_info",
@@ -107,9 +78,9 @@ func New(version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		info,
-		m.rolloutReconcile, m.rolloutReconcileErrors, m.rolloutEvents,
-		m.analysisRunReconcile, m.analysisRunReconcileErrors,
-		m.experimentReconcile, m.experimentReconcileErrors,
+		m.rolloutReconcile.duration, m.rolloutReconcile.errors, m.rolloutEvents,
+		m.analysisRunReconcile.duration, m.analysisRunReconcile.errors,
+		m.experimentReconcile.duration, m.experimentReconcile.errors,
 		m.k8sRequests,
 	)
 	m.queues.register(m.registry)
@@ -143,24 +114,17 @@ func (scrapeErrorLog) Println(v ...any) {
 // ObserveRolloutReconcile records one reconcile of a Rollout that exists:
 // its duration, and an error if it failed.
 func (m *Metrics) ObserveRolloutReconcile(namespace, name string, took time.Duration, err error) {
-	observe(m.rolloutReconcile, m.rolloutReconcileErrors, namespace, name, took, err)
+	m.rolloutReconcile.observe(namespace, name, took, err)
 }
 
 // ObserveAnalysisRunReconcile is ObserveRolloutReconcile for AnalysisRuns.
 func (m *Metrics) ObserveAnalysisRunReconcile(namespace, name string, took time.Duration, err error) {
-	observe(m.analysisRunReconcile, m.analysisRunReconcileErrors, namespace, name, took, err)
+	m.analysisRunReconcile.observe(namespace, name, took, err)
 }
 
 // ObserveExperimentReconcile is ObserveRolloutReconcile for Experiments.
 func (m *Metrics) ObserveExperimentReconcile(namespace, name string, took time.Duration, err error) {
-	observe(m.experimentReconcile, m.experimentReconcileErrors, namespace, name, took, err)
-}
-
-func observe(h *prometheus.HistogramVec, errs *prometheus.CounterVec, namespace, name string, took time.Duration, err error) {
-	h.WithLabelValues(namespace, name).Observe(took.Seconds())
-	if err != nil {
-		errs.WithLabelValues(namespace, name).Inc()
-	}
+	m.experimentReconcile.observe(namespace, name, took, err)
 }
 
 // CountRolloutEvent adds one to rollout_events_total. EventRecorder calls it
@@ -173,24 +137,18 @@ func (m *Metrics) CountRolloutEvent(namespace, name, eventType, reason string) {
 // time after the Rollout is deleted, once its last values have been scraped,
 // so that deleted objects do not pile up as series.
 func (m *Metrics) ForgetRollout(namespace, name string) {
-	l := prometheus.Labels{"namespace": namespace, "name": name}
-	m.rolloutReconcile.Delete(l)
-	m.rolloutReconcileErrors.Delete(l)
-	m.rolloutEvents.DeletePartialMatch(l)
+	m.rolloutReconcile.forget(namespace, name)
+	m.rolloutEvents.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 }
 
 // ForgetAnalysisRun is ForgetRollout for AnalysisRuns.
 func (m *Metrics) ForgetAnalysisRun(namespace, name string) {
-	l := prometheus.Labels{"namespace": namespace, "name": name}
-	m.analysisRunReconcile.Delete(l)
-	m.analysisRunReconcileErrors.Delete(l)
+	m.analysisRunReconcile.forget(namespace, name)
 }
 
 // ForgetExperiment is ForgetRollout for Experiments.
 func (m *Metrics) ForgetExperiment(namespace, name string) {
-	l := prometheus.Labels{"namespace": namespace, "name": name}
-	m.experimentReconcile.Delete(l)
-	m.experimentReconcileErrors.Delete(l)
+	m.experimentReconcile.forget(namespace, name)
 }
 
 // boolValue is 1 for true and 0 for false, the value of one-hot phase gauges.

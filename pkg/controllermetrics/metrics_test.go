@@ -62,7 +62,7 @@ analysis_run_reconcile_error{name="run",namespace="shop"} 1
 		"rollout_reconcile", "rollout_reconcile_error", "analysis_run_reconcile_error", "experiment_reconcile_error"); err != nil {
 		t.Error(err)
 	}
-	if n := testutil.CollectAndCount(m.experimentReconcile); n != 1 {
+	if n := testutil.CollectAndCount(m.experimentReconcile.duration); n != 1 {
 		t.Errorf("experiment_reconcile has %d series, want 1", n)
 	}
 
@@ -70,10 +70,10 @@ analysis_run_reconcile_error{name="run",namespace="shop"} 1
 	m.ForgetAnalysisRun("shop", "run")
 	m.ForgetExperiment("shop", "exp")
 	for name, n := range map[string]int{
-		"rollout_reconcile":       testutil.CollectAndCount(m.rolloutReconcile),
-		"rollout_reconcile_error": testutil.CollectAndCount(m.rolloutReconcileErrors),
-		"analysis_run_reconcile":  testutil.CollectAndCount(m.analysisRunReconcile),
-		"experiment_reconcile":    testutil.CollectAndCount(m.experimentReconcile),
+		"rollout_reconcile":       testutil.CollectAndCount(m.rolloutReconcile.duration),
+		"rollout_reconcile_error": testutil.CollectAndCount(m.rolloutReconcile.errors),
+		"analysis_run_reconcile":  testutil.CollectAndCount(m.analysisRunReconcile.duration),
+		"experiment_reconcile":    testutil.CollectAndCount(m.experimentReconcile.duration),
 	} {
 		if n != 0 {
 			t.Errorf("%s still has %d series after Forget", name, n)

@@ -8,7 +8,8 @@ package tolerant
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -79,7 +80,7 @@ func (p *pruner[T, PT]) prune(path []any, node any) (left any, drop bool) {
 		if !root && p.probe(path, map[string]any{}) != nil {
 			return nil, true
 		}
-		for _, k := range sortedKeys(n) {
+		for _, k := range slices.Sorted(maps.Keys(n)) {
 			v, keep, stop := p.pruneChild(path, k, n[k])
 			switch {
 			case stop:
@@ -161,13 +162,4 @@ func pathString(path []any) string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
