@@ -6,10 +6,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 
 	"k8s.io/client-go/tools/cache"
 
@@ -17,6 +19,7 @@ import (
 	rolloutinformers "github.com/serin-dev/serin/pkg/client/informers/externalversions/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/rollout"
+	"github.com/serin-dev/serin/pkg/rollout/plan"
 	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
 )
 
@@ -46,7 +49,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 		opts.Dynamic = d.dynamic
 		opts.Objects = rollout.NewObjectCache(d.dynamic, d.watchNamespace, 0,
 			func(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
-				return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig))
+				return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig, in.services.Lister()))
 			}, d.ctx.Done())
 	}
 	lister := opts.RolloutLister
@@ -201,21 +204,25 @@ func (l *lateEnqueuer) EnqueueKey(key cache.ObjectName) {
 
 // referencingRollouts maps a cached workload or traffic-routing object of
 // resource gvr to the Rollouts that use it, through the WorkloadsIndex and
-// RoutersIndex. A change the routers ignore (an Ingress of a class that is
-// not nginx's) re-runs nothing.
-func referencingRollouts(indexer cache.Indexer, gvr schema.GroupVersionResource, routing routers.Config) func(obj any) []cache.ObjectName {
+// RoutersIndex, and a Deployment also to the Rollouts naming a Service that
+// selects its pods (which may have been refused for it). A change the
+// routers ignore (an Ingress of a class that is not nginx's) re-runs nothing.
+func referencingRollouts(indexer cache.Indexer, gvr schema.GroupVersionResource, routing routers.Config, services corelisters.ServiceLister) func(obj any) []cache.ObjectName {
 	return func(obj any) []cache.ObjectName {
 		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			return nil
-		}
-		if !routing.ChangeMatters(gvr, u) {
+		if !ok || !routing.ChangeMatters(gvr, u) {
 			return nil
 		}
 		key := rollout.ObjectKey(gvr.Resource, u.GetNamespace(), u.GetName())
+		lookups := [][2]string{{rollout.WorkloadsIndex, key}, {rollout.RoutersIndex, key}}
+		if gvr.Group == "apps" && gvr.Resource == "deployments" && services != nil {
+			for _, svc := range servicesSelecting(services, u) {
+				lookups = append(lookups, [2]string{rollout.ServicesIndex, u.GetNamespace() + "/" + svc})
+			}
+		}
 		var out []cache.ObjectName
-		for _, index := range []string{rollout.WorkloadsIndex, rollout.RoutersIndex} {
-			found, err := indexer.ByIndex(index, key)
+		for _, l := range lookups {
+			found, err := indexer.ByIndex(l[0], l[1])
 			if err != nil {
 				continue
 			}
@@ -227,4 +234,21 @@ func referencingRollouts(indexer cache.Indexer, gvr schema.GroupVersionResource,
 		}
 		return out
 	}
+}
+
+// servicesSelecting names the cached Services in a Deployment's namespace
+// that select its pods.
+func servicesSelecting(services corelisters.ServiceLister, deployment *unstructured.Unstructured) []string {
+	podLabels, _, _ := unstructured.NestedStringMap(deployment.Object, "spec", "template", "metadata", "labels")
+	all, err := services.Services(deployment.GetNamespace()).List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, svc := range all {
+		if plan.SelectsPods(svc, podLabels) {
+			names = append(names, svc.Name)
+		}
+	}
+	return names
 }

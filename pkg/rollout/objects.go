@@ -73,6 +73,32 @@ func (w *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name strin
 	return u, nil
 }
 
+// List returns the cached objects of gvr in namespace, with the same
+// errors as Get while the kind's informer fills or is not served.
+func (w *ObjectCache) List(gvr schema.GroupVersionResource, namespace string) ([]*unstructured.Unstructured, error) {
+	inf := w.informer(gvr)
+	if !inf.HasSynced() {
+		w.mu.Lock()
+		err := w.missing[gvr]
+		w.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return nil, errNotSynced
+	}
+	objs, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, obj := range objs {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
 func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedIndexInformer {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -182,17 +184,43 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 	if err := r.observeAnalysis(ro, &st); err != nil {
 		return st, err
 	}
+	return st, r.observeServices(ro, &st)
+}
+
+// deployments is the resource of the Deployments a Service may already feed.
+var deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+// observeServices reads the Services the Rollout names and, while one of
+// them is not yet marked as the Rollout's, the namespace's Deployments, so
+// the plan can refuse to take a Service over from a running Deployment.
+func (r *Reconciler) observeServices(ro *v1alpha1.Rollout, st *plan.State) error {
+	takeover := false
 	for _, name := range ServiceNames(ro) {
 		svc, err := r.o.ServiceLister.Services(ro.Namespace).Get(name)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return st, err
+			return err
 		}
 		st.Services[name] = svc
+		takeover = takeover || svc.Annotations[v1alpha1.AnnotationManagedByRollouts] != ro.Name
 	}
-	return st, nil
+	if !takeover || r.o.Objects == nil {
+		return nil
+	}
+	objs, err := r.o.Objects.List(deployments, ro.Namespace)
+	if err != nil {
+		return err
+	}
+	for _, u := range objs {
+		d := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, d); err != nil {
+			continue // a Deployment the API server accepted always converts
+		}
+		st.Deployments = append(st.Deployments, d)
+	}
+	return nil
 }
 
 // ServiceNames are the Services a Rollout names.

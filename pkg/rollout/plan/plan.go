@@ -2,12 +2,14 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -139,11 +141,57 @@ func (p *planner) validateReferences() *field.Error {
 		if !ok {
 			return field.Invalid(path.Child(ref.field), ref.name, fmt.Sprintf("service %q not found", ref.name))
 		}
-		if owner, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]; managed && owner != p.ro.Name {
-			return field.Invalid(path.Child(ref.field), ref.name, fmt.Sprintf(v1alpha1.MessageServiceManagedByOthr, ref.name))
+		if err := p.serviceInUse(path.Child(ref.field), svc); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// serviceInUse refuses a Service another Rollout manages, or one not yet
+// the Rollout's that selects the pods of a running Deployment other than
+// the one spec.workloadRef migrates from. Either error names both.
+func (p *planner) serviceInUse(path *field.Path, svc *corev1.Service) *field.Error {
+	owner, managed := svc.Annotations[v1alpha1.AnnotationManagedByRollouts]
+	if managed && owner != p.ro.Name {
+		msg := fmt.Sprintf(v1alpha1.MessageServiceManagedByOthr, svc.Name) + fmt.Sprintf(" (Rollout %q)", owner)
+		return field.Invalid(path, svc.Name, msg)
+	}
+	if managed {
+		return nil
+	}
+	if d := feedingDeployment(svc, p.st.Deployments, p.ro.Spec.WorkloadRef); d != nil {
+		msg := fmt.Sprintf("Service %q selects the pods of Deployment %q", svc.Name, d.Name)
+		return field.Invalid(path, svc.Name, msg)
+	}
+	return nil
+}
+
+// feedingDeployment returns a Deployment with replicas whose pods the
+// Service selects (leaving the rollouts-pod-template-hash key aside), other
+// than the workload the Rollout references.
+func feedingDeployment(svc *corev1.Service, deps []*appsv1.Deployment, ref *v1alpha1.ObjectRef) *appsv1.Deployment {
+	for _, d := range deps {
+		if ref != nil && ref.Kind == "Deployment" && ref.Name == d.Name {
+			continue
+		}
+		if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
+			continue
+		}
+		if SelectsPods(svc, d.Spec.Template.Labels) {
+			return d
+		}
+	}
+	return nil
+}
+
+// SelectsPods tells whether the Service selects pods with these labels,
+// leaving aside the rollouts-pod-template-hash key a Rollout adds. A
+// Service without a selector selects none.
+func SelectsPods(svc *corev1.Service, podLabels map[string]string) bool {
+	sel := maps.Clone(svc.Spec.Selector)
+	delete(sel, v1alpha1.LabelPodTemplateHash)
+	return len(sel) > 0 && labels.SelectorFromSet(sel).Matches(labels.Set(podLabels))
 }
 
 // invalidSpec records an InvalidSpec condition and stops there: nothing is

@@ -25,6 +25,10 @@ type State struct {
 	// Services in the Rollout's namespace that it names, by name. A name
 	// the Rollout uses but that is missing here does not exist.
 	Services map[string]*corev1.Service
+	// Deployments in the Rollout's namespace, read only while a Service it
+	// names is not yet marked as its own: a Service that feeds a running
+	// Deployment is not taken over.
+	Deployments []*appsv1.Deployment
 	// Routers are the traffic routers the Rollout's spec enables, and
 	// RouterObjects the objects they reference that exist. RouterErrors are
 	// references that could not be read (a CRD that is not installed);
