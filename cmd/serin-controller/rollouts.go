@@ -47,10 +47,10 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	if d.dynamic != nil {
 		indexer := in.rollouts.Informer().GetIndexer()
 		opts.Dynamic = d.dynamic
-		opts.Objects = rollout.NewObjectCache(d.dynamic, d.watchNamespace, 0,
-			func(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
-				return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig, in.services.Lister()))
-			}, d.ctx.Done())
+		opts.Objects = d.objects()
+		d.onObjectChange(func(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
+			return controller.HandleMapped(enqueue, referencingRollouts(indexer, gvr, routerConfig, in.services.Lister()))
+		})
 	}
 	lister := opts.RolloutLister
 	c := controller.New("Rollouts", rollout.NewReconciler(opts), controller.Options{

@@ -69,6 +69,9 @@ type deps struct {
 	dynamic        dynamic.Interface
 	watchNamespace string
 	ctx            context.Context
+	// shared is the cache of referenced objects the controllers share
+	// (see objects).
+	shared *sharedObjects
 }
 
 // forgetOnDelete returns a handler that drops a deleted object's metric
@@ -227,7 +230,9 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 		if err != nil {
 			return nil, fmt.Errorf("set up the %s controller: %w", def.name, err)
 		}
-		a.controllers = append(a.controllers, c)
+		if c != nil { // a controller with nothing to do in this set-up
+			a.controllers = append(a.controllers, c)
+		}
 	}
 	if len(a.controllers) == 0 {
 		klog.FromContext(ctx).Info("No controller to run with these flags; serving metrics only", "controllers", o.controllers)

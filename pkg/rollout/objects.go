@@ -99,6 +99,10 @@ func (w *ObjectCache) List(gvr schema.GroupVersionResource, namespace string) ([
 	return out, nil
 }
 
+// Start starts the cache of gvr, if it has not started yet, without
+// waiting for it to fill.
+func (w *ObjectCache) Start(gvr schema.GroupVersionResource) { w.informer(gvr) }
+
 func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedIndexInformer {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,20 +43,13 @@ type ServiceCleanupOptions struct {
 // before anything is written: one of another instance is left alone, and
 // remembered so that a resync does not ask again.
 type ServiceCleanup struct {
-	o ServiceCleanupOptions
-
-	mu sync.Mutex
-	// foreign maps Services managed by another instance's Rollout to the
-	// resourceVersion they were seen at.
-	foreign map[types.UID]string
+	o      ServiceCleanupOptions
+	owners *ownerLookup
 }
-
-// maxForeign bounds the memory of foreign Services; past it, it starts over.
-const maxForeign = 10000
 
 // NewServiceCleanup returns a ServiceCleanup reconciler.
 func NewServiceCleanup(o ServiceCleanupOptions) *ServiceCleanup {
-	return &ServiceCleanup{o: o, foreign: map[types.UID]string{}}
+	return &ServiceCleanup{o: o, owners: newOwnerLookup(o.RolloutClient, o.Rollouts)}
 }
 
 var _ controller.Reconciler = (*ServiceCleanup)(nil)
@@ -89,7 +81,7 @@ func (r *ServiceCleanup) Reconcile(ctx context.Context, key cache.ObjectName) (c
 			return controller.Result{}, nil // still in use
 		}
 	}
-	if foreign, err := r.managedElsewhere(ctx, svc, owner); foreign || err != nil {
+	if foreign, err := r.owners.elsewhere(ctx, svc, svc.Namespace, owner); foreign || err != nil {
 		return controller.Result{}, err
 	}
 	if err := r.release(ctx, svc); err != nil {
@@ -97,40 +89,6 @@ func (r *ServiceCleanup) Reconcile(ctx context.Context, key cache.ObjectName) (c
 	}
 	klog.FromContext(ctx).Info("Released a Service no Rollout uses any more", "service", klog.KObj(svc), "rollout", owner)
 	return controller.Result{}, nil
-}
-
-// managedElsewhere tells whether the Service's manager is a live Rollout
-// this instance does not see (another --instance-id's), which then keeps
-// it. The answer is remembered per resourceVersion of the Service.
-func (r *ServiceCleanup) managedElsewhere(ctx context.Context, svc *corev1.Service, owner string) (bool, error) {
-	r.mu.Lock()
-	rv, known := r.foreign[svc.UID]
-	r.mu.Unlock()
-	if known && rv == svc.ResourceVersion {
-		return true, nil
-	}
-	if r.o.RolloutClient == nil {
-		return false, nil
-	}
-	if _, cached, _ := r.o.Rollouts.GetByKey(svc.Namespace + "/" + owner); cached {
-		return false, nil // ours, and it no longer names this Service
-	}
-	ro, err := r.o.RolloutClient.ArgoprojV1alpha1().Rollouts(svc.Namespace).Get(ctx, owner, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		return false, nil
-	case err != nil:
-		return false, err
-	case ro.DeletionTimestamp != nil:
-		return false, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.foreign) >= maxForeign {
-		clear(r.foreign)
-	}
-	r.foreign[svc.UID] = svc.ResourceVersion
-	return true, nil
 }
 
 // release removes the injected selector and the managed-by annotation,

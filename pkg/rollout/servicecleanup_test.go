@@ -134,7 +134,8 @@ func TestAServiceOfAnotherInstancesRolloutIsLeftAlone(t *testing.T) {
 	f := newCleanupFixture(t, managedService("demo-canary", "demo"))
 	other := demoWithServices("demo-stable", "demo-canary")
 	other.Labels = map[string]string{v1alpha1.LabelControllerInstanceID: "blue"}
-	f.r.o.RolloutClient = rolloutfake.NewSimpleClientset(other)
+	rollouts := rolloutfake.NewSimpleClientset(other)
+	f.r.owners.client = rollouts
 	f.kube.ClearActions()
 	for range 2 {
 		if _, err := f.r.Reconcile(context.Background(), cache.ObjectName{Namespace: "default", Name: "demo-canary"}); err != nil {
@@ -144,7 +145,7 @@ func TestAServiceOfAnotherInstancesRolloutIsLeftAlone(t *testing.T) {
 	if n := len(f.kube.Actions()); n != 0 {
 		t.Fatalf("%d writes to a Service another instance manages: %v", n, f.kube.Actions())
 	}
-	if n := len(f.r.o.RolloutClient.(*rolloutfake.Clientset).Actions()); n != 1 {
+	if n := len(rollouts.Actions()); n != 1 {
 		t.Fatalf("%d Rollout lookups for two reconciles of an unchanged Service, want 1", n)
 	}
 }

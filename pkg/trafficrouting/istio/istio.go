@@ -151,7 +151,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if cfg == nil {
 		return trafficrouting.Writes{}, nil
 	}
-	s := &split{d: d, dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
+	s := &split{d: d, dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro), rollout: RolloutKey(ro.Namespace, ro.Name)}
 	drUpdate, canaryMoves, err := r.destinationRuleChange(ro, observed, s)
 	if err != nil {
 		return trafficrouting.Writes{}, err

@@ -19,6 +19,8 @@ type split struct {
 	drHost  string
 	managed []string
 	vsName  string
+	// rollout is the Rollout's key in the managed-routes record.
+	rollout string
 }
 
 func (s *split) isManaged(name string) bool {
@@ -133,6 +135,7 @@ func (s *split) planVirtualService(obj *unstructured.Unstructured, vs v1alpha1.I
 		return out, nil
 	}
 	spec["http"] = append(s.managedRoutes(first), base...)
+	recordRoutes(out, s.rollout, s.activeRouteNames())
 	return out, nil
 }
 
