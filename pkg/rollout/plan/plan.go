@@ -28,6 +28,9 @@ type planner struct {
 	pause pauseDecisions
 	// changed names the ReplicaSets some phase changed, in order.
 	changed []string
+	// rollback classifies the desired revision, decided from the observed
+	// ReplicaSets before any phase runs.
+	rollback rollbackKind
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -58,6 +61,7 @@ func Compute(st State) Plan {
 		return p.plan
 	}
 	p.revs = sortRevisions(p.ro, st.ReplicaSets)
+	p.rollback = p.classifyRollback()
 	if spentAbort(p.ro, p.revs.hash) {
 		// Nothing is left to abort: the desired revision is already the
 		// stable one. The abort is dropped (as Argo Rollouts does) before any

@@ -46,6 +46,8 @@ type world struct {
 	pods     map[string][]*corev1.Pod
 	evicted  int
 	maxEvict int // the most evictions one plan asked for
+	// finished collects the plans' Finished records, as the metrics see them.
+	finished []v1alpha1.RolloutDurationStatus
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -206,6 +208,9 @@ func (w *world) step() Plan {
 	}
 	w.ro.Status = p.Status
 	w.events = append(w.events, p.Events...)
+	if p.Finished != nil {
+		w.finished = append(w.finished, *p.Finished)
+	}
 	w.kubelet()
 	return p
 }

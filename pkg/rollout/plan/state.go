@@ -104,6 +104,12 @@ type Plan struct {
 	Status v1alpha1.RolloutStatus
 	// Events to record once the writes succeeded.
 	Events []event.Event
+	// Finished is the status.duration record of an update that ended in
+	// this reconcile, for the duration metrics: the reconciler reports it
+	// once the status is written. It is not always the new
+	// status.duration: an update replaced by a newer revision ends in the
+	// reconcile where the newer one starts.
+	Finished *v1alpha1.RolloutDurationStatus
 	// RequeueAfter asks for another reconcile after this long (0: none).
 	RequeueAfter time.Duration
 }

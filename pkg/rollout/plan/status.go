@@ -113,8 +113,9 @@ func (p *planner) applyPauseWithEvents(s *v1alpha1.RolloutStatus) {
 }
 
 // finishStatus completes the status: observed generation, the progress
-// deadline, pause and abort fields, conditions, phase and message. With
-// full=false (a pure scaling event) only counts and phase change.
+// deadline, pause and abort fields, conditions, the update's duration record,
+// phase and message. With full=false (a pure scaling event) only counts, the
+// duration record and phase change.
 func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 	ro := p.ro
 	s.ObservedGeneration = strconv.FormatInt(ro.Generation, 10)
@@ -131,6 +132,7 @@ func (p *planner) finishStatus(s v1alpha1.RolloutStatus, full bool) {
 		p.pausedConditions(&s)
 	}
 	p.syncWorkloadGeneration(&s)
+	s.Duration, p.plan.Finished = nextDuration(p.st.Rollout.Status, s, p.durationFacts(s))
 	s.Phase, s.Message = Phase(ro.Spec, s)
 	p.plan.Status = s
 	p.requeueForDeadline(&s)
