@@ -11,7 +11,8 @@
 //     tracked per object while reconciling, and a deleted object simply stops
 //     being reported.
 //   - Activity (reconcile histograms and error counters, rollout_events_total,
-//     workqueue_*) is recorded as it happens through the methods of Metrics.
+//     the durations of finished updates, workqueue_*) is recorded as it
+//     happens through the methods of Metrics.
 //
 // Everything is registered in a private registry, never the global one.
 package controllermetrics
@@ -43,6 +44,8 @@ type Metrics struct {
 	analysisRunReconcile reconcileMetrics
 	experimentReconcile  reconcileMetrics
 
+	durations updateDurations
+
 	queues *workqueueMetrics
 
 	k8sRequests *prometheus.CounterVec
@@ -51,8 +54,8 @@ type Metrics struct {
 // New returns Metrics with a fresh registry holding the Go runtime and
 // process collectors, go_build_info{path,version,checksum} (the module
 // version and checksum the binary was built from),
-// argo_rollouts_controller_info{version}, the reconcile
-// and event metrics and the workqueue metrics. The lister-backed collectors
+// argo_rollouts_controller_info{version}, the reconcile, event and update
+// duration metrics and the workqueue metrics. The lister-backed collectors
 // (NewRolloutCollector and friends) are added with MustRegister.
 func New(version string) *Metrics {
 	m := &Metrics{
@@ -64,6 +67,7 @@ func New(version string) *Metrics {
 		}, []string{"namespace", "name", "type", "reason"}),
 		analysisRunReconcile: newReconcileMetrics("analysis_run", "an AnalysisRun", "AnalysisRun"),
 		experimentReconcile:  newReconcileMetrics("experiment", "an Experiment", "Experiment"),
+		durations:            newUpdateDurations(),
 		queues:               newWorkqueueMetrics(),
 		k8sRequests:          newK8sRequests(),
 	}
@@ -83,6 +87,7 @@ func New(version string) *Metrics {
 		m.experimentReconcile.duration, m.experimentReconcile.errors,
 		m.k8sRequests,
 	)
+	m.registry.MustRegister(m.durations.collectors()...)
 	m.queues.register(m.registry)
 	return m
 }
