@@ -40,6 +40,8 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	opts := rolloutOptions(d, in)
 	opts.RoutersFor = routerConfig.ForRollout
 	opts.UnsupportedRouters = routers.Unsupported
+	// Each update that ends is observed once its status is written.
+	opts.UpdateFinished = d.metrics.ObserveRolloutDuration
 	// Workloads named by spec.workloadRef and traffic-routing objects are
 	// cached only once referenced; a change to one re-runs the Rollouts that
 	// use it.

@@ -90,8 +90,28 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, p.Status); err != nil {
 		return err
 	}
+	r.reportFinished(ctx, ro, p.Finished)
 	controller.RecordEvents(r.o.Recorder, ro, p.Events)
 	return nil
+}
+
+// reportFinished logs an update that ended and hands its record to
+// UpdateFinished. It runs only after the status that ends the update was
+// written, so that a write that fails, and is redone, reports nothing.
+func (r *Reconciler) reportFinished(ctx context.Context, ro *v1alpha1.Rollout, d *v1alpha1.RolloutDurationStatus) {
+	if d == nil || d.RolloutStartedAt == nil || d.FinishedAt == nil || d.CompletionStatus == nil {
+		return
+	}
+	var paused int64
+	if d.TotalManualPauseDurationSeconds != nil {
+		paused = *d.TotalManualPauseDurationSeconds
+	}
+	klog.FromContext(ctx).Info("Rollout update finished", "rollout", klog.KObj(ro),
+		"completionStatus", *d.CompletionStatus, "durationSeconds", int64(d.FinishedAt.Sub(d.RolloutStartedAt.Time).Seconds()),
+		"manualPauseSeconds", paused)
+	if r.o.UpdateFinished != nil {
+		r.o.UpdateFinished(*d)
+	}
 }
 
 // applyPods changes the ephemeral metadata of running pods, then evicts the

@@ -70,6 +70,10 @@ type Options struct {
 	UnsupportedRouters func(*v1alpha1.Rollout) []string
 	Recorder           record.EventRecorder
 	Clock              clock.PassiveClock
+	// UpdateFinished, when set, is told of each update that ended (its
+	// status.duration record) once the status that ends it is written:
+	// once per update, as a failed write is redone by a later reconcile.
+	UpdateFinished func(v1alpha1.RolloutDurationStatus)
 }
 
 // Reconciler reconciles one Rollout at a time.

@@ -66,7 +66,8 @@ type State struct {
 //  9. Evictions;
 //  10. ServiceSwitches;
 //  11. the Status, last;
-//  12. then the Events, once every write succeeded.
+//  12. then the Finished update is reported and the Events recorded, once
+//     every write succeeded.
 //
 // The first write that fails ends the apply there, and so does a ReplicaSet
 // create that finds the ReplicaSet already made.
