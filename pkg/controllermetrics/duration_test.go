@@ -23,16 +23,9 @@ func finishedUpdate(started, finished time.Duration, pausedSeconds *int64, statu
 	return d
 }
 
-// A finished update is scraped as its whole duration, the time it waited
-// for a person and the difference, under how it ended; an update without a
-// pause waited 0 seconds.
-func TestAFinishedUpdateIsScrapedInTheThreeDurationHistograms(t *testing.T) {
-	m := New("test")
-	paused := int64(300)
-	m.ObserveRolloutDuration(finishedUpdate(0, 10*time.Minute, &paused, v1alpha1.CompletionStatusPromoted))
-	m.ObserveRolloutDuration(finishedUpdate(0, 45*time.Second, nil, v1alpha1.CompletionStatusAborted))
-
-	want := `
+// finishedUpdatesScraped is the scrape of a Promoted update of 10 minutes,
+// 5 of them paused by hand, and an Aborted one of 45 seconds.
+const finishedUpdatesScraped = `
 # HELP rollout_duration_seconds Seconds from the start of a Rollout update to its end (promoted, aborted, superseded or rolled back), pauses included.
 # TYPE rollout_duration_seconds histogram
 rollout_duration_seconds_bucket{status="Aborted",le="30"} 0
@@ -114,7 +107,17 @@ rollout_manual_pause_duration_seconds_bucket{status="Promoted",le="+Inf"} 1
 rollout_manual_pause_duration_seconds_sum{status="Promoted"} 300
 rollout_manual_pause_duration_seconds_count{status="Promoted"} 1
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+
+// A finished update is scraped as its whole duration, the time it waited
+// for a person and the difference, under how it ended; an update without a
+// pause waited 0 seconds.
+func TestAFinishedUpdateIsScrapedInTheThreeDurationHistograms(t *testing.T) {
+	m := New("test")
+	paused := int64(300)
+	m.ObserveRolloutDuration(finishedUpdate(0, 10*time.Minute, &paused, v1alpha1.CompletionStatusPromoted))
+	m.ObserveRolloutDuration(finishedUpdate(0, 45*time.Second, nil, v1alpha1.CompletionStatusAborted))
+
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(finishedUpdatesScraped),
 		"rollout_duration_seconds", "rollout_progression_duration_seconds", "rollout_manual_pause_duration_seconds"); err != nil {
 		t.Error(err)
 	}

@@ -56,16 +56,8 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return fmt.Errorf("creating ReplicaSet %s: %w", p.Create.Name, err)
 		}
 	}
-	for _, rs := range p.Updates {
-		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("updating ReplicaSet %s: %w", rs.Name, err)
-		}
-	}
-	for _, rs := range p.Deletes {
-		precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &rs.UID, ResourceVersion: &rs.ResourceVersion}}
-		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
-		}
+	if err := r.updateAndDeleteReplicaSets(ctx, p); err != nil {
+		return err
 	}
 	if p.WorkloadReplicas != nil {
 		data := fmt.Sprintf(`{"spec":{"replicas":%d}}`, *p.WorkloadReplicas)
@@ -87,6 +79,29 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return err
 		}
 	}
+	return r.writeStatus(ctx, ro, resourceVersion, p)
+}
+
+// updateAndDeleteReplicaSets applies the plan's ReplicaSet updates, then its
+// deletes; a ReplicaSet already gone counts as deleted.
+func (r *Reconciler) updateAndDeleteReplicaSets(ctx context.Context, p plan.Plan) error {
+	for _, rs := range p.Updates {
+		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("updating ReplicaSet %s: %w", rs.Name, err)
+		}
+	}
+	for _, rs := range p.Deletes {
+		precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &rs.UID, ResourceVersion: &rs.ResourceVersion}}
+		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)
+		}
+	}
+	return nil
+}
+
+// writeStatus writes the plan's status, then reports the update it
+// finished, if any, and records its events.
+func (r *Reconciler) writeStatus(ctx context.Context, ro *v1alpha1.Rollout, resourceVersion string, p plan.Plan) error {
 	if err := r.status.Patch(ctx, ro, resourceVersion, ro.Status, p.Status); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package rollout
 import (
 	"context"
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -10,6 +12,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/controllermetrics"
 )
 
 // finishedFixture is a first deploy of demoRollout, one reconcile in, with
@@ -66,5 +69,38 @@ func TestAFinishedUpdateWhoseStatusWriteFailsIsReportedByTheReconcileThatRedoesI
 	f.reconcile("demo")
 	if len(*reported) != 1 || apiRollout(t, f).Status.Duration.FinishedAt == nil {
 		t.Fatalf("reported %d finished updates after the write succeeded, want 1", len(*reported))
+	}
+}
+
+// Wired to the controller's metrics, as serin-controller wires it, a first
+// deploy is scraped once as a Promoted update, however often it is
+// reconciled afterwards.
+func TestAFinishedUpdateIsScrapedOnceFromTheDurationMetrics(t *testing.T) {
+	m := controllermetrics.New("test")
+	f := newFixture(t, demoRollout())
+	f.r.o.UpdateFinished = m.ObserveRolloutDuration
+	for i := 0; i < 4; i++ {
+		f.reconcile("demo")
+		catchUp(t, f)
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	for _, fam := range families {
+		if strings.HasSuffix(fam.GetName(), "duration_seconds") && strings.HasPrefix(fam.GetName(), "rollout_") {
+			for _, s := range fam.GetMetric() {
+				counts[fam.GetName()+"/"+s.GetLabel()[0].GetValue()] += s.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	want := map[string]uint64{
+		"rollout_duration_seconds/Promoted":              1,
+		"rollout_progression_duration_seconds/Promoted":  1,
+		"rollout_manual_pause_duration_seconds/Promoted": 1,
+	}
+	if !maps.Equal(counts, want) {
+		t.Fatalf("observations %v, want %v", counts, want)
 	}
 }

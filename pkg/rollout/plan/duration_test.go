@@ -49,94 +49,105 @@ func abortedStatus(d *v1alpha1.RolloutDurationStatus) v1alpha1.RolloutStatus {
 	return s
 }
 
+type durationCase struct {
+	name       string
+	old, cur   v1alpha1.RolloutStatus
+	facts      durationFacts
+	next, done string
+}
+
+var (
+	inProgressRecord = record(time.Minute, unset, unset, unset, "")
+	abortedOld       = abortedStatus(record(time.Minute, unset, 0, 2*time.Minute, v1alpha1.CompletionStatusAborted))
+)
+
+func fullPromotion() v1alpha1.RolloutStatus {
+	s := updating(inProgressRecord)
+	s.PromoteFull = true
+	return s
+}
+
+// durationCases are decided at 10m after epoch.
+var durationCases = []durationCase{{
+	name: "a Rollout at rest without a record gets none",
+	old:  promoted(nil), cur: promoted(nil),
+	facts: durationFacts{desiredAvailable: true},
+	next:  "none", done: "none",
+}, {
+	name: "an update that began before any record was kept gets none until the next one",
+	old:  updating(nil), cur: updating(nil),
+	next: "none", done: "none",
+}, {
+	name: "a new revision starts a record",
+	old:  promoted(record(0, unset, unset, 0, v1alpha1.CompletionStatusPromoted)), cur: updating(nil),
+	facts: durationFacts{specChanged: true},
+	next:  "started 10m0s, pause open since -, paused -, finished -, -", done: "none",
+}, {
+	name: "a change to a revision that is already stable and available starts nothing",
+	old:  promoted(nil), cur: promoted(nil),
+	facts: durationFacts{specChanged: true, desiredAvailable: true},
+	next:  "none", done: "none",
+}, {
+	name: "promotion is known when the revision becomes stable; the update ends once it is available",
+	old:  updating(inProgressRecord), cur: promoted(nil),
+	next: "started 1m0s, pause open since -, paused -, finished -, Promoted", done: "none",
+}, {
+	name: "a promotion asked for in full is FastPromoted",
+	old:  fullPromotion(), cur: promoted(nil),
+	facts: durationFacts{desiredAvailable: true},
+	next:  "started 1m0s, pause open since -, paused -, finished 10m0s, FastPromoted",
+	done:  "started 1m0s, pause open since -, paused -, finished 10m0s, FastPromoted",
+}, {
+	name: "a rollback stays a rollback when it is promoted",
+	old:  updating(record(time.Minute, unset, unset, unset, v1alpha1.CompletionStatusRolledBack)), cur: promoted(nil),
+	facts: durationFacts{desiredAvailable: true},
+	next:  "started 1m0s, pause open since -, paused -, finished 10m0s, RolledBack",
+	done:  "started 1m0s, pause open since -, paused -, finished 10m0s, RolledBack",
+}, {
+	name: "a newer revision supersedes even a rollback, and starts its own record",
+	old:  updating(record(time.Minute, 4*time.Minute, 30, unset, v1alpha1.CompletionStatusRolledBack)), cur: updating(nil),
+	facts: durationFacts{specChanged: true},
+	next:  "started 10m0s, pause open since -, paused -, finished -, -",
+	done:  "started 1m0s, pause open since -, paused 390s, finished 10m0s, Superseded",
+}, {
+	name: "a change back to an older revision is classified at once and goes on",
+	old:  updating(inProgressRecord), cur: updating(nil),
+	facts: durationFacts{specChanged: true, rollback: slowRollback},
+	next:  "started 1m0s, pause open since -, paused -, finished -, RolledBack", done: "none",
+}, {
+	name: "an abort ends the update, with the manual pause open until then",
+	old:  updating(record(time.Minute, 9*time.Minute, 5, unset, "")), cur: abortedStatus(nil),
+	facts: durationFacts{manualPause: true},
+	next:  "started 1m0s, pause open since -, paused 65s, finished 10m0s, Aborted",
+	done:  "started 1m0s, pause open since -, paused 65s, finished 10m0s, Aborted",
+}, {
+	name: "an aborted record stays while the Rollout stays aborted",
+	old:  abortedOld, cur: abortedOld,
+	next: "started 1m0s, pause open since -, paused 0s, finished 2m0s, Aborted", done: "none",
+}, {
+	name: "a retry after an abort starts a new record",
+	old:  abortedOld, cur: updating(nil),
+	next: "started 10m0s, pause open since -, paused -, finished -, -", done: "none",
+}, {
+	name: "a manual pause opens when the Rollout begins waiting for a person",
+	old:  updating(inProgressRecord), cur: updating(nil),
+	facts: durationFacts{manualPause: true},
+	next:  "started 1m0s, pause open since 10m0s, paused -, finished -, -", done: "none",
+}, {
+	name: "a second manual pause adds to the first",
+	old:  updating(record(time.Minute, 8*time.Minute, 30, unset, "")), cur: updating(nil),
+	next: "started 1m0s, pause open since -, paused 150s, finished -, -", done: "none",
+}, {
+	name: "a finished record stays as it is while nothing changes",
+	old:  promoted(record(time.Minute, unset, 0, 2*time.Minute, v1alpha1.CompletionStatusPromoted)), cur: promoted(nil),
+	facts: durationFacts{desiredAvailable: true, manualPause: true},
+	next:  "started 1m0s, pause open since -, paused 0s, finished 2m0s, Promoted", done: "none",
+}}
+
 func TestNextDuration(t *testing.T) {
-	inProgress := record(time.Minute, unset, unset, unset, "")
-	atTen := 10 * time.Minute
-	fullPromote := updating(inProgress)
-	fullPromote.PromoteFull = true
-	abortedOld := abortedStatus(record(time.Minute, unset, 0, 2*time.Minute, v1alpha1.CompletionStatusAborted))
-	for _, c := range []struct {
-		name       string
-		old, cur   v1alpha1.RolloutStatus
-		facts      durationFacts
-		next, done string
-	}{{
-		name: "a Rollout at rest without a record gets none",
-		old:  promoted(nil), cur: promoted(nil),
-		facts: durationFacts{desiredAvailable: true},
-		next:  "none", done: "none",
-	}, {
-		name: "an update that began before any record was kept gets none until the next one",
-		old:  updating(nil), cur: updating(nil),
-		next: "none", done: "none",
-	}, {
-		name: "a new revision starts a record",
-		old:  promoted(record(0, unset, unset, 0, v1alpha1.CompletionStatusPromoted)), cur: updating(nil),
-		facts: durationFacts{specChanged: true},
-		next:  "started 10m0s, pause open since -, paused -, finished -, -", done: "none",
-	}, {
-		name: "a change to a revision that is already stable and available starts nothing",
-		old:  promoted(nil), cur: promoted(nil),
-		facts: durationFacts{specChanged: true, desiredAvailable: true},
-		next:  "none", done: "none",
-	}, {
-		name: "promotion is known when the revision becomes stable; the update ends once it is available",
-		old:  updating(inProgress), cur: promoted(nil),
-		next: "started 1m0s, pause open since -, paused -, finished -, Promoted", done: "none",
-	}, {
-		name: "a promotion asked for in full is FastPromoted",
-		old:  fullPromote, cur: promoted(nil),
-		facts: durationFacts{desiredAvailable: true},
-		next:  "started 1m0s, pause open since -, paused -, finished 10m0s, FastPromoted",
-		done:  "started 1m0s, pause open since -, paused -, finished 10m0s, FastPromoted",
-	}, {
-		name: "a rollback stays a rollback when it is promoted",
-		old:  updating(record(time.Minute, unset, unset, unset, v1alpha1.CompletionStatusRolledBack)), cur: promoted(nil),
-		facts: durationFacts{desiredAvailable: true},
-		next:  "started 1m0s, pause open since -, paused -, finished 10m0s, RolledBack",
-		done:  "started 1m0s, pause open since -, paused -, finished 10m0s, RolledBack",
-	}, {
-		name: "a newer revision supersedes even a rollback, and starts its own record",
-		old:  updating(record(time.Minute, 4*time.Minute, 30, unset, v1alpha1.CompletionStatusRolledBack)), cur: updating(nil),
-		facts: durationFacts{specChanged: true},
-		next:  "started 10m0s, pause open since -, paused -, finished -, -",
-		done:  "started 1m0s, pause open since -, paused 390s, finished 10m0s, Superseded",
-	}, {
-		name: "a change back to an older revision is classified at once and goes on",
-		old:  updating(inProgress), cur: updating(nil),
-		facts: durationFacts{specChanged: true, rollback: slowRollback},
-		next:  "started 1m0s, pause open since -, paused -, finished -, RolledBack", done: "none",
-	}, {
-		name: "an abort ends the update, with the manual pause open until then",
-		old:  updating(record(time.Minute, 9*time.Minute, 5, unset, "")), cur: abortedStatus(nil),
-		facts: durationFacts{manualPause: true},
-		next:  "started 1m0s, pause open since -, paused 65s, finished 10m0s, Aborted",
-		done:  "started 1m0s, pause open since -, paused 65s, finished 10m0s, Aborted",
-	}, {
-		name: "an aborted record stays while the Rollout stays aborted",
-		old:  abortedOld, cur: abortedOld,
-		next: "started 1m0s, pause open since -, paused 0s, finished 2m0s, Aborted", done: "none",
-	}, {
-		name: "a retry after an abort starts a new record",
-		old:  abortedOld, cur: updating(nil),
-		next: "started 10m0s, pause open since -, paused -, finished -, -", done: "none",
-	}, {
-		name: "a manual pause opens when the Rollout begins waiting for a person",
-		old:  updating(inProgress), cur: updating(nil),
-		facts: durationFacts{manualPause: true},
-		next:  "started 1m0s, pause open since 10m0s, paused -, finished -, -", done: "none",
-	}, {
-		name: "a second manual pause adds to the first",
-		old:  updating(record(time.Minute, 8*time.Minute, 30, unset, "")), cur: updating(nil),
-		next: "started 1m0s, pause open since -, paused 150s, finished -, -", done: "none",
-	}, {
-		name: "a finished record stays as it is while nothing changes",
-		old:  promoted(record(time.Minute, unset, 0, 2*time.Minute, v1alpha1.CompletionStatusPromoted)), cur: promoted(nil),
-		facts: durationFacts{desiredAvailable: true, manualPause: true},
-		next:  "started 1m0s, pause open since -, paused 0s, finished 2m0s, Promoted", done: "none",
-	}} {
+	for _, c := range durationCases {
 		t.Run(c.name, func(t *testing.T) {
-			c.facts.now = epoch.Add(atTen)
+			c.facts.now = epoch.Add(10 * time.Minute)
 			next, done := nextDuration(c.old, c.cur, c.facts)
 			if got := durationString(next); got != c.next {
 				t.Errorf("status.duration:\n  %s\nwant\n  %s", got, c.next)
