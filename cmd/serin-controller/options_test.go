@@ -114,6 +114,27 @@ func TestUpstreamFlagsThatWorkAreAccepted(t *testing.T) {
 	}
 }
 
+// TestTheHelmChartsArgumentsStart passes the arguments Argo Rollouts' Helm
+// chart gives its controller (namespaced, with two replicas): a user who
+// only swaps the image keeps every one of them.
+func TestTheHelmChartsArgumentsStart(t *testing.T) {
+	o := &options{}
+	fs := newFlagSet(o)
+	args := []string{"--healthzPort=8080", "--metricsport=8090", "--loglevel=info", "--logformat=text", "--kloglevel=0", "--namespaced", "--leader-elect"}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := refuseUnsupportedFlags(fs); err != nil {
+		t.Fatalf("the chart's arguments were refused: %v", err)
+	}
+	if err := o.validate(); err != nil {
+		t.Fatalf("the chart's arguments do not validate: %v", err)
+	}
+	if o.healthzPort != 8080 || o.metricsPort != 8090 || !o.namespaced || !o.leaderElect {
+		t.Fatalf("options %+v do not follow the chart's arguments", o)
+	}
+}
+
 func TestUpstreamFlagsSerinDoesNotActOnAreRefusedByName(t *testing.T) {
 	o := &options{}
 	fs := newFlagSet(o)
