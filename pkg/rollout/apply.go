@@ -60,9 +60,8 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		return err
 	}
 	if p.WorkloadReplicas != nil {
-		data := fmt.Sprintf(`{"spec":{"replicas":%d}}`, *p.WorkloadReplicas)
-		if _, err := r.o.KubeClient.AppsV1().Deployments(ro.Namespace).Patch(ctx, ro.Spec.WorkloadRef.Name, types.MergePatchType, []byte(data), metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("scaling Deployment %s: %w", ro.Spec.WorkloadRef.Name, err)
+		if err := r.scaleWorkload(ctx, ro, *p.WorkloadReplicas); err != nil {
+			return err
 		}
 	}
 	if err := r.applyRouterWrites(ctx, p.RouterWrites); err != nil {
@@ -134,14 +133,8 @@ func (r *Reconciler) reportFinished(ctx context.Context, ro *v1alpha1.Rollout, d
 // eviction a PodDisruptionBudget refuses: the plan already asked to come
 // back.
 func (r *Reconciler) applyPods(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
-	for _, pp := range p.PodPatches {
-		data, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": pp.Labels, "annotations": pp.Annotations}})
-		if err != nil {
-			return err
-		}
-		if _, err := r.o.KubeClient.CoreV1().Pods(pp.Pod.Namespace).Patch(ctx, pp.Pod.Name, types.MergePatchType, data, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("updating the metadata of pod %s: %w", pp.Pod.Name, err)
-		}
+	if err := r.patchPods(ctx, ro, p.PodPatches); err != nil {
+		return err
 	}
 	for _, pod := range p.Evictions {
 		klog.FromContext(ctx).V(2).Info("evicting pod for spec.restartAt", "rollout", klog.KObj(ro), "pod", pod.Name)
@@ -317,7 +310,7 @@ func (r *Reconciler) applyRouterWrites(ctx context.Context, writes []trafficrout
 		var err error
 		switch w.Op {
 		case trafficrouting.Update:
-			_, err = client.Update(ctx, w.Object, metav1.UpdateOptions{})
+			err = r.patchRouterObject(ctx, w)
 		case trafficrouting.Create:
 			_, err = client.Create(ctx, w.Object, metav1.CreateOptions{})
 		case trafficrouting.Delete:

@@ -67,6 +67,8 @@ func actionSummary(dyn *dynamicfake.FakeDynamicClient) []string {
 			name = a.GetObject().(*unstructured.Unstructured).GetName()
 		case k8stesting.DeleteAction:
 			name = a.GetName()
+		case k8stesting.PatchAction:
+			name = a.GetName()
 		}
 		out = append(out, a.GetVerb()+" "+a.GetResource().Resource+" "+name)
 	}
@@ -79,16 +81,18 @@ func TestARouterWriteFailingMidwayStopsTheWritesAfterIt(t *testing.T) {
 		routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old"),
 	)
 	refused := errors.New("admission webhook refused the VirtualService")
-	dyn.PrependReactor("update", "virtualservices", func(k8stesting.Action) (bool, runtime.Object, error) {
+	dyn.PrependReactor("patch", "virtualservices", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, refused
 	})
 	r := NewReconciler(Options{Dynamic: dyn})
 
 	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
 		{Op: trafficrouting.Update, Ref: trafficrouting.Ref{Resource: destinationRules, Namespace: "shop", Name: "reviews"},
-			Object: routingObject("networking.istio.io/v1beta1", "DestinationRule", "reviews", "new")},
+			Object:   routingObject("networking.istio.io/v1beta1", "DestinationRule", "reviews", "new"),
+			Observed: routingObject("networking.istio.io/v1beta1", "DestinationRule", "reviews", "old")},
 		{Op: trafficrouting.Update, Ref: trafficrouting.Ref{Resource: virtualServices, Namespace: "shop", Name: "reviews"},
-			Object: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new")},
+			Object:   routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new"),
+			Observed: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old")},
 		{Op: trafficrouting.Create, Ref: trafficrouting.Ref{Resource: ingresses, Namespace: "shop", Name: "reviews-canary"},
 			Object: routingObject("networking.k8s.io/v1", "Ingress", "reviews-canary", "new")},
 	})
@@ -110,7 +114,7 @@ func TestARouterWriteFailingMidwayStopsTheWritesAfterIt(t *testing.T) {
 		t.Errorf("the Ingress after the failure was created with marker %q", got)
 	}
 	// The create of the Ingress was never sent.
-	if want := "update destinationrules reviews, update virtualservices reviews"; sent != want {
+	if want := "patch destinationrules reviews, patch virtualservices reviews"; sent != want {
 		t.Errorf("sent %s, want %s", sent, want)
 	}
 }
@@ -122,14 +126,15 @@ func TestDeletingARoutingObjectThatIsAlreadyGoneIsNotAnError(t *testing.T) {
 	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
 		{Op: trafficrouting.Delete, Ref: trafficrouting.Ref{Resource: ingresses, Namespace: "shop", Name: "reviews-canary"}},
 		{Op: trafficrouting.Update, Ref: trafficrouting.Ref{Resource: virtualServices, Namespace: "shop", Name: "reviews"},
-			Object: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new")},
+			Object:   routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new"),
+			Observed: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old")},
 	})
 	sent := strings.Join(actionSummary(dyn), ", ")
 
 	if err != nil {
 		t.Fatalf("deleting an Ingress that does not exist failed: %v", err)
 	}
-	if want := "delete ingresses reviews-canary, update virtualservices reviews"; sent != want {
+	if want := "delete ingresses reviews-canary, patch virtualservices reviews"; sent != want {
 		t.Errorf("sent %s, want %s", sent, want)
 	}
 	if got := markerOf(t, dyn, virtualServices, "reviews"); got != "new" {

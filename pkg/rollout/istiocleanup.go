@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -170,10 +171,14 @@ func (r *IstioCleanup) unused(ctx context.Context, obj *unstructured.Unstructure
 	return !foreign && err == nil, err
 }
 
-// write updates the object, guarded by the resourceVersion the decision was
+// write patches the object, guarded by the resourceVersion the decision was
 // made from, and records why.
 func (r *IstioCleanup) write(ctx context.Context, gvr schema.GroupVersionResource, before, after *unstructured.Unstructured) error {
-	_, err := r.o.Dynamic.Resource(gvr).Namespace(after.GetNamespace()).Update(ctx, after, metav1.UpdateOptions{})
+	data, changed, err := guardedMergePatch(before, after)
+	if err != nil || !changed {
+		return err
+	}
+	_, err = r.o.Dynamic.Resource(gvr).Namespace(after.GetNamespace()).Patch(ctx, after.GetName(), types.MergePatchType, data, metav1.PatchOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil

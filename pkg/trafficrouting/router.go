@@ -37,10 +37,6 @@ type Desired struct {
 	// listed once; a managed route not listed must be removed.
 	HeaderRoutes []v1alpha1.SetHeaderRoute
 	MirrorRoutes []v1alpha1.SetMirrorRoute
-	// Promoted says the Rollout is fully promoted (or at its first revision):
-	// nothing is being released, so objects that only exist for a canary,
-	// such as the nginx canary Ingress, may go when CanaryWeight is 0.
-	Promoted bool
 }
 
 // Change is an object a router plans to write, with the reference (resource,
@@ -97,14 +93,19 @@ type Write struct {
 	Op     Op
 	Ref    Ref
 	Object *unstructured.Unstructured
+	// Observed is, for an update, the object as it was planned from: the
+	// update is sent as the merge patch from it to Object, guarded by its
+	// resourceVersion.
+	Observed *unstructured.Unstructured
 }
 
 // InOrder lists the writes in the order to apply them, stopping at the
-// first failure: updates, then creates, then deletes.
-func (w Writes) InOrder() []Write {
+// first failure: updates, then creates, then deletes. Updates carry the
+// observed object they change.
+func (w Writes) InOrder(observed map[Ref]*unstructured.Unstructured) []Write {
 	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes))
 	for _, c := range w.Updates {
-		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured})
+		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref]})
 	}
 	for _, c := range w.Creates {
 		out = append(out, Write{Op: Create, Ref: c.Ref, Object: c.Unstructured})

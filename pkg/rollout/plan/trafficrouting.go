@@ -60,7 +60,7 @@ func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeigh
 	routes := false
 	switch {
 	case promoted:
-		d.Promoted = true
+		// Nothing is being released: all traffic on the stable.
 	case aborting:
 	case p.revs.newRS == nil || rsAvailable(p.revs.newRS) == 0:
 	case s.PromoteFull:
@@ -94,7 +94,7 @@ func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeigh
 			p.event(true, v1alpha1.EventTrafficRoutingError, err.Error())
 			return nil
 		}
-		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder()...)
+		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder(p.st.RouterObjects)...)
 	}
 	weights := &v1alpha1.TrafficWeights{
 		Canary: v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: c.CanaryService, PodTemplateHash: d.CanaryHash},

@@ -133,7 +133,9 @@ func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]
 	return nil
 }
 
-// Plan creates, updates or deletes the canary Ingresses.
+// Plan creates and updates the canary Ingresses. As in Argo Rollouts, none
+// is deleted: a promoted Rollout keeps its canary Ingress at weight 0, and
+// the Rollout's deletion takes it (it is the Ingress's owner).
 func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*unstructured.Unstructured, d trafficrouting.Desired) (trafficrouting.Writes, error) {
 	cfg := config(ro)
 	if cfg == nil {
@@ -143,7 +145,6 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if err != nil {
 		return trafficrouting.Writes{}, err
 	}
-	retire := d.Promoted && d.CanaryWeight == 0 && len(header) == 0
 	var w trafficrouting.Writes
 	for _, name := range stableIngresses(cfg) {
 		stable := observed[r.ref(ro.Namespace, name)]
@@ -154,12 +155,6 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 		canary := observed[r.ref(ro.Namespace, canaryName)]
 		if canary != nil && !trafficrouting.IsControlledBy(canary, ro) {
 			return trafficrouting.Writes{}, fmt.Errorf("canary Ingress %q is controlled by another object", ro.Namespace+"/"+canaryName)
-		}
-		if retire {
-			if canary != nil {
-				w.Deletes = append(w.Deletes, r.ref(ro.Namespace, canaryName))
-			}
-			continue
 		}
 		spec, err := r.canarySpec(stable, name, d)
 		if err != nil {

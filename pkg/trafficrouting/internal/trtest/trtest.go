@@ -93,7 +93,7 @@ func NoWrites(t testing.TB, w trafficrouting.Writes) {
 	t.Helper()
 	if !w.Empty() {
 		var names []string
-		for _, wr := range w.InOrder() {
+		for _, wr := range w.InOrder(nil) {
 			names = append(names, wr.Op.String()+" "+wr.Ref.Resource.Resource+"/"+wr.Ref.Name)
 		}
 		t.Fatalf("want no writes, got %s", strings.Join(names, ", "))
