@@ -91,7 +91,7 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 	created, err := jobs.Create(ctx, job, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		existing, getErr := jobs.Get(ctx, job.Name, metav1.GetOptions{})
-		if getErr != nil || existing.Labels[v1alpha1.LabelAnalysisRunUID] != string(run.UID) {
+		if getErr != nil || !belongsTo(existing, run, m.Name) {
 			return metric.MarkError(meas, err)
 		}
 		created, err = existing, nil
@@ -126,7 +126,7 @@ func NewJob(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, namespace string) *bat
 
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        jobName(run, m.Name),
+			Name:        nextJobName(run, m.Name),
 			Namespace:   namespace,
 			Labels:      jobLabels,
 			Annotations: annotations,
@@ -137,19 +137,6 @@ func NewJob(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, namespace string) *bat
 		job.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(run, v1alpha1.SchemeGroupVersion.WithKind("AnalysisRun"))}
 	}
 	return job
-}
-
-// jobName shortens the metric name so that the whole name fits in a label.
-func jobName(run *v1alpha1.AnalysisRun, metricName string) string {
-	n := 1
-	if r := run.Status.MetricResultByName(metricName); r != nil {
-		n = int(r.Count + r.Error + 1)
-	}
-	name := fmt.Sprintf("%s.%s.%d", run.UID, metricName, n)
-	if over := len(name) - maxNameLength; over > 0 && over < len(metricName) {
-		name = fmt.Sprintf("%s.%s.%d", run.UID, metricName[:len(metricName)-over], n)
-	}
-	return name
 }
 
 func copyMap(in map[string]string) map[string]string {
@@ -163,7 +150,7 @@ func copyMap(in map[string]string) map[string]string {
 // Resume checks on the measurement's Job: Successful once it completed,
 // Failed once it failed, otherwise still Running, to be checked again after
 // a delay that grows with the square root of the time it has run.
-func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
+func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
 	namespace, name, err := jobOf(in, run.Namespace)
 	if err != nil {
 		return metric.MarkError(in, err)
@@ -175,6 +162,9 @@ func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1al
 	}
 	if err != nil {
 		return metric.MarkError(in, err)
+	}
+	if !belongsTo(job, run, m.Name) {
+		return metric.MarkError(in, fmt.Errorf("job %s/%s was not made for metric '%s' of this AnalysisRun", namespace, name, m.Name))
 	}
 	out := in
 	switch {

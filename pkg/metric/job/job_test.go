@@ -121,15 +121,6 @@ func TestRunAdoptsItsOwnExistingJob(t *testing.T) {
 	}
 }
 
-func TestLongNamesAreShortened(t *testing.T) {
-	run := testRun()
-	run.UID = "6f9b9c5e-9d1c-4a53-9b2c-2a1f3f7c8d10"
-	name := jobName(run, "a-very-long-metric-name-that-goes-on-and-on")
-	if len(name) != 63 || !strings.HasPrefix(name, string(run.UID)+".a-very") || !strings.HasSuffix(name, ".1") {
-		t.Errorf("%q (%d)", name, len(name))
-	}
-}
-
 func jobWith(name string, created time.Time, conds ...batchv1.JobConditionType) *batchv1.Job {
 	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{
 		Name: name, Namespace: "apps", CreationTimestamp: metav1.NewTime(created),
