@@ -10,14 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -151,7 +149,7 @@ func copyMap(in map[string]string) map[string]string {
 // Failed once it failed, otherwise still Running, to be checked again after
 // a delay that grows with the square root of the time it has run.
 func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
-	namespace, name, err := jobOf(in, run.Namespace)
+	namespace, name, err := p.reference(run, m.Name, in)
 	if err != nil {
 		return metric.MarkError(in, err)
 	}
@@ -223,72 +221,4 @@ func hasCondition(job *batchv1.Job, t batchv1.JobConditionType) bool {
 		}
 	}
 	return false
-}
-
-// Terminate deletes the measurement's Job and its pods; the measurement
-// ends Inconclusive.
-func (p *Provider) Terminate(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1alpha1.Metric, in v1alpha1.Measurement) v1alpha1.Measurement {
-	namespace, name, err := jobOf(in, run.Namespace)
-	if err != nil {
-		return metric.MarkError(in, err)
-	}
-	if err := p.delete(ctx, namespace, name); err != nil {
-		return metric.MarkError(in, err)
-	}
-	out := in
-	out.Phase, out.ResumeAt = v1alpha1.AnalysisPhaseInconclusive, nil
-	return out
-}
-
-// GarbageCollect deletes the oldest Jobs of the run's metric, keeping the
-// newest limit.
-func (p *Provider) GarbageCollect(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha1.Metric, limit int) error {
-	selector := labels.SelectorFromSet(labels.Set{v1alpha1.LabelAnalysisRunUID: string(run.UID)})
-	all, err := p.o.Lister.List(selector)
-	if err != nil {
-		return err
-	}
-	var jobs []*batchv1.Job
-	for _, j := range all {
-		if j.Annotations[v1alpha1.AnnotationAnalysisRunMetric] == m.Name {
-			jobs = append(jobs, j)
-		}
-	}
-	if len(jobs) <= limit {
-		return nil
-	}
-	sort.Slice(jobs, func(i, j int) bool {
-		if !jobs[i].CreationTimestamp.Equal(&jobs[j].CreationTimestamp) {
-			return jobs[i].CreationTimestamp.Before(&jobs[j].CreationTimestamp)
-		}
-		return jobs[i].Name < jobs[j].Name
-	})
-	for _, j := range jobs[:len(jobs)-limit] {
-		if err := p.delete(ctx, j.Namespace, j.Name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *Provider) delete(ctx context.Context, namespace, name string) error {
-	foreground := metav1.DeletePropagationForeground
-	err := p.o.Client.BatchV1().Jobs(namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &foreground})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return err
-	}
-	return nil
-}
-
-// jobOf reads the Job's namespace and name from a measurement.
-func jobOf(m v1alpha1.Measurement, defaultNamespace string) (string, string, error) {
-	name := m.Metadata[NameKey]
-	if name == "" {
-		return "", "", errors.New("job metadata reference missing")
-	}
-	namespace := m.Metadata[NamespaceKey]
-	if namespace == "" {
-		namespace = defaultNamespace
-	}
-	return namespace, name, nil
 }

@@ -121,6 +121,9 @@ func TestRunAdoptsItsOwnExistingJob(t *testing.T) {
 	}
 }
 
+// ownName is the name of the first Job of testRun's metric smoke.
+const ownName = "0d1e2f.smoke.1"
+
 func jobWith(name string, created time.Time, conds ...batchv1.JobConditionType) *batchv1.Job {
 	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{
 		Name: name, Namespace: "apps", CreationTimestamp: metav1.NewTime(created),
@@ -146,10 +149,10 @@ func TestResume(t *testing.T) {
 		wantResume  time.Duration
 		wantMessage string
 	}{
-		"a completed Job is Successful":  {job: jobWith("j", t0, batchv1.JobComplete), inCache: true, wantPhase: v1alpha1.AnalysisPhaseSuccessful},
-		"a failed Job is Failed":         {job: jobWith("j", t0, batchv1.JobFailed), inCache: true, wantPhase: v1alpha1.AnalysisPhaseFailed},
-		"a running Job is resumed later": {job: jobWith("j", t0), inCache: true, wantPhase: v1alpha1.AnalysisPhaseRunning, wantResume: 50*time.Second + 10*time.Second},
-		"a Job not yet cached is read":   {job: jobWith("j", t0, batchv1.JobComplete), wantPhase: v1alpha1.AnalysisPhaseSuccessful},
+		"a completed Job is Successful":  {job: jobWith(ownName, t0, batchv1.JobComplete), inCache: true, wantPhase: v1alpha1.AnalysisPhaseSuccessful},
+		"a failed Job is Failed":         {job: jobWith(ownName, t0, batchv1.JobFailed), inCache: true, wantPhase: v1alpha1.AnalysisPhaseFailed},
+		"a running Job is resumed later": {job: jobWith(ownName, t0), inCache: true, wantPhase: v1alpha1.AnalysisPhaseRunning, wantResume: 50*time.Second + 10*time.Second},
+		"a Job not yet cached is read":   {job: jobWith(ownName, t0, batchv1.JobComplete), wantPhase: v1alpha1.AnalysisPhaseSuccessful},
 		"a missing Job is an error":      {wantPhase: v1alpha1.AnalysisPhaseError, wantMessage: "not found"},
 	}
 	for name, tt := range tests {
@@ -163,7 +166,7 @@ func TestResume(t *testing.T) {
 				_ = f.indexer.Delete(tt.job)
 			}
 			f.clock.SetTime(t0.Add(50 * time.Second)) // sqrt(2*50s) = 10s
-			got := f.p.Resume(context.Background(), testRun(), jobMetric(), inFlight("j"))
+			got := f.p.Resume(context.Background(), testRun(), jobMetric(), inFlight(ownName))
 			if got.Phase != tt.wantPhase || !strings.Contains(got.Message, tt.wantMessage) {
 				t.Errorf("%+v", got)
 			}
@@ -178,10 +181,10 @@ func TestResume(t *testing.T) {
 }
 
 func TestResumeNoticesAPodThatCannotStart(t *testing.T) {
-	j := jobWith("j", t0)
-	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/job-name": "j"}}
+	j := jobWith(ownName, t0)
+	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/job-name": ownName}}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "j-abcde", Namespace: "apps", Labels: map[string]string{"batch.kubernetes.io/job-name": "j"}},
+		ObjectMeta: metav1.ObjectMeta{Name: ownName + "-abcde", Namespace: "apps", Labels: map[string]string{"batch.kubernetes.io/job-name": ownName}},
 		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
 			Name: "c", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}},
 		}}},
@@ -190,22 +193,22 @@ func TestResumeNoticesAPodThatCannotStart(t *testing.T) {
 	pods := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	_ = pods.Add(pod)
 	f.p.o.Pods = corelisters.NewPodLister(pods)
-	got := f.p.Resume(context.Background(), testRun(), jobMetric(), inFlight("j"))
-	if got.Phase != v1alpha1.AnalysisPhaseInconclusive || got.Message != "Pod j-abcde, container c has terminal error (ImagePullBackOff): Back-off pulling image" {
+	got := f.p.Resume(context.Background(), testRun(), jobMetric(), inFlight(ownName))
+	if got.Phase != v1alpha1.AnalysisPhaseInconclusive || got.Message != "Pod "+ownName+"-abcde, container c has terminal error (ImagePullBackOff): Back-off pulling image" {
 		t.Errorf("%+v", got)
 	}
 }
 
 func TestTerminateDeletesTheJob(t *testing.T) {
-	f := newFixture("", jobWith("j", t0))
-	got := f.p.Terminate(context.Background(), testRun(), jobMetric(), inFlight("j"))
+	f := newFixture("", jobWith(ownName, t0))
+	got := f.p.Terminate(context.Background(), testRun(), jobMetric(), inFlight(ownName))
 	if got.Phase != v1alpha1.AnalysisPhaseInconclusive {
 		t.Errorf("%+v", got)
 	}
-	if _, err := f.client.BatchV1().Jobs("apps").Get(context.Background(), "j", metav1.GetOptions{}); err == nil {
+	if _, err := f.client.BatchV1().Jobs("apps").Get(context.Background(), ownName, metav1.GetOptions{}); err == nil {
 		t.Error("job still exists")
 	}
-	if got := f.p.Terminate(context.Background(), testRun(), jobMetric(), inFlight("j")); got.Phase != v1alpha1.AnalysisPhaseInconclusive {
+	if got := f.p.Terminate(context.Background(), testRun(), jobMetric(), inFlight(ownName)); got.Phase != v1alpha1.AnalysisPhaseInconclusive {
 		t.Errorf("an already deleted Job: %+v", got)
 	}
 }
@@ -213,7 +216,7 @@ func TestTerminateDeletesTheJob(t *testing.T) {
 func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 	other := jobWith("other-metric", t0)
 	other.Annotations[v1alpha1.AnnotationAnalysisRunMetric] = "another"
-	f := newFixture("", jobWith("j1", t0), jobWith("j2", t0.Add(time.Minute)), jobWith("j3", t0.Add(2*time.Minute)), other)
+	f := newFixture("", jobWith("0d1e2f.smoke.1", t0), jobWith("0d1e2f.smoke.2", t0.Add(time.Minute)), jobWith("0d1e2f.smoke.3", t0.Add(2*time.Minute)), other)
 	if err := f.p.GarbageCollect(context.Background(), testRun(), jobMetric(), 2); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +225,7 @@ func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 	for _, j := range list.Items {
 		names = append(names, j.Name)
 	}
-	if strings.Join(names, ",") != "j2,j3,other-metric" {
+	if strings.Join(names, ",") != "0d1e2f.smoke.2,0d1e2f.smoke.3,other-metric" {
 		t.Errorf("left %v", names)
 	}
 }
