@@ -105,7 +105,8 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 
 // NewJob is the Job of a run's metric's next measurement: named
 // <run uid>.<metric>.<n>, where n counts the measurements taken so far plus
-// one, labelled with the run's uid (pods too), annotated with the run and
+// one, labelled with the run's uid (pods too) and controller instance,
+// annotated with the run and
 // metric, and controlled by the run when it lives in the run's namespace.
 func NewJob(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, namespace string) *batchv1.Job {
 	spec := m.Provider.Job.DeepCopy()
@@ -114,6 +115,12 @@ func NewJob(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, namespace string) *bat
 	}
 	jobLabels := copyMap(spec.Metadata.Labels)
 	jobLabels[v1alpha1.LabelAnalysisRunUID] = string(run.UID)
+	// The run's controller instance, for the OrphanCollector of that
+	// instance alone.
+	delete(jobLabels, v1alpha1.LabelControllerInstanceID)
+	if id := run.Labels[v1alpha1.LabelControllerInstanceID]; id != "" {
+		jobLabels[v1alpha1.LabelControllerInstanceID] = id
+	}
 	annotations := copyMap(spec.Metadata.Annotations)
 	annotations[v1alpha1.AnnotationAnalysisRunName] = run.Name
 	annotations[v1alpha1.AnnotationAnalysisRunNamespace] = run.Namespace
