@@ -46,7 +46,9 @@ type controllerDef struct {
 	name string
 	// analysis marks the controllers kept by --controllers=analysis.
 	analysis bool
-	build    func(d *deps) (*controller.Controller, error)
+	// build returns the controller, or nil when the configuration needs
+	// none.
+	build func(d *deps) (*controller.Controller, error)
 }
 
 var controllerDefs []controllerDef
