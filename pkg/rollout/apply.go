@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	"github.com/serin-dev/serin/pkg/controller"
@@ -251,25 +251,16 @@ func (r *Reconciler) bumpCollisionCount(ctx context.Context, ro *v1alpha1.Rollou
 	return fmt.Errorf("ReplicaSet %s exists and is not this Rollout's; collision count raised to %d", name, next)
 }
 
-// applyRuns creates, stops and deletes the Rollout's AnalysisRuns. A run name
-// taken by an object that is not this Rollout's gets a numbered alternative.
+// applyRuns creates, stops and deletes the Rollout's AnalysisRuns.
 func (r *Reconciler) applyRuns(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
 	runs := r.o.RolloutClient.ArgoprojV1alpha1().AnalysisRuns(ro.Namespace)
 	for _, run := range p.CreateRuns {
-		base := run.Name
-		for n := 1; ; n++ {
-			_, err := runs.Create(ctx, run, metav1.CreateOptions{})
-			if err == nil {
-				break
-			}
-			if !apierrors.IsAlreadyExists(err) || n > 5 {
-				return fmt.Errorf("creating AnalysisRun %s: %w", run.Name, err)
-			}
-			run = run.DeepCopy()
-			run.Name = base + "." + strconv.Itoa(n)
+		name, err := r.createRun(ctx, ro, run)
+		if err != nil {
+			return err
 		}
-		if run.Name != base {
-			renameRunStatus(&p.Status, base, run.Name)
+		if name != run.Name {
+			renameRunStatus(&p.Status, run.Name, name)
 		}
 	}
 	for _, run := range p.TerminateRuns {
@@ -284,6 +275,54 @@ func (r *Reconciler) applyRuns(ctx context.Context, ro *v1alpha1.Rollout, p *pla
 		}
 	}
 	return nil
+}
+
+// createRun creates a planned AnalysisRun and returns the name of the run
+// the Rollout goes on with. When the name is taken, the run holding it is
+// read (on this error path only: runs of another controller instance never
+// reach this controller's cache, so waiting for the cache could wait
+// forever). If it is the Rollout's own, made by an earlier reconcile whose
+// result the cache has not shown yet (before a restart, say), it is used;
+// otherwise the next numbered name is tried, up to five.
+func (r *Reconciler) createRun(ctx context.Context, ro *v1alpha1.Rollout, run *v1alpha1.AnalysisRun) (string, error) {
+	runs := r.o.RolloutClient.ArgoprojV1alpha1().AnalysisRuns(ro.Namespace)
+	base := run.Name
+	for n := 1; ; n++ {
+		_, err := runs.Create(ctx, run, metav1.CreateOptions{})
+		if err == nil {
+			return run.Name, nil
+		}
+		if !apierrors.IsAlreadyExists(err) || n > 5 {
+			return "", fmt.Errorf("creating AnalysisRun %s: %w", run.Name, err)
+		}
+		existing, err := runs.Get(ctx, run.Name, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("reading AnalysisRun %s, whose name is taken: %w", run.Name, err)
+		}
+		if err == nil && isOwnRun(existing, run, ro) {
+			klog.FromContext(ctx).Info("Taking up the AnalysisRun an earlier reconcile created", "analysisRun", existing.Name)
+			return existing.Name, nil
+		}
+		run = run.DeepCopy()
+		run.Name = templates.CollisionName(base, n)
+	}
+}
+
+// isOwnRun reports whether existing is the run planned as want, made by an
+// earlier reconcile: controlled by this Rollout (by uid), for the same pod
+// template hash, analysis type and step, not being deleted, and, as the
+// plan requires of a run it takes up again, still running the same spec.
+func isOwnRun(existing, want *v1alpha1.AnalysisRun, ro *v1alpha1.Rollout) bool {
+	ref := metav1.GetControllerOfNoCopy(existing)
+	if ref == nil || ref.UID != ro.UID || existing.DeletionTimestamp != nil {
+		return false
+	}
+	for _, k := range []string{v1alpha1.LabelPodTemplateHash, v1alpha1.LabelRolloutType, v1alpha1.LabelStepIndex} {
+		if existing.Labels[k] != want.Labels[k] {
+			return false
+		}
+	}
+	return !existing.Spec.Terminate && !existing.Status.Phase.Completed() && templates.SameSpec(existing.Spec, want.Spec)
 }
 
 // renameRunStatus points the status entries that name a run at its new name.

@@ -262,8 +262,9 @@ func foreignRun(name string) *v1alpha1.AnalysisRun {
 }
 
 func TestAnAnalysisRunNameTakenByAnotherRunIsRetriedAsNameDotOne(t *testing.T) {
-	// Today's behaviour (issue 13 will revisit it): the create is retried
-	// under "<name>.1" and the Rollout's status names that run.
+	// The run under that name is not this Rollout's: the create is retried
+	// under "<name>.1" and the Rollout's status names that run. (A run of
+	// its own is taken up instead: see applyruns_test.go.)
 	f := newAnalysisFixture(t)
 	base := f.toStepAnalysis(t)
 	if err := f.rollouts.Tracker().Add(foreignRun(base)); err != nil {
