@@ -105,11 +105,12 @@ func (p *Provider) Terminate(ctx context.Context, run *v1alpha1.AnalysisRun, m v
 		deleted++
 	}
 	if refErr == nil && !refCached {
-		// Created moments ago: the cache does not have it yet.
-		if err := p.delete(ctx, namespace, name, ""); err != nil {
+		// Created moments ago, the cache may not have it yet.
+		n, err := p.deleteUncached(ctx, run, m.Name, namespace, name)
+		if err != nil {
 			return metric.MarkError(in, err)
 		}
-		deleted++
+		deleted += n
 	}
 	if deleted == 0 && refErr != nil {
 		return metric.MarkError(in, refErr)
@@ -117,6 +118,22 @@ func (p *Provider) Terminate(ctx context.Context, run *v1alpha1.AnalysisRun, m v
 	out := in
 	out.Phase, out.ResumeAt = v1alpha1.AnalysisPhaseInconclusive, nil
 	return out
+}
+
+// deleteUncached reads the named Job from the API server and deletes it if
+// it carries the run's labels; it returns how many it deleted.
+func (p *Provider) deleteUncached(ctx context.Context, run *v1alpha1.AnalysisRun, metricName, namespace, name string) (int, error) {
+	job, err := p.o.Client.BatchV1().Jobs(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !belongsTo(job, run, metricName) {
+		return 0, nil
+	}
+	return 1, p.delete(ctx, namespace, name, job.UID)
 }
 
 func finished(job *batchv1.Job) bool {
@@ -144,13 +161,11 @@ func (p *Provider) GarbageCollect(ctx context.Context, run *v1alpha1.AnalysisRun
 	return nil
 }
 
-// delete removes a Job and its pods. With a uid, only that very Job.
+// delete removes a Job and its pods, provided it is still the Job of that
+// uid.
 func (p *Provider) delete(ctx context.Context, namespace, name string, uid types.UID) error {
 	foreground := metav1.DeletePropagationForeground
-	opts := metav1.DeleteOptions{PropagationPolicy: &foreground}
-	if uid != "" {
-		opts.Preconditions = &metav1.Preconditions{UID: &uid}
-	}
+	opts := metav1.DeleteOptions{PropagationPolicy: &foreground, Preconditions: &metav1.Preconditions{UID: &uid}}
 	err := p.o.Client.BatchV1().Jobs(namespace).Delete(ctx, name, opts)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err

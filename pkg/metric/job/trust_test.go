@@ -69,6 +69,17 @@ func TestTerminateDeletesAJobNotCachedYetByItsName(t *testing.T) {
 	}
 }
 
+func TestTerminateDeletesAnUncachedJobOnlyIfItCarriesTheRunsLabels(t *testing.T) {
+	impostor := jobWith("0d1e2f.smoke.1", t0)
+	impostor.Labels = nil
+	f := newFixture("", impostor)
+	_ = f.indexer.Delete(impostor)
+	f.p.Terminate(context.Background(), testRun(), jobMetric(), inFlight(impostor.Name))
+	if !exists(t, f, "apps", impostor.Name) {
+		t.Error("a Job with the run's Job name but not its uid label was deleted")
+	}
+}
+
 func TestResumeIgnoresAForgedJobReference(t *testing.T) {
 	done := victim()
 	done.Status.Conditions = jobWith("x", t0, batchv1.JobComplete).Status.Conditions
