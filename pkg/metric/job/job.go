@@ -3,6 +3,11 @@
 // a Successful measurement, one that fails a Failed one; until then the
 // measurement is Running and resumed with a growing delay (and whenever the
 // Job changes, since the controller watches the Jobs it makes).
+//
+// Measurement metadata naming a Job is only a hint: the provider acts on a
+// Job only where it makes the run's Jobs and when the Job carries the
+// run's uid label and metric annotation. OrphanCollector removes the Jobs
+// that deleted runs leave in the analysis Job namespace.
 package job
 
 import (
