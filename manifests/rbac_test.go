@@ -50,7 +50,7 @@ var controllerGrants = map[string]string{
 	"rollouts":                 "get,list,patch,watch",
 	"rollouts/status":          "patch",
 	"rollouts/finalizers":      "update",
-	"analysisruns":             "create,delete,list,patch,watch",
+	"analysisruns":             "create,delete,get,list,patch,watch",
 	"analysisruns/finalizers":  "update",
 	"experiments":              "list,watch",
 	"analysistemplates":        "list,watch",
