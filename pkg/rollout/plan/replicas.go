@@ -239,7 +239,7 @@ func approximateSplit(replicas, weight, maxWeight, surge int32) canaryCounts {
 	}
 	best, bestDelta := options[0], math.Inf(1)
 	for _, o := range options {
-		delta := math.Abs(float64(o.canary*maxWeight)/float64(o.total) - float64(weight))
+		delta := math.Abs(float64(o.canary)*float64(maxWeight)/float64(o.total) - float64(weight))
 		if delta < bestDelta {
 			best, bestDelta = o, delta
 		}

@@ -73,6 +73,7 @@ func validateSpec(ro *v1alpha1.Rollout, resolved bool) field.ErrorList {
 	if deadline <= s.MinReadySeconds {
 		errs = append(errs, field.Invalid(spec.Child("progressDeadlineSeconds"), deadline, "must be greater than minReadySeconds"))
 	}
+	errs = append(errs, validateBounds(ro)...)
 	return append(errs, validateStrategy(ro, spec.Child("strategy"))...)
 }
 
