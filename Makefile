@@ -31,6 +31,19 @@ test: verify unit e2e ## Everything a user's CI runs: generated-code checks, uni
 unit: ## Unit tests of the main module.
 	go test -count=1 $(GO_PACKAGES)
 
+.PHONY: fuzz
+# Every Go fuzz target of the main module, one worker each, one after the
+# other. A failing input lands in the package's testdata/fuzz/<Target>/:
+# commit it with the fix, and `go test` replays it from then on.
+FUZZTIME ?= 1m
+fuzz: ## Run every fuzz target for FUZZTIME (default 1m) each; make unit replays their seed corpora.
+	@set -e; for pkg in $$(go list ./...); do \
+	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target ($(FUZZTIME))"; \
+	    go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+	  done; \
+	done
+
 .PHONY: e2e
 e2e: e2e-serin-crds e2e-upstream-crds ## End-to-end tests on a real local control plane and Prometheus, on Serin's CRDs and then on Argo Rollouts' CRDs.
 
