@@ -1,6 +1,11 @@
 package metric
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -25,14 +30,45 @@ const (
 	MinSecretLen = 1
 )
 
-// Redact returns s with every secret in it replaced with Redacted.
+// Redact returns s with every secret in it replaced with Redacted, in each
+// form a secret takes on its way into a message: as written, quoted by Go's
+// %q, escaped inside a JSON string, URL-encoded (query or path), and
+// base64-encoded on its own (standard and URL alphabets, padded or not).
+// Longer forms are replaced first, so no form leaves a piece of another.
 func Redact(s string, secrets []string) string {
 	for _, secret := range secrets {
-		if len(secret) >= MinSecretLen {
-			s = strings.ReplaceAll(s, secret, Redacted)
+		if len(secret) < MinSecretLen {
+			continue
+		}
+		for _, form := range encodedForms(secret) {
+			s = strings.ReplaceAll(s, form, Redacted)
 		}
 	}
 	return s
+}
+
+// encodedForms lists the distinct forms of a secret, longest first.
+func encodedForms(secret string) []string {
+	quoted := strconv.Quote(secret)
+	jsonQuoted, _ := json.Marshal(secret) // a string always marshals
+	forms := []string{
+		secret,
+		quoted[1 : len(quoted)-1],
+		string(jsonQuoted[1 : len(jsonQuoted)-1]),
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		base64.StdEncoding.EncodeToString([]byte(secret)),
+		base64.URLEncoding.EncodeToString([]byte(secret)),
+		base64.RawStdEncoding.EncodeToString([]byte(secret)),
+		base64.RawURLEncoding.EncodeToString([]byte(secret)),
+	}
+	slices.SortFunc(forms, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return slices.Compact(forms)
 }
 
 // RedactMap returns a copy of in with its keys and values redacted, or in

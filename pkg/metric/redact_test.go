@@ -1,6 +1,10 @@
 package metric
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +16,38 @@ func TestRedact(t *testing.T) {
 	if got := Redact("token=abc123 and abc123", []string{"abc123", ""}); got != "token=***** and *****" {
 		t.Errorf("got %q", got)
 	}
+}
+
+func TestRedactCatchesTheSecretInEveryEncodingItTravelsIn(t *testing.T) {
+	secret := `p&ss"w<rd>/+?=`
+	for name, shown := range map[string]string{
+		"Go %q":            fmt.Sprintf("bad token %q", secret),
+		"JSON":             string(mustJSON(t, map[string]string{"token": secret})),
+		"URL query":        "https://api.example.com/q?key=" + url.QueryEscape(secret),
+		"URL path":         "https://api.example.com/keys/" + url.PathEscape(secret),
+		"base64":           "Authorization: Bearer " + base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64 URL, bare": "token=" + base64.RawURLEncoding.EncodeToString([]byte(secret)),
+		"as written":       "token " + secret,
+	} {
+		got := Redact(shown, []string{secret})
+		if !strings.Contains(got, Redacted) {
+			t.Errorf("%s: %q was not redacted: %q", name, shown, got)
+		}
+		for _, form := range encodedForms(secret) {
+			if strings.Contains(got, form) {
+				t.Errorf("%s: %q still holds the secret as %q", name, got, form)
+			}
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestRedactMeasurement(t *testing.T) {
