@@ -48,6 +48,9 @@ type Options struct {
 	// AWSCredentials signs requests to Amazon Managed Service for
 	// Prometheus; the AWS default credential chain when nil.
 	AWSCredentials CredentialsSource
+	// AWSEndpoint tells which URLs signed requests may go to; IsAWSEndpoint
+	// when nil (tests point it at a local server).
+	AWSEndpoint func(*url.URL) bool
 }
 
 // Provider queries one Prometheus server for one metric.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -304,15 +305,43 @@ func TestSigV4ForAmazonManagedPrometheus(t *testing.T) {
 	})
 	m := metricFor(s.URL+"/workspaces/aps-workspaces/ws-1", "up", "result[0] > 0")
 	m.Provider.Prometheus.Authentication.Sigv4 = v1alpha1.Sigv4Config{Region: "eu-west-1"}
-	got := measure(t, m, Options{AWSCredentials: staticCredentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}})
+	local := func(u *url.URL) bool { return u.Host == strings.TrimPrefix(s.URL, "http://") }
+	got := measure(t, m, Options{AWSCredentials: staticCredentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, AWSEndpoint: local})
 	if got.Phase != v1alpha1.AnalysisPhaseSuccessful {
 		t.Fatalf("%+v", got)
 	}
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/aps/aws4_request, SignedHeaders=") || date != "20260101T120000Z" {
 		t.Errorf("Authorization %q, X-Amz-Date %q", auth, date)
 	}
+	// With the default rule, the same metric pointed at a server outside
+	// AWS sends nothing signed: the credentials stay home.
+	auth = ""
+	refused := measure(t, m, Options{AWSCredentials: staticCredentials{AccessKeyID: "AKID", SecretAccessKey: "secret", SessionToken: "tok"}})
+	if refused.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(refused.Message, "not an AWS endpoint") || auth != "" {
+		t.Errorf("a signed request went to a server outside AWS: %+v, Authorization %q", refused, auth)
+	}
 	m.Provider.Prometheus.Authentication.Sigv4.RoleARN = "arn:aws:iam::1:role/x"
 	if _, err := New(m, Options{}); err == nil {
 		t.Error("roleArn accepted")
+	}
+}
+
+func TestOnlyAWSEndpointsAreSignedFor(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1": true,
+		"https://aps-workspaces.cn-north-1.amazonaws.com.cn/x":           true,
+		"https://AMP.EU-WEST-1.AMAZONAWS.COM/x":                          true,
+		"http://aps-workspaces.eu-west-1.amazonaws.com/x":                false,
+		"https://aps-workspaces.eu-west-1.amazonaws.com.evil.example/x":  false,
+		"https://evil.example/aps-workspaces/x":                          false,
+		"https://amazonaws.com@evil.example/x":                           false,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := IsAWSEndpoint(u); got != want {
+			t.Errorf("IsAWSEndpoint(%s) = %v, want %v", raw, got, want)
+		}
 	}
 }

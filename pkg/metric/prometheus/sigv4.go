@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 
 	"k8s.io/utils/clock"
 
@@ -47,20 +49,45 @@ func newSigner(cfg v1alpha1.Sigv4Config, o Options) (func(http.RoundTripper) htt
 	if creds == nil {
 		creds = defaultCredentials
 	}
+	endpoint := o.AWSEndpoint
+	if endpoint == nil {
+		endpoint = IsAWSEndpoint
+	}
 	return func(next http.RoundTripper) http.RoundTripper {
-		return signer{creds: creds, region: region, clock: o.Clock, next: next}
+		return signer{endpoint: endpoint, creds: creds, region: region, clock: o.Clock, next: next}
 	}, nil
 }
 
-// signer signs requests with SigV4.
+// signer signs requests with SigV4, to AWS endpoints only.
 type signer struct {
-	creds  CredentialsSource
-	region string
-	clock  clock.PassiveClock
-	next   http.RoundTripper
+	endpoint func(*url.URL) bool
+	creds    CredentialsSource
+	region   string
+	clock    clock.PassiveClock
+	next     http.RoundTripper
+}
+
+// IsAWSEndpoint tells whether a request to u may carry the controller's AWS
+// credentials: HTTPS to a host of AWS's own domains. Anything else (an
+// address a user wrote, a redirect) is never signed, so that no credential
+// or session token reaches a server outside AWS.
+func IsAWSEndpoint(u *url.URL) bool {
+	if u.Scheme != "https" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, domain := range []string{".amazonaws.com", ".amazonaws.com.cn", ".api.aws"} {
+		if strings.HasSuffix(host, domain) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s signer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !s.endpoint(req.URL) {
+		return nil, fmt.Errorf("refusing to sign a request to %s with AWS credentials: not an AWS endpoint (https://*.amazonaws.com)", req.URL.Host)
+	}
 	var payload []byte
 	if req.Body != nil {
 		var err error
