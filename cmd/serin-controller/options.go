@@ -38,6 +38,10 @@ type options struct {
 
 	metricsPort  int
 	healthzPort  int
+	// metricsHost and healthzHost are the addresses the two servers bind
+	// (empty: every interface, as Argo Rollouts).
+	metricsHost string
+	healthzHost string
 	pprofAddress string
 
 	logLevel  string
@@ -109,6 +113,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.metricsPort, "metricsport", defaultMetricsPort, "Port of the /metrics endpoint.")
 	_ = fs.MarkDeprecated("metricsport", "use --metricsPort instead")
 	fs.IntVar(&o.healthzPort, "healthzPort", defaultHealthzPort, "Port of the /healthz endpoint.")
+	fs.StringVar(&o.metricsHost, "metrics-bind-address", "", "Address the /metrics server binds, such as 127.0.0.1 (every interface when empty, as Argo Rollouts).")
+	fs.StringVar(&o.healthzHost, "healthz-bind-address", "", "Address the /healthz server binds (every interface when empty, as Argo Rollouts).")
 	fs.StringVar(&o.pprofAddress, "enable-pprof-address", "", "Serve net/http/pprof on this address (e.g. 127.0.0.1:6060). Off when empty.")
 
 	fs.StringVar(&o.logLevel, "loglevel", "info", "Log level: debug, info, warn or error.")

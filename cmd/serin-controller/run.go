@@ -328,12 +328,12 @@ func run(ctx context.Context, o *options) error {
 // every interface, as probes and Prometheus reach the pod by its IP.
 func startServers(ctx context.Context, o *options, m *controllermetrics.Metrics) ([]*server, error) {
 	var servers []*server
-	healthz, err := listen(ctx, "healthz", net.JoinHostPort("", strconv.Itoa(o.healthzPort)), healthzHandler())
+	healthz, err := listen(ctx, "healthz", net.JoinHostPort(o.healthzHost, strconv.Itoa(o.healthzPort)), healthzHandler())
 	if err != nil {
 		return servers, fmt.Errorf("healthz endpoint: %w", err)
 	}
 	servers = append(servers, healthz)
-	metricsSrv, err := listen(ctx, "metrics", net.JoinHostPort("", strconv.Itoa(o.metricsPort)), metricsHandler(m.Handler()))
+	metricsSrv, err := listen(ctx, "metrics", net.JoinHostPort(o.metricsHost, strconv.Itoa(o.metricsPort)), metricsHandler(m.Handler()))
 	if err != nil {
 		return servers, fmt.Errorf("metrics endpoint: %w", err)
 	}

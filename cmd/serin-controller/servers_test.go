@@ -72,3 +72,27 @@ func TestServerPortInUse(t *testing.T) {
 		t.Fatal("second listener on a busy port succeeded")
 	}
 }
+
+func TestServersBindTheAddressesAskedAndNoPprofByDefault(t *testing.T) {
+	o := parse(t, "--healthzPort", "0", "--metricsPort", "0", "--metrics-bind-address", "127.0.0.1", "--healthz-bind-address", "127.0.0.1")
+	servers, err := startServers(context.Background(), o, controllermetrics.New("v1.2.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, s := range servers {
+			s.shutdown()
+		}
+	}()
+	if len(servers) != 2 {
+		t.Fatalf("%d servers without --enable-pprof-address, want healthz and metrics only", len(servers))
+	}
+	for _, s := range servers {
+		if !strings.HasPrefix(s.addr(), "127.0.0.1:") {
+			t.Errorf("a server listens on %s, want 127.0.0.1 only", s.addr())
+		}
+	}
+	if d := parse(t); d.metricsHost != "" || d.healthzHost != "" || d.pprofAddress != "" {
+		t.Errorf("defaults: metrics %q, healthz %q, pprof %q; want every interface and no pprof", d.metricsHost, d.healthzHost, d.pprofAddress)
+	}
+}
