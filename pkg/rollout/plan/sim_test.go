@@ -299,6 +299,9 @@ func (w *world) promote() {
 		w.ro.Status.PauseConditions = nil
 		return
 	}
+	if w.ro.Status.CurrentStepIndex == nil {
+		return // nothing to promote yet, as the plugin finds
+	}
 	next := *w.ro.Status.CurrentStepIndex + 1
 	w.ro.Status.CurrentStepIndex = &next
 }
