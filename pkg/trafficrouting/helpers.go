@@ -3,6 +3,7 @@ package trafficrouting
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -122,4 +123,26 @@ func Int(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// AnnotationAllowRolloutsFrom, on a traffic-routing object, lists the
+// namespaces (comma-separated, or "*" for any) whose Rollouts may change it
+// from outside its own namespace. Serin's own annotation: a Rollout's spec
+// is written by whoever may edit Rollouts in one namespace, and naming an
+// object elsewhere must not be enough to change it; the owner of that
+// namespace opts in.
+const AnnotationAllowRolloutsFrom = "serin.dev/allow-rollouts-from"
+
+// AllowsRolloutsFrom tells whether Rollouts of namespace may change obj:
+// always in obj's own namespace, elsewhere only as its annotation allows.
+func AllowsRolloutsFrom(obj *unstructured.Unstructured, namespace string) bool {
+	if obj.GetNamespace() == namespace {
+		return true
+	}
+	for _, ns := range strings.Split(obj.GetAnnotations()[AnnotationAllowRolloutsFrom], ",") {
+		if ns = strings.TrimSpace(ns); ns == "*" || ns == namespace {
+			return true
+		}
+	}
+	return false
 }

@@ -31,9 +31,27 @@ func (p *planner) validateRouting() *field.Error {
 		return field.Invalid(routingPath(), "", err.Error())
 	}
 	for _, r := range p.st.Routers {
+		if err := p.outsideNamespace(r); err != nil {
+			return err
+		}
 		if err := r.Validate(p.ro, p.st.RouterObjects); err != nil {
 			return field.Invalid(routingPath().Child(strings.ToLower(r.Type())), "", err.Error())
 		}
+	}
+	return nil
+}
+
+// outsideNamespace refuses a router object in another namespace that does
+// not allow this Rollout's namespace to change it.
+func (p *planner) outsideNamespace(r trafficrouting.Router) *field.Error {
+	for _, ref := range r.References(p.ro) {
+		obj := p.st.RouterObjects[ref]
+		if obj == nil || trafficrouting.AllowsRolloutsFrom(obj, p.ro.Namespace) {
+			continue
+		}
+		return field.Invalid(routingPath().Child(strings.ToLower(r.Type())), ref.Namespace+"/"+ref.Name, fmt.Sprintf(
+			"%s %q is outside the Rollout's namespace and its annotation %s does not name %q",
+			obj.GetKind(), ref.Namespace+"/"+ref.Name, trafficrouting.AnnotationAllowRolloutsFrom, p.ro.Namespace))
 	}
 	return nil
 }
