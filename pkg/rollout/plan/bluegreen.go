@@ -129,6 +129,12 @@ func (p *planner) blueGreenReplicaSets(aborted bool) {
 		if rs == nil || (rs == revs.newRS && aborted && rs != revs.stable) {
 			continue
 		}
+		if rs == revs.newRS && p.rollbackToWaitingRevision() && p.ro.Status.BlueGreen.ActiveSelector != p.revs.hash {
+			// A rollback to a revision still waiting to scale down keeps its
+			// deadline until the active Service selects it: the deadline is
+			// what lets it go live without a pause (rollbackToWaitingRevision).
+			continue
+		}
 		p.clearScaleDownDeadline(p.revs.latest(rs))
 	}
 	if revs.stable != nil && revs.stable != revs.newRS {
@@ -168,10 +174,11 @@ func (p *planner) scaleDownOldBlueGreen() {
 }
 
 // fastTracked tells whether the desired revision goes live without a pause:
-// a rollback to the stable revision, a full promotion, a first deploy, or a
-// revision that is already active.
+// a rollback to the stable revision or to one still waiting out its
+// scale-down delay, a full promotion, a first deploy, or a revision that is
+// already active.
 func (p *planner) fastTracked(active *corev1.Service) bool {
-	if p.ro.Status.StableRS == p.revs.hash || p.rollbackWithinWindow() || p.ro.Status.PromoteFull {
+	if p.ro.Status.StableRS == p.revs.hash || p.rollbackWithinWindow() || p.ro.Status.PromoteFull || p.rollbackToWaitingRevision() {
 		return true
 	}
 	current, ok := active.Spec.Selector[v1alpha1.LabelPodTemplateHash]
@@ -297,6 +304,19 @@ func (p *planner) blueGreenCounts(s v1alpha1.RolloutStatus) v1alpha1.RolloutStat
 	return s
 }
 
+// rollbackToWaitingRevision tells whether the desired revision is one made
+// before the stable revision and still running out its scale-down delay:
+// Argo Rollouts switches back to it without a pause. Its deadline stays
+// until the active Service selects it (blueGreenReplicaSets).
+func (p *planner) rollbackToWaitingRevision() bool {
+	newRS, stable := p.revs.newRS, p.revs.stable
+	if newRS == nil || stable == nil || newRS == stable || !newRS.CreationTimestamp.Before(&stable.CreationTimestamp) {
+		return false // not an earlier revision: a new one, or a retry after an abort
+	}
+	_, waiting := newRS.Annotations[v1alpha1.AnnotationScaleDownDeadline]
+	return waiting
+}
+
 func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus, runs *currentRuns) string {
 	switch {
 	case p.revs.stable == nil, s.BlueGreen.ActiveSelector == "":
@@ -307,7 +327,7 @@ func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus, runs *curr
 		return "Full promotion requested"
 	case p.rollbackWithinWindow():
 		return "Rollback within window"
-	case p.ro.Status.StableRS == p.revs.hash:
+	case p.ro.Status.StableRS == p.revs.hash, p.rollbackToWaitingRevision():
 		return "Fast rollback"
 	case p.pause.aborted(p.ro):
 		return ""

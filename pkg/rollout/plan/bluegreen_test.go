@@ -215,3 +215,29 @@ func TestSwitchingBetweenCanaryAndBlueGreen(t *testing.T) {
 	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
 	w.expectReplicas(map[string]int32{"rev1": 3})
 }
+
+// As in Argo Rollouts: setting a blue-green back to the revision it just
+// left, while that one still waits out its scale-down delay, switches to it
+// at once, without the pause a new revision gets.
+func TestBlueGreenRollbackToARevisionStillRunningSkipsThePause(t *testing.T) {
+	w := blueGreenWorld(t, manualPromotion)
+	w.settleWatchingActive()
+	blue := w.hash()
+	w.advance(time.Minute)
+	w.setImage("demo:v2")
+	w.settleWatchingActive()
+	w.promote()
+	w.settleWatchingActive()
+	w.advance(10 * time.Second) // blue waits until 30s after the switch
+
+	w.setImage("demo:v1")
+	w.settleWatchingActive()
+
+	if got := w.serviceHashes(); got["active"] != blue {
+		t.Fatalf("active selects %s, want the rolled-back %s without a pause", got["active"], blue)
+	}
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+	if w.ro.Status.StableRS != blue {
+		t.Fatalf("stableRS = %s, want %s", w.ro.Status.StableRS, blue)
+	}
+}
