@@ -1,16 +1,18 @@
-// Package httpclient builds the HTTP clients of HTTP-based metric providers
-// (Prometheus, web): TLS verification, extra headers, basic auth and OAuth2
-// client credentials, with Argo Rollouts' validation messages.
+// Package httpclient is the one HTTP path of the metric providers. It builds
+// their clients (TLS verification, extra headers, basic auth and OAuth2
+// client credentials, with Argo Rollouts' validation messages) and sends
+// their requests (Do). Every request runs under a deadline derived from the
+// caller's context, token and DNS lookups included, no timeout exceeds
+// MaxTimeout, and no response body is read beyond MaxResponseBytes.
 package httpclient
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
-	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -21,7 +23,7 @@ type Config struct {
 	// Insecure skips verification of the server's TLS certificate.
 	Insecure bool
 	// Timeout bounds each request, token requests included; 0 leaves it to
-	// the request's context.
+	// the request's context. It is lowered to MaxTimeout when above it.
 	Timeout time.Duration
 	// Headers are set on every request.
 	Headers []v1alpha1.WebMetricHeader
@@ -35,23 +37,33 @@ type Config struct {
 	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
-// Shared transports, so that measurements reuse connections.
+// Shared transports, so that measurements reuse connections. Dialing, DNS
+// lookups included, follows the request's context.
 var (
-	secureTransport   = newTransport(false)
-	insecureTransport = newTransport(true)
+	secureTransport   = newTransport(false, nil)
+	insecureTransport = newTransport(true, nil)
+	defaultClient     = &http.Client{Transport: capTransport{next: secureTransport}}
 )
 
-func newTransport(insecure bool) *http.Transport {
+// Default is the client of providers that are given none: TLS verified, no
+// timeout of its own (Do sets one), response bodies capped.
+func Default() *http.Client { return defaultClient }
+
+// newTransport is a transport whose dialer looks names up with resolver (the
+// system's when nil) under the request's context.
+func newTransport(insecure bool, resolver *net.Resolver) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: insecure} //nolint:gosec // the metric asks for it
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Resolver: resolver}
+	t.DialContext = dialer.DialContext
 	return t
 }
 
 // New returns the client c describes.
 func New(c Config) (*http.Client, error) {
-	var rt http.RoundTripper = secureTransport
+	var rt http.RoundTripper = capTransport{next: secureTransport}
 	if c.Insecure {
-		rt = insecureTransport
+		rt = capTransport{next: insecureTransport}
 	}
 	if len(c.Headers) > 0 {
 		rt = headers{headers: c.Headers, next: rt}
@@ -68,15 +80,14 @@ func New(c Config) (*http.Client, error) {
 	if c.Wrap != nil {
 		rt = c.Wrap(rt)
 	}
-	client := &http.Client{Transport: rt, Timeout: c.Timeout}
+	timeout, _ := LimitTimeout(c.Timeout)
+	client := &http.Client{Transport: rt, Timeout: timeout}
 	if o := c.OAuth2; o.TokenURL != "" {
 		if o.ClientID == "" || o.ClientSecret == "" {
 			return nil, errors.New("missing mandatory parameter in metric for OAuth2 setup")
 		}
 		cc := clientcredentials.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenURL: o.TokenURL, Scopes: o.Scopes}
-		authed := cc.Client(context.WithValue(context.Background(), oauth2.HTTPClient, client))
-		authed.Timeout = c.Timeout
-		return authed, nil
+		return &http.Client{Transport: newTokenTransport(cc, client, rt), Timeout: timeout}, nil
 	}
 	return client, nil
 }
