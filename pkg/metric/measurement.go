@@ -12,3 +12,28 @@ func MarkError(m v1alpha1.Measurement, err error) v1alpha1.Measurement {
 	m.ResumeAt = nil
 	return m
 }
+
+// TimeoutNoteKey is the measurement metadata key that records a user-set
+// timeout lowered to the ceiling (httpclient.MaxTimeout).
+const TimeoutNoteKey = "timeout"
+
+// NoteTimeout records note, which says a user-set timeout was lowered to
+// the ceiling, in the measurement's Metadata under TimeoutNoteKey and, when
+// the measurement is an Error (a deadline may be why), at the end of its
+// Message. An empty note changes nothing. The caller's Metadata map is not
+// changed.
+func NoteTimeout(m v1alpha1.Measurement, note string) v1alpha1.Measurement {
+	if note == "" {
+		return m
+	}
+	meta := make(map[string]string, len(m.Metadata)+1)
+	for k, v := range m.Metadata {
+		meta[k] = v
+	}
+	meta[TimeoutNoteKey] = note
+	m.Metadata = meta
+	if m.Phase == v1alpha1.AnalysisPhaseError {
+		m.Message += " (" + note + ")"
+	}
+	return m
+}

@@ -30,3 +30,21 @@ func TestMarkError(t *testing.T) {
 		t.Error("MarkError changed the caller's measurement")
 	}
 }
+
+func TestNoteTimeout(t *testing.T) {
+	in := v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseSuccessful, Metadata: map[string]string{"a": "b"}}
+	if got := NoteTimeout(in, ""); got.Metadata["a"] != "b" || len(got.Metadata) != 1 || got.Message != "" {
+		t.Errorf("an empty note changed %+v", got)
+	}
+	got := NoteTimeout(in, "lowered")
+	if got.Metadata[TimeoutNoteKey] != "lowered" || got.Metadata["a"] != "b" || got.Message != "" {
+		t.Errorf("successful: %+v", got)
+	}
+	if _, ok := in.Metadata[TimeoutNoteKey]; ok {
+		t.Error("NoteTimeout changed the caller's metadata")
+	}
+	got = NoteTimeout(v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseError, Message: "deadline exceeded"}, "lowered")
+	if got.Message != "deadline exceeded (lowered)" || got.Metadata[TimeoutNoteKey] != "lowered" {
+		t.Errorf("error: %+v", got)
+	}
+}

@@ -6,14 +6,11 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/util/jsonpath"
@@ -34,21 +31,26 @@ const (
 
 // Provider calls one endpoint for one metric.
 type Provider struct {
-	client *http.Client
-	path   *jsonpath.JSONPath
+	client  *http.Client
+	path    *jsonpath.JSONPath
+	timeout time.Duration
+	// timeoutNote says that timeoutSeconds was lowered to the ceiling.
+	timeoutNote string
 }
 
 var _ metric.Provider = (*Provider)(nil)
 
-// New builds the provider of a metric whose provider is web.
+// New builds the provider of a metric whose provider is web. A
+// timeoutSeconds above httpclient.MaxTimeout is lowered to it, and each
+// measurement says so.
 func New(m v1alpha1.Metric) (*Provider, error) {
 	spec := m.Provider.Web
 	if spec == nil {
 		return nil, errors.New("metric has no web provider")
 	}
-	timeout := DefaultTimeout
+	timeout, note := DefaultTimeout, ""
 	if spec.TimeoutSeconds > 0 {
-		timeout = time.Duration(spec.TimeoutSeconds) * time.Second
+		timeout, note = httpclient.LimitSeconds(spec.TimeoutSeconds)
 	}
 	client, err := httpclient.New(httpclient.Config{
 		Insecure: spec.Insecure,
@@ -66,7 +68,7 @@ func New(m v1alpha1.Metric) (*Provider, error) {
 	if err := path.Parse(expr); err != nil {
 		return nil, err
 	}
-	return &Provider{client: client, path: path}, nil
+	return &Provider{client: client, path: path, timeout: timeout, timeoutNote: note}, nil
 }
 
 // Type is "Web".
@@ -77,33 +79,32 @@ func (p *Provider) Metadata(v1alpha1.Metric) map[string]string { return nil }
 
 // Run calls the endpoint once and judges the selected value.
 func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	return metric.NoteTimeout(p.measure(ctx, m), p.timeoutNote)
+}
+
+func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric) v1alpha1.Measurement {
 	var meas v1alpha1.Measurement
-	req, err := newRequest(ctx, m.Provider.Web)
+	req, err := newRequest(m.Provider.Web)
 	if err != nil {
 		return metric.MarkError(meas, err)
 	}
-	resp, err := p.client.Do(req)
+	req.Timeout = p.timeout
+	resp, err := httpclient.Do(ctx, p.client, req)
+	var status *httpclient.StatusError
+	if errors.As(err, &status) {
+		return metric.MarkError(meas, fmt.Errorf("received non 2xx response code: %v", status.StatusCode))
+	}
 	if err != nil {
 		return metric.MarkError(meas, err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return metric.MarkError(meas, fmt.Errorf("received non 2xx response code: %v", resp.StatusCode))
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return metric.MarkError(meas, fmt.Errorf("Received no bytes in response: %v", err))
-	}
-	result, display, err := p.selectValue(body)
+	result, display, err := p.selectValue(resp.Body)
 	if err != nil {
 		return metric.MarkError(meas, err)
 	}
 	meas.Value = display
 	phase, err := metric.Evaluate(result, m)
 	if err != nil {
-		meas = metric.MarkError(meas, err)
-		meas.Value = display
-		return meas
+		return metric.MarkError(meas, err)
 	}
 	meas.Phase = phase
 	return meas
@@ -111,7 +112,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 
 // newRequest builds the metric's request: GET unless told otherwise, with
 // a body (raw or JSON) only for POST and PUT.
-func newRequest(ctx context.Context, spec *v1alpha1.WebMetric) (*http.Request, error) {
+func newRequest(spec *v1alpha1.WebMetric) (httpclient.Request, error) {
 	method := spec.Method
 	if method == "" {
 		method = v1alpha1.WebMetricMethodGet
@@ -119,26 +120,22 @@ func newRequest(ctx context.Context, spec *v1alpha1.WebMetric) (*http.Request, e
 	hasJSON := len(spec.JSONBody) > 0
 	switch {
 	case spec.Body != "" && hasJSON:
-		return nil, errors.New("use either Body or JSONBody; both cannot exists for WebMetric payload")
+		return httpclient.Request{}, errors.New("use either Body or JSONBody; both cannot exists for WebMetric payload")
 	case (spec.Body != "" || hasJSON) && method == v1alpha1.WebMetricMethodGet:
-		return nil, errors.New("Body/JSONBody can only be used with POST or PUT WebMetric Method types")
+		return httpclient.Request{}, errors.New("Body/JSONBody can only be used with POST or PUT WebMetric Method types")
 	}
-	var body io.Reader
+	req := httpclient.Request{Method: string(method), URL: spec.URL, Header: map[string]string{}}
 	switch {
 	case spec.Body != "":
-		body = strings.NewReader(spec.Body)
+		req.Body = []byte(spec.Body)
 	case hasJSON:
-		body = bytes.NewReader(spec.JSONBody)
-	}
-	req, err := http.NewRequestWithContext(ctx, string(method), spec.URL, body)
-	if err != nil {
-		return nil, err
+		req.Body = spec.JSONBody
 	}
 	for _, h := range spec.Headers {
-		req.Header.Set(h.Key, h.Value)
+		req.Header[http.CanonicalHeaderKey(h.Key)] = h.Value
 	}
 	if hasJSON {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = "application/json"
 	}
 	return req, nil
 }
