@@ -57,12 +57,16 @@ type Options struct {
 type Provider struct {
 	api     promv1.API
 	timeout time.Duration
-	clock   clock.PassiveClock
+	// timeoutNote says that the metric's timeout was lowered to the ceiling.
+	timeoutNote string
+	clock       clock.PassiveClock
 }
 
 var _ metric.Provider = (*Provider)(nil)
 
-// New builds the provider of a metric whose provider is prometheus.
+// New builds the provider of a metric whose provider is prometheus. A
+// timeout above httpclient.MaxTimeout is lowered to it, and each
+// measurement says so. Responses are read up to httpclient.MaxResponseBytes.
 func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 	spec := m.Provider.Prometheus
 	if spec == nil {
@@ -79,12 +83,12 @@ func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 		return nil, errors.New("prometheus address is not is url format")
 	}
 	var err error
-	timeout := DefaultTimeout
+	timeout, note := DefaultTimeout, ""
 	if spec.Timeout != nil {
 		if *spec.Timeout < 0 {
 			return nil, errors.New("prometheus timeout should not be negative")
 		}
-		timeout = time.Duration(*spec.Timeout) * time.Second
+		timeout, note = httpclient.LimitSeconds(*spec.Timeout)
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -109,7 +113,7 @@ func New(m v1alpha1.Metric, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{api: promv1.NewAPI(c), timeout: timeout, clock: o.Clock}, nil
+	return &Provider{api: promv1.NewAPI(c), timeout: timeout, timeoutNote: note, clock: o.Clock}, nil
 }
 
 func isURL(s string) bool {
@@ -130,6 +134,10 @@ func (p *Provider) Metadata(m v1alpha1.Metric) map[string]string {
 
 // Run queries Prometheus once and judges the result.
 func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
+	return metric.NoteTimeout(p.measure(ctx, m), p.timeoutNote)
+}
+
+func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric) v1alpha1.Measurement {
 	var meas v1alpha1.Measurement
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
@@ -151,9 +159,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	}
 	phase, err := metric.Evaluate(result, m)
 	if err != nil {
-		meas = metric.MarkError(meas, err)
-		meas.Value = display
-		return meas
+		return metric.MarkError(meas, err)
 	}
 	meas.Phase = phase
 	return meas
