@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -17,16 +16,14 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 )
 
 // ProviderType is the provider's name in metrics and events.
 const ProviderType = "Graphite"
 
-const (
-	requestTimeout = 10 * time.Second
-	maxBody        = 32 << 20
-)
+// requestTimeout bounds a render request.
+const requestTimeout = 10 * time.Second
 
 // Provider queries Graphite. It is safe for concurrent use.
 type Provider struct {
@@ -37,11 +34,11 @@ type Provider struct {
 var _ metric.Provider = (*Provider)(nil)
 
 // New returns a Graphite provider: client sends the requests and evaluate
-// turns the datapoints into a phase (pass metric.Evaluate). Graphite needs
-// no credentials.
+// turns the datapoints into a phase (pass metric.Evaluate); a nil client is
+// httpclient.Default(). Graphite needs no credentials.
 func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{client: client, evaluate: evaluate}
 }
@@ -82,31 +79,40 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("graphite: %v", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		URL:     u.String(),
+		Header:  map[string]string{"Accept": "application/json"},
+		Timeout: requestTimeout,
+	})
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("graphite: building the request: %v", err))
+		return metric.MarkError(out, fmt.Errorf("graphite: %w", err))
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := p.client.Do(req)
+	values, shown, err := parseRender(resp.Body)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("graphite: GET %s: %v", u.Redacted(), measure.TransportError(err)))
+		return metric.MarkError(out, err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	out.Value = shown
+	if p.evaluate == nil {
+		return metric.MarkError(out, errors.New("graphite: no condition evaluator configured"))
+	}
+	phase, err := p.evaluate(values, m)
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("graphite: reading the answer of %s: %v", u.Host, err))
+		return metric.MarkError(out, err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return metric.MarkError(out, fmt.Errorf("graphite: %s answered %d: %s", u.Host, resp.StatusCode, measure.Snippet(body)))
-	}
+	out.Phase = phase
+	return out
+}
+
+// parseRender reads a render answer: the non-null values of the first
+// target, and their text for the measurement's value. No target, or a
+// first target without datapoints, is an error.
+func parseRender(body []byte) ([]float64, string, error) {
 	var targets []target
 	if err := json.Unmarshal(body, &targets); err != nil {
-		return metric.MarkError(out, fmt.Errorf("graphite: the answer of %s is not a render result: %v", u.Host, err))
+		return nil, "", fmt.Errorf("graphite: the answer is not a render result: %v", err)
 	}
 	if len(targets) == 0 || len(targets[0].Datapoints) == 0 {
-		return metric.MarkError(out, errors.New("graphite: no values found"))
+		return nil, "", errors.New("graphite: no values found")
 	}
 	values := make([]float64, 0, len(targets[0].Datapoints))
 	shown := make([]string, 0, len(targets[0].Datapoints))
@@ -117,16 +123,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 		values = append(values, *dp.value)
 		shown = append(shown, strconv.FormatFloat(*dp.value, 'f', 6, 64))
 	}
-	out.Value = "[" + strings.Join(shown, ",") + "]"
-	if p.evaluate == nil {
-		return metric.MarkError(out, errors.New("graphite: no condition evaluator configured"))
-	}
-	phase, err := p.evaluate(values, m)
-	if err != nil {
-		return metric.MarkError(out, err)
-	}
-	out.Phase = phase
-	return out
+	return values, "[" + strings.Join(shown, ",") + "]", nil
 }
 
 // renderURL is <address>/render with the query's parameters and

@@ -4,6 +4,8 @@ package metrictest
 
 import (
 	"context"
+	"strings"
+	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,4 +53,24 @@ func (e *Evaluator) Evaluate(result any, _ v1alpha1.Metric) (v1alpha1.AnalysisPh
 		return v1alpha1.AnalysisPhaseSuccessful, nil
 	}
 	return e.Phase, nil
+}
+
+// TooLargeMessage is what an Error measurement says of an answer above
+// httpclient.MaxResponseBytes.
+const TooLargeMessage = "response body exceeds 1048576 bytes"
+
+// Padded is prefix, then filler repeated until the whole is over the
+// 1 MiB response cap, then suffix: a well-formed answer, too big to read.
+func Padded(prefix, filler, sep, suffix string) string {
+	n := (1<<20)/len(filler+sep) + 1
+	return prefix + strings.Repeat(filler+sep, n) + filler + suffix
+}
+
+// WantTooLarge fails t unless m is an Error measurement naming the response
+// cap, with no value and no condition evaluated.
+func WantTooLarge(t testing.TB, m v1alpha1.Measurement, e *Evaluator) {
+	t.Helper()
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, TooLargeMessage) || m.Value != "" || (e != nil && e.Called) {
+		t.Errorf("got %s %q, a value of %d bytes, evaluated %v; want an Error naming the cap", m.Phase, m.Message, len(m.Value), e != nil && e.Called)
+	}
 }
