@@ -20,6 +20,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
@@ -36,7 +37,6 @@ const (
 	addressKey = "address"
 
 	queryTimeout = 30 * time.Second
-	maxBody      = 32 << 20
 )
 
 // Provider runs Flux queries. It is safe for concurrent use.
@@ -51,10 +51,11 @@ var _ metric.Provider = (*Provider)(nil)
 
 // New returns an InfluxDB provider. client sends the requests, secrets
 // reads the profile Secret from controllerNamespace, and evaluate turns the
-// values into a phase (pass metric.Evaluate).
+// values into a phase (pass metric.Evaluate). A nil client is
+// httpclient.Default().
 func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{client: client, secrets: secrets, controllerNamespace: controllerNamespace, evaluate: evaluate}
 }
@@ -168,28 +169,25 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, query string,
 	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("influxdb: building the request: %v", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		Method: http.MethodPost,
+		URL:    u.String(),
+		Header: map[string]string{
+			"Authorization": "Token " + prof.token,
+			"Content-Type":  "application/json",
+			"Accept":        "application/csv",
+		},
+		Body:    payload,
+		Timeout: queryTimeout,
+	})
+	var status *httpclient.StatusError
+	if errors.As(err, &status) {
+		return metric.MarkError(out, fmt.Errorf("influxdb: %s answered %d: %s", status.Host, status.StatusCode, apiError(status.Body)))
+	}
 	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("influxdb: building the request: %v", err))
+		return metric.MarkError(out, fmt.Errorf("influxdb: %w", err))
 	}
-	req.Header.Set("Authorization", "Token "+prof.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/csv")
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("influxdb: POST %s: %v", u.Redacted(), measure.TransportError(err)))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return metric.MarkError(out, fmt.Errorf("influxdb: reading the answer of %s: %v", u.Host, err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return metric.MarkError(out, fmt.Errorf("influxdb: %s answered %d: %s", u.Host, resp.StatusCode, apiError(body)))
-	}
-	values, err := parseValues(body)
+	values, err := parseValues(resp.Body)
 	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("influxdb: reading the query result: %v", err))
 	}
