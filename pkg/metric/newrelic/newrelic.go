@@ -3,12 +3,10 @@
 package newrelic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +15,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -36,7 +34,6 @@ const (
 	defaultRegion    = "us"
 	defaultTimeout   = 5 // seconds, NRQL's own timeout
 	requestAllowance = 30 * time.Second
-	maxBody          = 32 << 20
 
 	// MetadataQuery is the metric result metadata key holding the NRQL
 	// statement after argument substitution.
@@ -74,10 +71,11 @@ var _ metric.Provider = (*Provider)(nil)
 
 // New returns a New Relic provider. client sends the requests, secrets
 // reads the profile Secret from controllerNamespace, and evaluate turns the
-// rows into a phase (pass metric.Evaluate).
+// rows into a phase (pass metric.Evaluate). A nil client is
+// httpclient.Default().
 func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{
 		client:              client,
@@ -123,7 +121,8 @@ type profile struct {
 
 // Run executes the NRQL statement and judges the rows it returns. One row
 // is handed to the conditions as a map (`result.successRate`), several as a
-// list of maps.
+// list of maps. A timeout above httpclient.MaxTimeout is lowered to it, and
+// the measurement says so.
 func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.Metric) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
 	nr := m.Provider.NewRelic
@@ -137,6 +136,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	if timeout < 0 {
 		return metric.MarkError(out, fmt.Errorf("newrelic: timeout %d must not be negative", timeout))
 	}
+	limit, note := httpclient.LimitSeconds(timeout)
 	name := nr.Profile
 	if name == "" {
 		name = DefaultProfile
@@ -145,8 +145,8 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("newrelic: %v", err))
 	}
-	out = p.measure(ctx, m, nr.Query, timeout, prof)
-	return metric.RedactMeasurement(out, []string{prof.apiKey})
+	out = p.measure(ctx, m, nr.Query, int64(limit/time.Second), prof)
+	return metric.NoteTimeout(metric.RedactMeasurement(out, []string{prof.apiKey}), note)
 }
 
 // readProfile reads a profile Secret from the controller's namespace.
@@ -223,17 +223,22 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, nrql string, 
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+requestAllowance)
-	defer cancel()
-	req, err := p.newRequest(ctx, payload, prof)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		Method: http.MethodPost,
+		URL:    prof.endpoint,
+		Header: map[string]string{
+			"Content-Type": "application/json",
+			"Accept":       "application/json",
+			"API-Key":      prof.apiKey,
+			"User-Agent":   p.userAgent,
+		},
+		Body:    payload,
+		Timeout: time.Duration(timeout)*time.Second + requestAllowance,
+	})
 	if err != nil {
-		return metric.MarkError(out, err)
+		return metric.MarkError(out, fmt.Errorf("newrelic: %w", err))
 	}
-	body, err := p.call(req)
-	if err != nil {
-		return metric.MarkError(out, err)
-	}
-	rows, err := nrqlRows(body)
+	rows, err := nrqlRows(resp.Body)
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
@@ -259,38 +264,6 @@ func requestBody(nrql string, timeout int64, prof profile) ([]byte, error) {
 		return nil, fmt.Errorf("newrelic: building the request: %v", err)
 	}
 	return payload, nil
-}
-
-// newRequest builds the POST of payload to the profile's NerdGraph endpoint
-// with the JSON, key and User-Agent headers.
-func (p *Provider) newRequest(ctx context.Context, payload []byte, prof profile) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prof.endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("newrelic: building the request: %v", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("API-Key", prof.apiKey)
-	req.Header.Set("User-Agent", p.userAgent)
-	return req, nil
-}
-
-// call sends req and returns the answer's body, read up to maxBody bytes;
-// an answer outside 2xx is an error.
-func (p *Provider) call(req *http.Request) ([]byte, error) {
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("newrelic: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("newrelic: reading NerdGraph's answer: %v", err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("newrelic: NerdGraph answered %d: %s", resp.StatusCode, measure.Snippet(body))
-	}
-	return body, nil
 }
 
 // nrqlRows reads the NRQL rows out of NerdGraph's answer; GraphQL errors and
