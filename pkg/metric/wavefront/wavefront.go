@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -18,7 +17,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -31,7 +30,6 @@ const (
 
 	chartPath      = "/api/v2/chart/api"
 	requestTimeout = 30 * time.Second
-	maxBody        = 32 << 20
 )
 
 // Provider queries Wavefront. It is safe for concurrent use.
@@ -48,10 +46,10 @@ var _ metric.Provider = (*Provider)(nil)
 // New returns a Wavefront provider. client sends the requests (always over
 // HTTPS, to the metric's address), secrets reads the tokens Secret from
 // controllerNamespace, and evaluate turns the values into a phase (pass
-// metric.Evaluate).
+// metric.Evaluate). A nil client is httpclient.Default().
 func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{
 		client:              client,
@@ -139,34 +137,39 @@ type series struct {
 func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, wf *v1alpha1.WavefrontMetric, token string) v1alpha1.Measurement {
 	var out v1alpha1.Measurement
 	at := p.now()
-	u := chartURL(wf, at)
-
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := newRequest(ctx, u, token)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		URL:     chartURL(wf, at).String(),
+		Header:  map[string]string{"Authorization": "Bearer " + token, "Accept": "application/json"},
+		Timeout: requestTimeout,
+		Accept:  func(code int) bool { return code >= 200 && code <= 204 },
+	})
 	if err != nil {
-		return metric.MarkError(out, err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: %w", err))
 	}
-	body, err := p.call(req, wf.Address)
+	pts, warnings, err := parseChart(resp.Body, at.Unix())
+	if warnings != "" {
+		out.Metadata = map[string]string{"warnings": warnings}
+	}
 	if err != nil {
-		return metric.MarkError(out, err)
-	}
-	var r chartResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return metric.MarkError(out, fmt.Errorf("wavefront: the answer of %s is not JSON: %v", wf.Address, err))
-	}
-	if r.Warnings != "" {
-		out.Metadata = map[string]string{"warnings": r.Warnings}
-	}
-	if len(r.TimeSeries) == 0 {
-		return metric.MarkError(out, fmt.Errorf("wavefront: no time series found in the answer of %s", wf.Address))
-	}
-	pts, err := pointsAt(r.TimeSeries, at.Unix())
-	if err != nil {
-		return metric.MarkError(out, err)
+		return metric.MarkError(out, fmt.Errorf("wavefront: %s: %v", wf.Address, err))
 	}
 	typed := pts.record(&out)
 	return p.judge(out, typed, m)
+}
+
+// parseChart reads a chart answer: the point of each series nearest at
+// (epoch seconds), and the answer's warnings. An answer without series is
+// an error.
+func parseChart(body []byte, at int64) (points, string, error) {
+	var r chartResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return points{}, "", fmt.Errorf("the answer is not JSON: %v", err)
+	}
+	if len(r.TimeSeries) == 0 {
+		return points{}, r.Warnings, errors.New("no time series found in the answer")
+	}
+	pts, err := pointsAt(r.TimeSeries, at)
+	return pts, r.Warnings, err
 }
 
 // chartURL is the chart query for the single instant at, one point per
@@ -186,35 +189,6 @@ func chartURL(wf *v1alpha1.WavefrontMetric, at time.Time) *url.URL {
 	return u
 }
 
-// newRequest builds the GET of u with the token and JSON headers.
-func newRequest(ctx context.Context, u *url.URL, token string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("wavefront: building the request: %v", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	return req, nil
-}
-
-// call sends req to address and returns the answer's body, read up to
-// maxBody bytes; an answer outside 200-204 is an error.
-func (p *Provider) call(req *http.Request, address string) ([]byte, error) {
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("wavefront: GET https://%s%s: %v", address, chartPath, measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("wavefront: reading the answer of %s: %v", address, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 204 {
-		return nil, fmt.Errorf("wavefront: %s answered %d: %s", address, resp.StatusCode, measure.Snippet(body))
-	}
-	return body, nil
-}
-
 // points are the values taken from each series, with their texts as the
 // measurement records them.
 type points struct {
@@ -229,7 +203,7 @@ func pointsAt(all []series, at int64) (points, error) {
 	for _, s := range all {
 		v, ts, drift, err := nearest(s, at)
 		if err != nil {
-			return points{}, fmt.Errorf("wavefront: %v", err)
+			return points{}, err
 		}
 		pts.values = append(pts.values, v)
 		pts.shownValues = append(pts.shownValues, fmt.Sprintf("%.2f", v))

@@ -1,0 +1,19 @@
+package wavefront
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/serin-dev/serin/pkg/metric/metrictest"
+)
+
+func TestAnAnswerAboveTheCapIsAnError(t *testing.T) {
+	body := metrictest.Padded(`{"timeseries":[`, `{"label":"l","data":[[1772366400,0.5]]}`, ",", `]}`)
+	rec := &metrictest.Evaluator{}
+	p, m := setup(t, rec, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, body)
+	})
+	metrictest.WantTooLarge(t, p.Run(context.Background(), nil, m), rec)
+}
