@@ -3,12 +3,10 @@
 package skywalking
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +14,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 )
 
 // ProviderType is the provider's name in metrics and events; Argo Rollouts
@@ -26,7 +24,6 @@ const ProviderType = "skywalking"
 const (
 	defaultInterval = 5 * time.Minute
 	queryTimeout    = 30 * time.Second
-	maxBody         = 32 << 20
 	// durationLayout is how SkyWalking's Duration input writes a minute.
 	durationLayout = "2006-01-02 1504"
 )
@@ -42,10 +39,10 @@ var _ metric.Provider = (*Provider)(nil)
 
 // New returns a SkyWalking provider: client sends the requests and evaluate
 // turns the query's data into a phase (pass metric.Evaluate). SkyWalking
-// needs no credentials.
+// needs no credentials. A nil client is httpclient.Default().
 func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{client: client, evaluate: evaluate, now: time.Now}
 }
@@ -115,17 +112,20 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	req, err := newRequest(ctx, endpoint, payload)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		Method: http.MethodPost,
+		URL:    endpoint,
+		Header: map[string]string{
+			"Content-Type": "application/json; charset=utf-8",
+			"Accept":       "application/json; charset=utf-8",
+		},
+		Body:    payload,
+		Timeout: queryTimeout,
+	})
 	if err != nil {
-		return metric.MarkError(out, err)
+		return metric.MarkError(out, fmt.Errorf("skywalking: %w", err))
 	}
-	body, err := p.call(req, base.Host)
-	if err != nil {
-		return metric.MarkError(out, err)
-	}
-	data, err := queryData(body, base.Host)
+	data, err := queryData(resp.Body, base.Host)
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
@@ -164,35 +164,6 @@ func (p *Provider) requestBody(query string, window time.Duration) ([]byte, erro
 		return nil, fmt.Errorf("skywalking: building the request: %v", err)
 	}
 	return payload, nil
-}
-
-// newRequest builds the POST of payload to endpoint with the JSON headers.
-func newRequest(ctx context.Context, endpoint string, payload []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("skywalking: building the request: %v", err)
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Accept", "application/json; charset=utf-8")
-	return req, nil
-}
-
-// call sends req and returns the answer's body, read up to maxBody bytes;
-// an answer outside 2xx is an error. host names the server in errors.
-func (p *Provider) call(req *http.Request, host string) ([]byte, error) {
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("skywalking: POST %s: %v", req.URL.Redacted(), measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("skywalking: reading the answer of %s: %v", host, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("skywalking: %s answered %d: %s", host, resp.StatusCode, measure.Snippet(body))
-	}
-	return body, nil
 }
 
 // queryData is the "data" object of the GraphQL answer; GraphQL errors and
