@@ -4,12 +4,10 @@
 package kayenta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +18,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
-	"github.com/serin-dev/serin/pkg/metric/measure"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 )
 
 // ProviderType is the provider's name in metrics and events.
@@ -34,7 +32,6 @@ const (
 	// resumeDelay is how long to wait before asking Kayenta again.
 	resumeDelay    = 15 * time.Second
 	requestTimeout = 15 * time.Second
-	maxBody        = 32 << 20
 )
 
 // Provider starts and polls Kayenta canary judgements. It is safe for
@@ -48,10 +45,11 @@ var _ metric.Provider = (*Provider)(nil)
 
 // New returns a Kayenta provider sending its requests with client. Kayenta
 // judges the canary itself, so the provider needs no condition evaluator:
-// the score is compared with the metric's thresholds.
+// the score is compared with the metric's thresholds. A nil client is
+// httpclient.Default().
 func New(client *http.Client) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{client: client, now: time.Now}
 }
@@ -162,6 +160,26 @@ func (p *Provider) Resume(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alph
 	if err != nil {
 		return errored(out, "kayenta: %v", err)
 	}
+	complete, score, err := executionStatus(body)
+	if err != nil {
+		return errored(out, "kayenta: execution %s: %v", id, err)
+	}
+	if !complete {
+		resume := metav1.NewTime(p.now().Add(resumeDelay))
+		out.Phase = v1alpha1.AnalysisPhaseRunning
+		out.ResumeAt = &resume
+		return out
+	}
+	out.Value = strconv.FormatInt(score, 10)
+	out.Phase = judge(score, k.Threshold)
+	out.ResumeAt = nil
+	return out
+}
+
+// executionStatus reads the status of an execution: whether it is complete
+// and, once it is, its score rounded down. A status that does not say
+// whether it is complete, or a complete one without a score, is an error.
+func executionStatus(body []byte) (bool, int64, error) {
 	var status struct {
 		Complete *bool `json:"complete"`
 		Result   *struct {
@@ -173,26 +191,19 @@ func (p *Provider) Resume(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alph
 		} `json:"result"`
 	}
 	if err := json.Unmarshal(body, &status); err != nil {
-		return errored(out, "kayenta: the status of execution %s is not JSON: %v", id, err)
+		return false, 0, fmt.Errorf("the status is not JSON: %v", err)
 	}
 	if status.Complete == nil {
-		return errored(out, "kayenta: the status of execution %s does not say whether it is complete", id)
+		return false, 0, errors.New("the status does not say whether it is complete")
 	}
 	if !*status.Complete {
-		resume := metav1.NewTime(p.now().Add(resumeDelay))
-		out.Phase = v1alpha1.AnalysisPhaseRunning
-		out.ResumeAt = &resume
-		return out
+		return false, 0, nil
 	}
 	r := status.Result
 	if r == nil || r.JudgeResult == nil || r.JudgeResult.Score == nil || r.JudgeResult.Score.Score == nil {
-		return errored(out, "kayenta: execution %s completed without a score", id)
+		return true, 0, errors.New("completed without a score")
 	}
-	score := int64(*r.JudgeResult.Score.Score)
-	out.Value = strconv.FormatInt(score, 10)
-	out.Phase = judge(score, k.Threshold)
-	out.ResumeAt = nil
-	return out
+	return true, int64(*r.JudgeResult.Score.Score), nil
 }
 
 // Terminate gives up on a running judgement. Kayenta has nothing to cancel
@@ -312,33 +323,22 @@ func (p *Provider) start(ctx context.Context, address, configID string, k *v1alp
 
 // do sends one request and returns the body of a 200 answer.
 func (p *Provider) do(ctx context.Context, method, target string, payload []byte, headers map[string]string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
+	h := map[string]string{"Accept": "application/json"}
+	for k, v := range headers {
+		h[k] = v
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		Method:  method,
+		URL:     target,
+		Header:  h,
+		Body:    payload,
+		Timeout: requestTimeout,
+		Accept:  func(code int) bool { return code == http.StatusOK },
+	})
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %v", method, req.URL.Redacted(), measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer to %s %s: %v", method, req.URL.Path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s answered %d: %s", method, req.URL.Path, resp.StatusCode, measure.Snippet(raw))
-	}
-	return raw, nil
+	return resp.Body, nil
 }
 
 // baseAddress checks the Kayenta address and drops a trailing slash.
