@@ -5,7 +5,6 @@ package datadog
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,21 +13,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
 // v1Request is GET /api/v1/query over the window [from, to], in seconds.
-func v1Request(ctx context.Context, address, query string, from, to int64) (*http.Request, error) {
+func v1Request(address, query string, from, to int64) (httpclient.Request, error) {
 	u, err := url.Parse(address + "/api/v1/query")
 	if err != nil {
-		return nil, err
+		return httpclient.Request{}, err
 	}
 	q := url.Values{}
 	q.Set("query", query)
 	q.Set("from", strconv.FormatInt(from, 10))
 	q.Set("to", strconv.FormatInt(to, 10))
 	u.RawQuery = q.Encode()
-	return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	return httpclient.Request{Method: http.MethodGet, URL: u.String()}, nil
 }
 
 // v2Body is the JSON document POST /api/v2/query/scalar takes.
@@ -57,7 +57,7 @@ type v2Query struct {
 
 // v2Request is POST /api/v2/query/scalar over the window [from, to], sent
 // in milliseconds as that API wants.
-func v2Request(ctx context.Context, address string, cfg config, from, to int64) (*http.Request, error) {
+func v2Request(address string, cfg config, from, to int64) (httpclient.Request, error) {
 	names := make([]string, 0, len(cfg.queries))
 	for name := range cfg.queries {
 		names = append(names, name)
@@ -85,9 +85,9 @@ func v2Request(ctx context.Context, address string, cfg config, from, to int64) 
 	}
 	payload, err := json.Marshal(b)
 	if err != nil {
-		return nil, err
+		return httpclient.Request{}, err
 	}
-	return http.NewRequestWithContext(ctx, http.MethodPost, address+"/api/v2/query/scalar", bytes.NewReader(payload))
+	return httpclient.Request{Method: http.MethodPost, URL: address + "/api/v2/query/scalar", Body: payload}, nil
 }
 
 // result is a parsed answer: the typed value conditions see, its textual

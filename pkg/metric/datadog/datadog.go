@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 	"github.com/serin-dev/serin/pkg/metric/measure"
 )
 
@@ -48,8 +48,6 @@ const (
 	// are recorded in the measurement's metadata. The pairs are for people
 	// reading the run; conditions always see every value.
 	maxGroups = 100
-	// maxBody bounds how much of a response is read.
-	maxBody = 32 << 20
 )
 
 // Provider queries Datadog. It is safe for concurrent use.
@@ -67,12 +65,13 @@ var _ metric.Provider = (*Provider)(nil)
 
 // New returns a Datadog provider. client sends the requests (its own
 // timeout, if any, still applies; each request is also bounded by the
-// metric's requestTimeout), secrets reads the credentials Secret,
-// controllerNamespace is where the default Secret lives, and evaluate turns
-// a query result into a phase (pass metric.Evaluate).
+// metric's requestTimeout; httpclient.Default() when nil), secrets reads
+// the credentials Secret, controllerNamespace is where the default Secret
+// lives, and evaluate turns a query result into a phase (pass
+// metric.Evaluate).
 func New(client *http.Client, secrets metric.SecretGetter, controllerNamespace string, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{
 		client:              client,
@@ -128,22 +127,25 @@ func (p *Provider) Run(ctx context.Context, run *v1alpha1.AnalysisRun, m v1alpha
 		return metric.MarkError(out, fmt.Errorf("datadog: %v", err))
 	}
 	out = p.measure(ctx, m, cfg, creds)
-	return metric.RedactMeasurement(out, []string{creds.apiKey, creds.appKey})
+	return metric.NoteTimeout(metric.RedactMeasurement(out, []string{creds.apiKey, creds.appKey}), cfg.timeoutNote)
 }
 
 // config is a validated DatadogMetric with its defaults applied.
 type config struct {
-	version    string
-	interval   time.Duration
-	timeout    time.Duration
-	query      string
-	queries    map[string]string
-	formula    string
-	aggregator string
+	version  string
+	interval time.Duration
+	timeout  time.Duration
+	// timeoutNote says that requestTimeout was lowered to the ceiling.
+	timeoutNote string
+	query       string
+	queries     map[string]string
+	formula     string
+	aggregator  string
 }
 
 // readConfig checks the combinations the CRD schema cannot express and
-// fills in the defaults (apiVersion v1, interval 5m, requestTimeout 10s).
+// fills in the defaults (apiVersion v1, interval 5m, requestTimeout 10s). A
+// requestTimeout above httpclient.MaxTimeout is lowered to it.
 func readConfig(dd *v1alpha1.DatadogMetric) (config, error) {
 	c := config{
 		version:    dd.ApiVersion,
@@ -190,7 +192,7 @@ func readConfig(dd *v1alpha1.DatadogMetric) (config, error) {
 		if d <= 0 {
 			return c, fmt.Errorf("requestTimeout %q must be positive", dd.RequestTimeout)
 		}
-		c.timeout = d
+		c.timeout, c.timeoutNote = httpclient.LimitTimeout(d)
 	}
 	if c.version == "v2" && c.query != "" {
 		c.queries = map[string]string{"query": c.query}
@@ -279,13 +281,11 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cfg config, c
 	to := p.now().Unix()
 	from := to - int64(cfg.interval.Seconds())
 
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-	req, err := newRequest(ctx, address, cfg, creds, from, to)
+	req, err := newRequest(address, cfg, creds, from, to)
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
-	body, err := p.call(req)
+	body, err := p.call(ctx, req)
 	if err != nil {
 		return metric.MarkError(out, err)
 	}
@@ -314,44 +314,41 @@ func apiAddress(creds credentials) (string, error) {
 }
 
 // newRequest builds the v1 or v2 query request for the window [from, to]
-// with the JSON and key headers.
-func newRequest(ctx context.Context, address string, cfg config, creds credentials, from, to int64) (*http.Request, error) {
-	var req *http.Request
+// with the JSON and key headers and the configured timeout.
+func newRequest(address string, cfg config, creds credentials, from, to int64) (httpclient.Request, error) {
+	var req httpclient.Request
 	var err error
 	if cfg.version == "v1" {
-		req, err = v1Request(ctx, address, cfg.query, from, to)
+		req, err = v1Request(address, cfg.query, from, to)
 	} else {
-		req, err = v2Request(ctx, address, cfg, from, to)
+		req, err = v2Request(address, cfg, from, to)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("datadog: building the request: %v", err)
+		return req, fmt.Errorf("datadog: building the request: %v", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("DD-API-KEY", creds.apiKey)
-	req.Header.Set("DD-APPLICATION-KEY", creds.appKey)
+	req.Header = map[string]string{
+		"Content-Type":       "application/json",
+		"Accept":             "application/json",
+		"DD-API-KEY":         creds.apiKey,
+		"DD-APPLICATION-KEY": creds.appKey,
+	}
+	req.Timeout = cfg.timeout
+	req.Accept = func(code int) bool { return code == http.StatusOK }
 	return req, nil
 }
 
-// call sends req and returns the answer's body, read up to maxBody bytes;
-// an answer other than 200 is an error, worded apart for refused keys.
-func (p *Provider) call(req *http.Request) ([]byte, error) {
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("datadog: %s %s: %v", req.Method, req.URL.Redacted(), measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("datadog: reading the response of %s: %v", req.URL.Path, err)
-	}
+// call sends req and returns the answer's body; an answer other than 200
+// is an error, worded apart for refused keys.
+func (p *Provider) call(ctx context.Context, req httpclient.Request) ([]byte, error) {
+	resp, err := httpclient.Do(ctx, p.client, req)
+	var status *httpclient.StatusError
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("datadog: %s answered %d, the API or application key was refused: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("datadog: %s answered %d: %s", req.URL.Path, resp.StatusCode, measure.Snippet(body))
+	case errors.As(err, &status) && (status.StatusCode == http.StatusUnauthorized || status.StatusCode == http.StatusForbidden):
+		return nil, fmt.Errorf("datadog: %s answered %d, the API or application key was refused: %s", status.Host, status.StatusCode, measure.Snippet(status.Body))
+	case err != nil:
+		return nil, fmt.Errorf("datadog: %w", err)
 	}
-	return body, nil
+	return resp.Body, nil
 }
 
 // parse reads the answer with the parser of the configured API version.
