@@ -4,12 +4,10 @@
 package cloudwatch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"os"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/metric"
+	"github.com/serin-dev/serin/pkg/metric/httpclient"
 	"github.com/serin-dev/serin/pkg/metric/measure"
 	"github.com/serin-dev/serin/pkg/sigv4"
 )
@@ -34,7 +33,6 @@ const (
 	signingName     = "monitoring"
 	defaultInterval = 5 * time.Minute
 	requestTimeout  = 30 * time.Second
-	maxBody         = 32 << 20
 )
 
 // credentialSource hands out the credentials requests are signed with.
@@ -59,10 +57,11 @@ var _ metric.Provider = (*Provider)(nil)
 // the endpoint is https://monitoring.<region>.amazonaws.com unless
 // AWS_ENDPOINT_URL_CLOUDWATCH or AWS_ENDPOINT_URL overrides it; the
 // credentials are found as the AWS SDKs' default chain finds them, minus
-// the shared config files (see sigv4.Chain).
+// the shared config files (see sigv4.Chain). A nil client is
+// httpclient.Default().
 func New(client *http.Client, evaluate metric.EvaluateFunc) *Provider {
 	if client == nil {
-		client = http.DefaultClient
+		client = httpclient.Default()
 	}
 	return &Provider{
 		client:   client,
@@ -258,26 +257,46 @@ func (p *Provider) measure(ctx context.Context, m v1alpha1.Metric, cw *v1alpha1.
 		return metric.MarkError(out, err)
 	}
 	endpoint := sigv4.Endpoint(p.env, "CloudWatch", signingName, region)
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := p.signedRequest(ctx, endpoint, payload, region, creds)
-	if err != nil {
-		return metric.MarkError(out, err)
+	resp, err := httpclient.Do(ctx, p.client, httpclient.Request{
+		Method:  http.MethodPost,
+		URL:     endpoint + "/",
+		Header:  map[string]string{"Content-Type": contentType, "X-Amz-Target": target, "Accept": "application/json"},
+		Body:    payload,
+		Timeout: requestTimeout,
+		Prepare: func(req *http.Request) error { return sigv4.Sign(req, payload, creds, region, signingName, p.now()) },
+	})
+	var status *httpclient.StatusError
+	if errors.As(err, &status) {
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData answered %d: %s", status.StatusCode, apiError(status.Header, status.Body)))
 	}
-	body, err := p.call(req, endpoint)
 	if err != nil {
-		return metric.MarkError(out, err)
+		return metric.MarkError(out, fmt.Errorf("cloudwatch: GetMetricData: %w", err))
 	}
-	var r getMetricDataOutput
-	if err := json.Unmarshal(body, &r); err != nil {
+	results, values, messages, err := parseOutput(resp.Body)
+	if err != nil {
 		return metric.MarkError(out, fmt.Errorf("cloudwatch: the GetMetricData answer cannot be read: %v", err))
 	}
-	if len(r.Messages) > 0 {
-		out.Metadata = map[string]string{"messages": formatMessages(r.Messages)}
+	if messages != "" {
+		out.Metadata = map[string]string{"messages": messages}
 	}
-	results, values := convertResults(r.MetricDataResults)
 	out.Value = fmt.Sprintf("%+v", values)
 	return p.judge(out, results, m)
+}
+
+// parseOutput reads a GetMetricData answer: the series conditions see,
+// each series' values for the measurement's value, and the answer's
+// messages ("" when it has none).
+func parseOutput(body []byte) ([]MetricDataResult, [][]float64, string, error) {
+	var r getMetricDataOutput
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, nil, "", err
+	}
+	messages := ""
+	if len(r.Messages) > 0 {
+		messages = formatMessages(r.Messages)
+	}
+	results, values := convertResults(r.MetricDataResults)
+	return results, values, messages, nil
 }
 
 // requestBody is the GetMetricData JSON body for the window ending now.
@@ -292,39 +311,6 @@ func (p *Provider) requestBody(cw *v1alpha1.CloudWatchMetric, window time.Durati
 		return nil, fmt.Errorf("cloudwatch: building the request: %v", err)
 	}
 	return payload, nil
-}
-
-// signedRequest builds the GetMetricData POST to endpoint and signs it.
-func (p *Provider) signedRequest(ctx context.Context, endpoint string, payload []byte, region string, creds sigv4.Credentials) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("cloudwatch: building the request for %s: %v", endpoint, err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Accept", "application/json")
-	if err := sigv4.Sign(req, payload, creds, region, signingName, p.now()); err != nil {
-		return nil, fmt.Errorf("cloudwatch: %v", err)
-	}
-	return req, nil
-}
-
-// call sends req and returns the answer's body, read up to maxBody bytes;
-// an answer outside 2xx is an error.
-func (p *Provider) call(req *http.Request, endpoint string) ([]byte, error) {
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cloudwatch: GetMetricData at %s: %v", endpoint, measure.TransportError(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("cloudwatch: reading the GetMetricData answer: %v", err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("cloudwatch: GetMetricData answered %d: %s", resp.StatusCode, apiError(resp.Header, body))
-	}
-	return body, nil
 }
 
 // convertResults turns the wire series into the MetricDataResults conditions

@@ -269,7 +269,7 @@ func TestUnreachableIsError(t *testing.T) {
 		return v, ok
 	}
 	out := p.Run(context.Background(), nil, cwMetric(""))
-	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "GetMetricData at "+address) || rec.Called {
+	if out.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(out.Message, "GetMetricData: POST "+address) || rec.Called {
 		t.Fatalf("%+v", out)
 	}
 }
