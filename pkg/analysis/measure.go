@@ -52,7 +52,8 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, sch
 	return plan.Measured{Outcomes: outcomes, Now: r.o.Clock.Now()}, nil
 }
 
-// take runs one task through its provider and stamps the times.
+// take runs one task through its provider, stamps the times, and redacts
+// and bounds what is to be stored.
 func (r *Reconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, task plan.Task, m v1alpha1.Metric, secrets []string) plan.Outcome {
 	logger := klog.FromContext(ctx).WithValues("metric", m.Name)
 	startedAt := r.o.Clock.Now()
@@ -64,8 +65,9 @@ func (r *Reconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, task p
 	if meas.Phase.Completed() && meas.FinishedAt == nil {
 		meas.FinishedAt = plan.Stamp(r.o.Clock.Now())
 	}
-	*meas = metric.RedactMeasurement(*meas, secrets)
-	out.Metadata = metric.RedactMap(out.Metadata, secrets)
+	// Redacted first, so that no cut leaves part of a secret behind.
+	*meas = metric.Bound(metric.RedactMeasurement(*meas, secrets))
+	out.Metadata = metric.BoundMap(metric.RedactMap(out.Metadata, secrets))
 	if meas.Phase == v1alpha1.AnalysisPhaseError {
 		logger.Info("Measurement failed with an error", "message", meas.Message)
 	} else if meas.Phase.Completed() {
