@@ -95,12 +95,17 @@ func droppedMarker(n int) string {
 	return fmt.Sprintf("... [%d bytes dropped]", n)
 }
 
-// FormatList writes items as "[a,b,c]". Of a list longer than MaxListItems
-// only the first MaxListItems items are written, followed by how many were
-// left out: "[a,b,c,... 950 more, 1000 in all]".
-func FormatList(items []string) string {
-	if len(items) <= MaxListItems {
-		return "[" + strings.Join(items, ",") + "]"
+// FormatList writes a list of n items, item(i) being the text of the i-th,
+// as "[a,b,c]". Of a list longer than MaxListItems only the first
+// MaxListItems items are written (and item is called for those alone),
+// followed by how many were left out: "[a,b,c,... 950 more, 1000 in all]".
+func FormatList(n int, item func(i int) string) string {
+	shown := make([]string, min(n, MaxListItems))
+	for i := range shown {
+		shown[i] = item(i)
 	}
-	return fmt.Sprintf("[%s,... %d more, %d in all]", strings.Join(items[:MaxListItems], ","), len(items)-MaxListItems, len(items))
+	if n <= MaxListItems {
+		return "[" + strings.Join(shown, ",") + "]"
+	}
+	return fmt.Sprintf("[%s,... %d more, %d in all]", strings.Join(shown, ","), n-MaxListItems, n)
 }

@@ -82,24 +82,27 @@ func TestBound(t *testing.T) {
 }
 
 func TestFormatList(t *testing.T) {
-	items := func(n int) []string {
+	called := 0
+	item := func(i int) string { called++; return strconv.Itoa(i) }
+	items := func(n int) string {
 		out := make([]string, n)
 		for i := range out {
 			out[i] = strconv.Itoa(i)
 		}
-		return out
+		return strings.Join(out, ",")
 	}
-	if got := FormatList(nil); got != "[]" {
+	if got := FormatList(0, item); got != "[]" {
 		t.Errorf("empty: %q", got)
 	}
-	if got := FormatList(items(3)); got != "[0,1,2]" {
+	if got := FormatList(3, item); got != "[0,1,2]" {
 		t.Errorf("short: %q", got)
 	}
-	if got, want := FormatList(items(MaxListItems)), "["+strings.Join(items(MaxListItems), ",")+"]"; got != want {
+	if got, want := FormatList(MaxListItems, item), "["+items(MaxListItems)+"]"; got != want {
 		t.Errorf("at the limit: %q", got)
 	}
-	want := "[" + strings.Join(items(MaxListItems), ",") + ",... 950 more, 1000 in all]"
-	if got := FormatList(items(1000)); got != want {
-		t.Errorf("long: %q, want %q", got, want)
+	called = 0
+	want := "[" + items(MaxListItems) + ",... 950 more, 1000 in all]"
+	if got := FormatList(1000, item); got != want || called != MaxListItems {
+		t.Errorf("long: %q with %d items formatted, want %q with %d", got, called, want, MaxListItems)
 	}
 }

@@ -86,3 +86,18 @@ func TestTimeoutAboveTheCeilingIsLowered(t *testing.T) {
 		}
 	}
 }
+
+// A vector of many samples is recorded as its first elements and a count;
+// the condition still sees every sample.
+func TestALongVectorIsSummarised(t *testing.T) {
+	s := promServer(t, vectorOf(1000), nil)
+	got := measure(t, metricFor(s.URL, "up", "len(result) == 1000 && result[999] == 999.5"), Options{})
+	shown := make([]string, metric.MaxListItems)
+	for i := range shown {
+		shown[i] = fmt.Sprintf("%d.5", i)
+	}
+	want := "[" + strings.Join(shown, ",") + ",... 950 more, 1000 in all]"
+	if got.Phase != v1alpha1.AnalysisPhaseSuccessful || got.Value != want {
+		t.Errorf("got %s %q, want Successful %q", got.Phase, got.Value, want)
+	}
+}

@@ -2,7 +2,8 @@
 // instant or range query and judges the result with the metric's
 // conditions. A scalar result is `result` as a float64; a vector, or a
 // matrix flattened series by series, is a []float64 (so `result[0]`), empty
-// when nothing matched. The measured value is recorded as "0.99" or "[0.99]".
+// when nothing matched. The measured value is recorded as "0.99" or "[0.99]";
+// a list longer than metric.MaxListItems as its first elements and a count.
 package prometheus
 
 import (
@@ -227,12 +228,10 @@ func floats(values []model.SampleValue) []float64 {
 	return out
 }
 
+// list writes values for the measurement: all of them, or the first
+// metric.MaxListItems and a count (metric.FormatList).
 func list(values []model.SampleValue) string {
-	parts := make([]string, len(values))
-	for i, v := range values {
-		parts[i] = v.String()
-	}
-	return "[" + strings.Join(parts, ",") + "]"
+	return metric.FormatList(len(values), func(i int) string { return values[i].String() })
 }
 
 // Resume returns the measurement unchanged: queries finish in Run.
