@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/serin-dev/serin/pkg/metric"
 	"github.com/serin-dev/serin/pkg/metric/httpclient"
 	"github.com/serin-dev/serin/pkg/metric/measure"
 )
@@ -253,13 +254,10 @@ func v2Values(numbers *v2Column, groups []*v2Column) ([]float64, []group, error)
 	return values, pairs, nil
 }
 
-// groupedResult is the result of a grouped query: every value, and the
-// (tags, value) pairs, cut to the extremes, in metadata "groups".
+// groupedResult is the result of a grouped query: every value (recorded as
+// metric.FormatList writes them), and the (tags, value) pairs, cut to the
+// extremes, in metadata "groups".
 func groupedResult(values []float64, pairs []group) (result, error) {
-	parts := make([]string, len(values))
-	for i, v := range values {
-		parts[i] = formatFloat(v)
-	}
 	meta := map[string]string{}
 	shown, truncated := keepExtremes(pairs)
 	raw, err := json.Marshal(shown)
@@ -270,7 +268,8 @@ func groupedResult(values []float64, pairs []group) (result, error) {
 	if truncated {
 		meta["groups_truncated"] = "true"
 	}
-	return result{typed: values, value: "[" + strings.Join(parts, ",") + "]", metadata: meta}, nil
+	value := metric.FormatList(len(values), func(i int) string { return formatFloat(values[i]) })
+	return result{typed: values, value: value, metadata: meta}, nil
 }
 
 // groupName joins the tag values of row i across the group columns, so a

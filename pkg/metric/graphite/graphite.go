@@ -104,7 +104,7 @@ func (p *Provider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m v1alpha1.
 }
 
 // parseRender reads a render answer: the non-null values of the first
-// target, and their text for the measurement's value. No target, or a
+// target, and their text for the measurement's value (metric.FormatList). No target, or a
 // first target without datapoints, is an error.
 func parseRender(body []byte) ([]float64, string, error) {
 	var targets []target
@@ -115,15 +115,13 @@ func parseRender(body []byte) ([]float64, string, error) {
 		return nil, "", errors.New("graphite: no values found")
 	}
 	values := make([]float64, 0, len(targets[0].Datapoints))
-	shown := make([]string, 0, len(targets[0].Datapoints))
 	for _, dp := range targets[0].Datapoints {
-		if dp.value == nil {
-			continue
+		if dp.value != nil {
+			values = append(values, *dp.value)
 		}
-		values = append(values, *dp.value)
-		shown = append(shown, strconv.FormatFloat(*dp.value, 'f', 6, 64))
 	}
-	return values, "[" + strings.Join(shown, ",") + "]", nil
+	shown := metric.FormatList(len(values), func(i int) string { return strconv.FormatFloat(values[i], 'f', 6, 64) })
+	return values, shown, nil
 }
 
 // renderURL is <address>/render with the query's parameters and

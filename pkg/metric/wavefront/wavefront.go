@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -189,11 +188,11 @@ func chartURL(wf *v1alpha1.WavefrontMetric, at time.Time) *url.URL {
 	return u
 }
 
-// points are the values taken from each series, with their texts as the
-// measurement records them.
+// points are the point taken from each series: its value, its time and its
+// distance from the measurement's time, in seconds.
 type points struct {
-	values                               []float64
-	shownValues, shownTimes, shownDrifts []string
+	values        []float64
+	times, drifts []int64
 }
 
 // pointsAt takes the point nearest at (epoch seconds) from every series, in
@@ -206,29 +205,31 @@ func pointsAt(all []series, at int64) (points, error) {
 			return points{}, err
 		}
 		pts.values = append(pts.values, v)
-		pts.shownValues = append(pts.shownValues, fmt.Sprintf("%.2f", v))
-		pts.shownTimes = append(pts.shownTimes, strconv.FormatInt(ts, 10))
-		pts.shownDrifts = append(pts.shownDrifts, strconv.FormatInt(drift, 10))
+		pts.times = append(pts.times, ts)
+		pts.drifts = append(pts.drifts, drift)
 	}
 	return pts, nil
 }
 
 // record writes the points into out's value and its "timestamps" and
-// "drift" metadata, and returns what the conditions see: a float64 for one
-// series, a []float64 for several.
+// "drift" metadata (lists as metric.FormatList writes them), and returns
+// what the conditions see: a float64 for one series, a []float64 for
+// several.
 func (pts points) record(out *v1alpha1.Measurement) any {
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
+	value := func(i int) string { return fmt.Sprintf("%.2f", pts.values[i]) }
+	stamp := func(i int) string { return strconv.FormatInt(pts.times[i], 10) }
+	drift := func(i int) string { return strconv.FormatInt(pts.drifts[i], 10) }
 	if len(pts.values) == 1 {
-		out.Value = pts.shownValues[0]
-		out.Metadata["timestamps"] = pts.shownTimes[0]
-		out.Metadata["drift"] = pts.shownDrifts[0]
+		out.Value, out.Metadata["timestamps"], out.Metadata["drift"] = value(0), stamp(0), drift(0)
 		return pts.values[0]
 	}
-	out.Value = "[" + strings.Join(pts.shownValues, ",") + "]"
-	out.Metadata["timestamps"] = "[" + strings.Join(pts.shownTimes, ",") + "]"
-	out.Metadata["drift"] = "[" + strings.Join(pts.shownDrifts, ",") + "]"
+	n := len(pts.values)
+	out.Value = metric.FormatList(n, value)
+	out.Metadata["timestamps"] = metric.FormatList(n, stamp)
+	out.Metadata["drift"] = metric.FormatList(n, drift)
 	return pts.values
 }
 
