@@ -1,11 +1,17 @@
 // Package metrictest holds the stand-ins the metric providers' tests share:
-// an in-memory Secret source and an evaluator that records what it was given.
+// an in-memory Secret source, an evaluator that records what it was given,
+// an HTTP client that answers without a network, and the checks of the
+// response cap and of the fuzz targets' property.
 package metrictest
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 // Secrets serves Secrets from memory, keyed "namespace/name" and then by data
@@ -73,4 +80,64 @@ func WantTooLarge(t testing.TB, m v1alpha1.Measurement, e *Evaluator) {
 	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, TooLargeMessage) || m.Value != "" || (e != nil && e.Called) {
 		t.Errorf("got %s %q, a value of %d bytes, evaluated %v; want an Error naming the cap", m.Phase, m.Message, len(m.Value), e != nil && e.Called)
 	}
+}
+
+// phases are the phases a provider call may leave a measurement in.
+var phases = map[v1alpha1.AnalysisPhase]bool{
+	v1alpha1.AnalysisPhaseRunning:      true,
+	v1alpha1.AnalysisPhaseSuccessful:   true,
+	v1alpha1.AnalysisPhaseFailed:       true,
+	v1alpha1.AnalysisPhaseInconclusive: true,
+	v1alpha1.AnalysisPhaseError:        true,
+}
+
+// WantStorable is the property the providers' fuzz targets check: m has a
+// phase a provider may return and, bounded as the analysis reconciler
+// stores it (metric.Bound), each text field is valid UTF-8 within
+// metric.MaxValueBytes.
+func WantStorable(t testing.TB, m v1alpha1.Measurement) {
+	t.Helper()
+	if !phases[m.Phase] {
+		t.Fatalf("phase %q", m.Phase)
+	}
+	b := metric.Bound(m)
+	fields := []string{b.Value, b.Message}
+	for k, v := range b.Metadata {
+		fields = append(fields, k, v)
+	}
+	for _, f := range fields {
+		if len(f) > metric.MaxValueBytes || !utf8.ValidString(f) {
+			t.Fatalf("a stored field of %d bytes (valid UTF-8: %v)", len(f), utf8.ValidString(f))
+		}
+	}
+}
+
+// Outcome is the measurement a provider makes of a parsed answer: Error
+// with err's message when err is set, else phase with value.
+func Outcome(phase v1alpha1.AnalysisPhase, value string, err error) v1alpha1.Measurement {
+	if err != nil {
+		return metric.MarkError(v1alpha1.Measurement{Value: value}, err)
+	}
+	return v1alpha1.Measurement{Phase: phase, Value: value}
+}
+
+// Answer is an HTTP client that answers every request with 200 and body,
+// without a network.
+func Answer(body []byte) *http.Client {
+	return &http.Client{Transport: answer(body)}
+}
+
+type answer []byte
+
+func (a answer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(a)),
+		ContentLength: int64(len(a)),
+		Request:       r,
+	}, nil
 }
