@@ -350,11 +350,7 @@ func baseAddress(address string) (string, error) {
 	return strings.TrimRight(address, "/"), nil
 }
 
-// errored marks a measurement as an Error with a message; it is no longer
-// waiting for anything.
+// errored is metric.MarkError with a formatted message.
 func errored(in v1alpha1.Measurement, format string, args ...any) v1alpha1.Measurement {
-	in.Phase = v1alpha1.AnalysisPhaseError
-	in.Message = fmt.Sprintf(format, args...)
-	in.ResumeAt = nil
-	return in
+	return metric.MarkError(in, fmt.Errorf(format, args...))
 }
