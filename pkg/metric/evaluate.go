@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,9 +74,10 @@ func Evaluate(result any, m v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
 
 // conditionError explains why a condition could not be evaluated. An empty
 // result is the usual cause (a query that matched no series), so that case
-// gets its own wording instead of expr's index error.
+// gets its own wording instead of expr's index error; a limit is always named.
 func conditionError(which, expression string, result any, err error) error {
-	if nilOrEmpty(result) {
+	var le *LimitError
+	if nilOrEmpty(result) && !errors.As(err, &le) {
 		return fmt.Errorf("could not evaluate %s %q: metric result is nil or empty: no data returned from the metric provider", which, expression)
 	}
 	return fmt.Errorf("could not evaluate %s %q: %w", which, expression, err)
@@ -86,6 +88,7 @@ func conditionError(which, expression string, result any, err error) error {
 // (float64 from a Prometheus scalar, []float64 from a vector, maps from a web
 // metric) and can be cached by its source text alone.
 type conditionEnv struct {
+	guards
 	Result  any                `expr:"result"`
 	AsInt   func(any) int64    `expr:"asInt"`
 	AsFloat func(any) float64  `expr:"asFloat"`
@@ -98,14 +101,37 @@ type conditionEnv struct {
 // EvalCondition evaluates one condition against a provider value. Pointers
 // are followed, so a provider may pass *float64 and nil alike. isNil and
 // default look at the result itself whatever their first argument is, as in
-// Argo Rollouts (`isNil(result)`, `default(result, 0)`).
+// Argo Rollouts (`isNil(result)`, `default(result, 0)`). The evaluation
+// runs under the limits MaxConditionNodes, MaxConditionMemory,
+// MaxConditionSteps and ConditionTimeout; going past one is a *LimitError.
 func EvalCondition(result any, condition string) (bool, error) {
+	return evalCondition(result, condition, time.Now)
+}
+
+// evalCondition is EvalCondition with the clock that the deadline is
+// measured on.
+func evalCondition(result any, condition string, now func() time.Time) (bool, error) {
 	program, err := compiled(condition)
 	if err != nil {
 		return false, err
 	}
+	env := newConditionEnv(result, newMeter(whatCondition, now).guards())
+	out, err := run(program, env, whatCondition)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("expected bool, but got %T", out)
+	}
+	return b, nil
+}
+
+// newConditionEnv is what a condition evaluated against result sees.
+func newConditionEnv(result any, g guards) conditionEnv {
 	value := deref(result)
-	env := conditionEnv{
+	return conditionEnv{
+		guards:  g,
 		Result:  value,
 		AsInt:   asInt,
 		AsFloat: asFloat,
@@ -119,15 +145,6 @@ func EvalCondition(result any, condition string) (bool, error) {
 			return value
 		},
 	}
-	out, err := expr.Run(program, env)
-	if err != nil {
-		return false, plainError(err)
-	}
-	b, ok := out.(bool)
-	if !ok {
-		return false, fmt.Errorf("expected bool, but got %T", out)
-	}
-	return b, nil
 }
 
 // programs caches compiled conditions by their text. The set of conditions
@@ -147,9 +164,9 @@ func compiled(condition string) (*vm.Program, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := expr.Compile(condition, expr.Env(conditionEnv{}))
+	p, err := compile(condition, whatCondition, conditionEnv{})
 	if err != nil {
-		return nil, plainError(err)
+		return nil, err
 	}
 	programs.Lock()
 	if len(programs.m) >= maxCachedPrograms {
@@ -162,24 +179,30 @@ func compiled(condition string) (*vm.Program, error) {
 
 // timeEnv is what a range query's start and end expressions see.
 type timeEnv struct {
+	guards
 	IsNaN func(float64) bool `expr:"isNaN"`
 	IsInf func(float64) bool `expr:"isInf"`
 }
 
 // EvalTime evaluates a time expression such as `now() - duration("10m")`,
-// with now() returning the given instant rather than reading the clock.
+// with now() returning the given instant rather than reading the clock. It
+// runs under the same limits as a condition.
 func EvalTime(expression string, now time.Time) (time.Time, error) {
-	program, err := expr.Compile(expression,
-		expr.Env(timeEnv{}),
+	program, err := compile(expression, whatTime, timeEnv{},
 		expr.DisableBuiltin("now"),
 		expr.Function("now", func(...any) (any, error) { return now, nil }, new(func() time.Time)),
 	)
 	if err != nil {
-		return time.Time{}, plainError(err)
+		return time.Time{}, err
 	}
-	out, err := expr.Run(program, timeEnv{IsNaN: math.IsNaN, IsInf: func(f float64) bool { return math.IsInf(f, 0) }})
+	env := timeEnv{
+		guards: newMeter(whatTime, time.Now).guards(),
+		IsNaN:  math.IsNaN,
+		IsInf:  func(f float64) bool { return math.IsInf(f, 0) },
+	}
+	out, err := run(program, env, whatTime)
 	if err != nil {
-		return time.Time{}, plainError(err)
+		return time.Time{}, err
 	}
 	t, ok := out.(time.Time)
 	if !ok {
@@ -188,14 +211,52 @@ func EvalTime(expression string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// plainError drops expr's multi-line source excerpt, keeping the message
-// that fits a status field.
-func plainError(err error) error {
-	var fe *file.Error
-	if errors.As(err, &fe) {
-		return errors.New(fe.Message)
+const (
+	whatCondition = "condition"
+	whatTime      = "time expression"
+)
+
+// compile compiles an expression for env (conditionEnv or timeEnv) under
+// MaxConditionNodes, rewritten by a bounder so that it reports to the
+// meter in env's guards.
+func compile(source, what string, env any, opts ...expr.Option) (*vm.Program, error) {
+	opts = append([]expr.Option{expr.Env(env), expr.MaxNodes(MaxConditionNodes), expr.Patch(&bounder{})}, opts...)
+	p, err := expr.Compile(source, opts...)
+	if err != nil {
+		return nil, plainError(err, what)
 	}
-	return err
+	return p, nil
+}
+
+// run evaluates a compiled expression under MaxConditionMemory.
+func run(program *vm.Program, env any, what string) (any, error) {
+	machine := vm.VM{MemoryBudget: MaxConditionMemory}
+	out, err := machine.Run(program, env)
+	if err != nil {
+		return nil, plainError(err, what)
+	}
+	return out, nil
+}
+
+// plainError drops expr's multi-line source excerpt, keeping the message
+// that fits a status field. Limits that expr itself enforces come back as
+// the *LimitError that names them.
+func plainError(err error, what string) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return le
+	}
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		return err
+	}
+	switch {
+	case strings.Contains(fe.Message, "memory budget exceeded"):
+		return &LimitError{What: what, Limit: memoryLimit}
+	case strings.Contains(fe.Message, "exceeds maximum allowed nodes"):
+		return &LimitError{What: what, Limit: nodeLimit}
+	}
+	return errors.New(fe.Message)
 }
 
 // asInt converts numbers and numeric strings; anything else panics, which

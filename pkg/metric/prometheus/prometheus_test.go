@@ -150,6 +150,12 @@ func TestRangeQuery(t *testing.T) {
 	if got := measure(t, m, Options{}); got.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(got.Message, "failed to parse rangeQuery.start as time") {
 		t.Errorf("bad start: %+v", got)
 	}
+
+	m.Provider.Prometheus.RangeQuery.Start = `len(reduce(1..24, #acc + #acc, "xx")) > 0 ? now() : now()`
+	wantMessage := "failed to parse rangeQuery.start as time: time expression exceeds the memory budget of 1000000 units"
+	if got := measure(t, m, Options{}); got.Phase != v1alpha1.AnalysisPhaseError || got.Message != wantMessage {
+		t.Errorf("a start past the memory budget: %+v", got)
+	}
 }
 
 func TestFailuresAreErrorsNeverSuccess(t *testing.T) {

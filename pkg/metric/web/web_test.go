@@ -55,6 +55,14 @@ func TestResults(t *testing.T) {
 		"no condition succeeds":                  {body: `{}`, wantPhase: v1alpha1.AnalysisPhaseSuccessful, wantValue: "{}"},
 		"a JSONPath that is missing is an error": {body: `{"a":1}`, path: "{$.b}", success: "result > 0", wantPhase: v1alpha1.AnalysisPhaseError, wantMessage: "Could not find JSONPath in body"},
 		"a condition error is an error":          {body: `{"a":1}`, path: "{$.a}", success: "result.x == 1", wantPhase: v1alpha1.AnalysisPhaseError, wantValue: "1", wantMessage: "could not evaluate successCondition"},
+		"a condition past the memory budget is an error naming it": {
+			body: `{"a":1}`, path: "{$.a}", success: `reduce(1..24, #acc + #acc, "xx") != ""`, wantPhase: v1alpha1.AnalysisPhaseError, wantValue: "1",
+			wantMessage: `could not evaluate successCondition "reduce(1..24, #acc + #acc, \"xx\") != \"\"": condition exceeds the memory budget of 1000000 units`,
+		},
+		"a condition past the node limit is an error naming it": {
+			body: `{"a":1}`, path: "{$.a}", success: strings.Repeat("result > 0 && ", 400) + "true", wantPhase: v1alpha1.AnalysisPhaseError, wantValue: "1",
+			wantMessage: "condition exceeds the limit of 1000 nodes",
+		},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
