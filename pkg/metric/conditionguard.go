@@ -31,6 +31,14 @@ type bounder struct {
 	vars int
 }
 
+// Reset and ShouldRepeat make expr run the bounder in its last patching
+// pass, right before the final check, so that this check sees the calls
+// whose type the bounder cleared (see Visit).
+func (b *bounder) Reset() {}
+
+// ShouldRepeat asks for no further pass: the bounder rewrites once.
+func (b *bounder) ShouldRepeat() bool { return false }
+
 // cheapBuiltins make no string, array or map, or only a fixed-size one;
 // some (max, median, ...) walk their arguments.
 var cheapBuiltins = map[string]bool{
@@ -69,6 +77,10 @@ func (b *bounder) Visit(node *ast.Node) {
 		if id, ok := n.Callee.(*ast.IdentifierNode); !ok || !strings.HasPrefix(id.Value, "·") {
 			b.chargeAfter(node)
 		}
+		// expr's checker takes a call that already has a type as checked,
+		// arguments included; without its type the call is checked again
+		// after the rewrite, so errors in its arguments are still reported.
+		n.SetNature(nature.Nature{})
 	case *ast.ArrayNode:
 		if !allLiterals(n.Nodes) {
 			b.chargeAfter(node)

@@ -93,6 +93,7 @@ func TestBoundedMatchesPlainExpr(t *testing.T) {
 		`asInt(result) > 0`, `default(result, 1) + 1 == 2`, `if result == nil { true } else { false }`, `repeat("ab", 3)`,
 		`reduce(1..3, #acc + string(#), "") == "123"`, `uniq(result) != nil`, `keys(result) != nil`, `fromPairs([["a", 1]]).a == 1`,
 		`flatten(result) != nil`, `all(result, {asFloat(.value) >= 9900})`, `map(result, {# + "!"}) != nil`,
+		`isNaN(A)`, `asInt(upper(foo)) > 0`, `now().Add(x) > now()`, `isNil(asInt(result) + y)`,
 	}
 	for _, condition := range conditions {
 		for i := range uint8(8) {
