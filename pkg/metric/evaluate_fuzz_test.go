@@ -107,9 +107,10 @@ func TestBoundedMatchesPlainExpr(t *testing.T) {
 }
 
 // FuzzEvalCondition evaluates arbitrary conditions against a few result
-// shapes. Whatever the condition, the evaluation must not panic and must
-// return; a panic or a hang fails the fuzzer. When no limit stopped it, it
-// must agree with plain expr.
+// shapes. Whatever the condition, the evaluation must return a bool or an
+// error: a panic fails the fuzzer, and an evaluation that does not return
+// stalls it (the fuzzer then reports its worker as hung). When no limit
+// stopped it, it must agree with plain expr.
 func FuzzEvalCondition(f *testing.F) {
 	// More seeds, the hostile ones among them, are in testdata/fuzz.
 	f.Add(`result[0] > 0.9`, uint8(2))
