@@ -36,12 +36,12 @@ type options struct {
 	experimentThreads int
 	controllers       []string
 
-	metricsPort  int
-	healthzPort  int
+	metricsPort int
+	healthzPort int
 	// metricsHost and healthzHost are the addresses the two servers bind
 	// (empty: every interface, as Argo Rollouts).
-	metricsHost string
-	healthzHost string
+	metricsHost  string
+	healthzHost  string
 	pprofAddress string
 
 	logLevel  string
