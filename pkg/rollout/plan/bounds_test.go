@@ -15,12 +15,15 @@ import (
 
 func int32p(v int32) *int32 { return &v }
 
+// behindNginx routes the canary through nginx, which takes maxTrafficWeight.
+func behindNginx(ro *v1alpha1.Rollout) {
+	c := ro.Spec.Strategy.Canary
+	c.StableService, c.CanaryService = "demo-stable", "demo-canary"
+	c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{StableIngress: "demo"}}
+}
+
 func TestOutOfBoundsNumbersAreInvalidSpecNamingTheField(t *testing.T) {
-	nginx := func(ro *v1alpha1.Rollout) {
-		c := ro.Spec.Strategy.Canary
-		c.StableService, c.CanaryService = "demo-stable", "demo-canary"
-		c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{StableIngress: "demo"}}
-	}
+	nginx := behindNginx
 	for name, tc := range map[string]struct {
 		edit  func(*v1alpha1.Rollout)
 		field string
