@@ -71,24 +71,48 @@ func (c *Cluster) start(ctx context.Context) error {
 	if c.ports, err = allocatePorts(); err != nil {
 		return err
 	}
-	f := c.files
 	if c.token, err = randomToken(); err != nil {
 		return err
 	}
+	var in inputs
+	prep := c.prepare(ctx, &in)
+	prom, etcd, err := c.startStorageAndMetrics()
+	if err != nil {
+		return err
+	}
+	if err := c.writeConfigs(); err != nil {
+		return err
+	}
+	apiserver, err := c.startAPIServer(ctx, etcd)
+	if err != nil {
+		return err
+	}
+	if err := prep.Wait(); err != nil {
+		return err
+	}
+	if err := writeFile(c.files.stages, in.stageDoc, 0o644); err != nil {
+		return err
+	}
+	return c.startTheRest(ctx, apiserver, prom, in.crdObjs)
+}
 
-	// Work that needs no API server: the go command's module lookups, the
-	// exporter, Prometheus and etcd.
-	var (
-		crdObjs  []*unstructured.Unstructured
-		stageDoc []byte
-	)
+// inputs are what start reads while the control plane comes up: the CRDs
+// to install and kwok's stages.
+type inputs struct {
+	crdObjs  []*unstructured.Unstructured
+	stageDoc []byte
+}
+
+// prepare does, in the background, the work that needs no API server: the
+// go command's module lookups for the CRDs and kwok's stages.
+func (c *Cluster) prepare(ctx context.Context, in *inputs) *group {
 	prep, pctx := newGroup(ctx)
 	prep.Go(func() error {
 		files, err := crdFiles(pctx, c.repoRoot, c.opts)
 		if err != nil {
 			return err
 		}
-		crdObjs, err = readObjects(files)
+		in.crdObjs, err = readObjects(files)
 		return err
 	})
 	prep.Go(func() error {
@@ -100,29 +124,36 @@ func (c *Cluster) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		stageDoc, err = kwokStages(dir)
+		in.stageDoc, err = kwokStages(dir)
 		return err
 	})
+	return prep
+}
+
+// startStorageAndMetrics starts the exporter, Prometheus and etcd.
+func (c *Cluster) startStorageAndMetrics() (prom, etcd *process, err error) {
 	if c.exporter, err = exporter.Start(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	promCfg, err := prometheusConfigYAML(append([]string{c.exporter.Addr()}, c.opts.ScrapeTargets...))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := writeFile(f.promConfig, promCfg, 0o644); err != nil {
-		return err
+	if err := writeFile(c.files.promConfig, promCfg, 0o644); err != nil {
+		return nil, nil, err
 	}
-	prom, err := c.launchPath("prometheus", PrometheusBinary, prometheusArgs(f.promConfig, filepath.Join(f.dir, "prometheus"), c.ports.prometheus))
+	prom, err = c.launchPath("prometheus", PrometheusBinary, prometheusArgs(c.files.promConfig, filepath.Join(c.files.dir, "prometheus"), c.ports.prometheus))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	etcd, err := c.launch("etcd", etcdArgs(f, c.ports))
-	if err != nil {
-		return err
-	}
+	etcd, err = c.launch("etcd", etcdArgs(c.files, c.ports))
+	return prom, etcd, err
+}
 
-	// While etcd starts: keys, tokens, kubeconfig, scheduler configuration.
+// writeConfigs writes, while etcd starts, the keys, tokens, kubeconfig and
+// scheduler configuration.
+func (c *Cluster) writeConfigs() error {
+	f := c.files
 	if err := writeServiceAccountKeys(f.saKey, f.saPub); err != nil {
 		return err
 	}
@@ -140,29 +171,30 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := writeFile(f.kubeconfig, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	if err := writeFile(f.schedulerConfig, schedCfg, 0o644); err != nil {
-		return err
-	}
+	return writeFile(f.schedulerConfig, schedCfg, 0o644)
+}
+
+// startAPIServer starts kube-apiserver once etcd is healthy, waits for it
+// to be ready and makes the clients.
+func (c *Cluster) startAPIServer(ctx context.Context, etcd *process) (*process, error) {
 	if err := waitHTTP(ctx, etcd, insecureClient, "http://"+local(c.ports.etcd)+"/health", ""); err != nil {
-		return err
+		return nil, err
 	}
-	apiserver, err := c.launch("kube-apiserver", apiserverArgs(f, c.ports))
+	apiserver, err := c.launch("kube-apiserver", apiserverArgs(c.files, c.ports))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := waitHTTP(ctx, apiserver, insecureClient, c.APIServerURL()+"/readyz", c.token); err != nil {
-		return err
+		return nil, err
 	}
-	if err := c.loadClients(); err != nil {
-		return err
-	}
-	if err := prep.Wait(); err != nil {
-		return err
-	}
-	if err := writeFile(f.stages, stageDoc, 0o644); err != nil {
-		return err
-	}
+	return apiserver, c.loadClients()
+}
 
+// startTheRest starts the controller manager, the scheduler and kwok, and
+// waits until each is healthy, the node is Ready, the CRDs are installed,
+// the default ServiceAccount exists and Prometheus has scraped once.
+func (c *Cluster) startTheRest(ctx context.Context, apiserver, prom *process, crdObjs []*unstructured.Unstructured) error {
+	f := c.files
 	kcm, err := c.launch("kube-controller-manager", controllerManagerArgs(f, c.ports))
 	if err != nil {
 		return err
@@ -175,7 +207,6 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
 	ready, ctx := newGroup(ctx)
 	ready.Go(func() error {
 		return waitHTTP(ctx, kcm, insecureClient, "https://"+local(c.ports.controllerManager)+"/healthz", "")
@@ -183,15 +214,7 @@ func (c *Cluster) start(ctx context.Context) error {
 	ready.Go(func() error {
 		return waitHTTP(ctx, sched, insecureClient, "https://"+local(c.ports.scheduler)+"/healthz", "")
 	})
-	ready.Go(func() error {
-		if err := waitHTTP(ctx, kwok, insecureClient, "http://"+local(c.ports.kwok)+"/healthz", ""); err != nil {
-			return err
-		}
-		if err := createNode(ctx, c.client); err != nil {
-			return kwok.failure(err)
-		}
-		return waitFor(ctx, kwok, "node "+NodeName+" Ready", nodeReady(c.client))
-	})
+	ready.Go(func() error { return c.nodeUp(ctx, kwok) })
 	ready.Go(func() error {
 		if err := ApplyObjects(ctx, c.restCfg, crdObjs); err != nil {
 			if ctx.Err() != nil {
@@ -211,6 +234,17 @@ func (c *Cluster) start(ctx context.Context) error {
 		return c.waitScraped(ctx, prom)
 	})
 	return ready.Wait()
+}
+
+// nodeUp waits for kwok, registers the fake node and waits until it is Ready.
+func (c *Cluster) nodeUp(ctx context.Context, kwok *process) error {
+	if err := waitHTTP(ctx, kwok, insecureClient, "http://"+local(c.ports.kwok)+"/healthz", ""); err != nil {
+		return err
+	}
+	if err := createNode(ctx, c.client); err != nil {
+		return kwok.failure(err)
+	}
+	return waitFor(ctx, kwok, "node "+NodeName+" Ready", nodeReady(c.client))
 }
 
 // waitScraped waits until Prometheus has scraped the exporter once.

@@ -80,12 +80,7 @@ func run(exitAtEnd bool) error {
 		return err
 	}
 
-	say("")
-	say("The cluster is still running. Poke it from another terminal:")
-	say("  export KUBECONFIG=%s", c.Kubeconfig())
-	say("  %s get rollout -n demo -o wide", rel(root, filepath.Join(root, "bin", "kubectl")))
-	say("  %s get replicasets,services -n demo --show-labels", rel(root, filepath.Join(root, "bin", "kubectl")))
-	say("Serin's log: %s", logPath)
+	sayHowToLook(root, c.Kubeconfig(), logPath)
 	if exitAtEnd {
 		say("Stopping the cluster (-exit).")
 		return nil
@@ -94,6 +89,17 @@ func run(exitAtEnd bool) error {
 	<-ctx.Done()
 	say("Stopping.")
 	return nil
+}
+
+// sayHowToLook tells how to reach the cluster the demo leaves running.
+func sayHowToLook(root, kubeconfig, logPath string) {
+	kubectl := rel(root, filepath.Join(root, "bin", "kubectl"))
+	say("")
+	say("The cluster is still running. Poke it from another terminal:")
+	say("  export KUBECONFIG=%s", kubeconfig)
+	say("  %s get rollout -n demo -o wide", kubectl)
+	say("  %s get replicasets,services -n demo --show-labels", kubectl)
+	say("Serin's log: %s", logPath)
 }
 
 func startController(bin, kubeconfig, logPath string) (*exec.Cmd, error) {

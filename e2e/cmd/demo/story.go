@@ -135,6 +135,20 @@ type story struct {
 }
 
 func (s *story) tell() error {
+	if err := s.setUp(); err != nil {
+		return err
+	}
+	for _, chapter := range []func() error{s.firstDeploy, s.goodRelease, s.badRelease, s.blueGreen} {
+		if err := chapter(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setUp creates the namespace, the two Services, the analysis template and
+// the VirtualService the story's Rollout uses.
+func (s *story) setUp() error {
 	if _, err := s.kube.CoreV1().Namespaces().Create(s.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ns}}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
@@ -159,9 +173,12 @@ func (s *story) tell() error {
 	if err := yaml.Unmarshal([]byte(demoVirtualService), &vs.Object); err != nil {
 		return err
 	}
-	if _, err := s.dynamic.Resource(virtualServices).Namespace(s.ns).Create(s.ctx, vs, metav1.CreateOptions{}); err != nil {
-		return err
-	}
+	_, err := s.dynamic.Resource(virtualServices).Namespace(s.ns).Create(s.ctx, vs, metav1.CreateOptions{})
+	return err
+}
+
+// firstDeploy is chapter 1.
+func (s *story) firstDeploy() error {
 	ro := &v1alpha1.Rollout{}
 	if err := yaml.UnmarshalStrict([]byte(demoRollout), ro); err != nil {
 		return err
@@ -173,10 +190,11 @@ func (s *story) tell() error {
 	if _, err := s.rollouts.ArgoprojV1alpha1().Rollouts(s.ns).Create(s.ctx, ro, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	if err := s.watchUntil(healthy, "the first revision is stable"); err != nil {
-		return err
-	}
+	return s.watchUntil(healthy, "the first revision is stable")
+}
 
+// goodRelease is chapter 2: a canary that passes its analysis.
+func (s *story) goodRelease() error {
 	say("")
 	say("Chapter 2: releasing v2 (kubectl argo rollouts set image guestbook guestbook=...:v2); its canary")
 	say("answers 99.5%% of requests successfully.")
@@ -193,10 +211,11 @@ func (s *story) tell() error {
 	if err := s.patchStatus(`{"status":{"pauseConditions":null}}`); err != nil {
 		return err
 	}
-	if err := s.watchUntil(healthy, "v2 passed its analysis and is fully promoted"); err != nil {
-		return err
-	}
+	return s.watchUntil(healthy, "v2 passed its analysis and is fully promoted")
+}
 
+// badRelease is chapter 3: a canary the analysis stops.
+func (s *story) badRelease() error {
 	say("")
 	say("Chapter 3: releasing v3, whose canary fails 20%% of requests.")
 	if err := s.setSuccessRate(0.80); err != nil {
@@ -217,7 +236,7 @@ func (s *story) tell() error {
 	}
 	say("Why: %s", s.message())
 	say("`kubectl argo rollouts retry rollout guestbook` would try v3 again; a manual `abort` does the same as this.")
-	return s.blueGreen()
+	return nil
 }
 
 // watchUntil narrates every change of the guestbook Rollout, its
