@@ -145,14 +145,24 @@ func (e *Env) StartController() error {
 	if e.controller != nil {
 		return fmt.Errorf("the controller is already running")
 	}
-	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	p, err := e.spawn(e.Cluster.Kubeconfig(), "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(logFile, "=== controller start %d at %s\n", e.restarts, time.Now().Format(time.RFC3339Nano))
+	e.controller = p
+	return nil
+}
+
+// spawn starts a controller process with a kubeconfig. Call with e.mu held.
+func (e *Env) spawn(kubeconfig, name string) (*process, error) {
+	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(logFile, "=== controller start %d %s at %s\n", e.restarts, name, time.Now().Format(time.RFC3339Nano))
 	metrics, healthz := freePort(), freePort()
 	cmd := exec.Command(filepath.Join(e.root, "bin", "serin-controller"),
-		"--kubeconfig", e.Cluster.Kubeconfig(),
+		"--kubeconfig", kubeconfig,
 		"--metricsport", fmt.Sprint(metrics),
 		"--healthzPort", fmt.Sprint(healthz),
 		"--loglevel", "debug",
@@ -167,17 +177,16 @@ func (e *Env) StartController() error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return err
+		return nil, err
 	}
 	p := &process{cmd: cmd, done: make(chan struct{}), metricsPort: metrics}
-	e.controller = p
 	e.restarts++
 	go func() {
 		cmd.Wait()
 		logFile.Close()
 		close(p.done)
 	}()
-	return nil
+	return p, nil
 }
 
 // StopController stops the controller the way Kubernetes would (SIGTERM,
