@@ -1,5 +1,5 @@
 // Package leaderelection runs work only while this process holds a
-// coordination.k8s.io Lease, with two guarantees beyond client-go's elector:
+// coordination.k8s.io Lease, with three guarantees beyond client-go's elector:
 //
 //   - On shutdown the work is stopped and waited for before the Lease is
 //     released, so the next leader never overlaps with us.
@@ -10,6 +10,10 @@
 //     process. Loss is noticed when renewing fails for RenewDeadline, or
 //     within about one RetryPeriod once a renewal finds another holder in the
 //     Lease.
+//   - Clients wrapped with FenceWrites(elector.Holding) send no write unless
+//     the Lease was renewed within RenewDeadline, by this process's clock:
+//     a process that was stopped past its Lease and wakes up with queued
+//     work writes nothing before it notices the loss.
 package leaderelection
 
 import (
@@ -23,6 +27,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 )
 
 // Config says which Lease to hold and how.
@@ -35,6 +40,8 @@ type Config struct {
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod have client-go's meaning.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// Clock times renewals for Holding; default: the real clock.
+	Clock clock.PassiveClock
 }
 
 // ErrLost is returned by Run when the Lease was lost while leading.
@@ -42,14 +49,27 @@ var ErrLost = errors.New("leader election lease lost")
 
 // Elector campaigns for one Lease and runs work while it holds it.
 type Elector struct {
-	cfg Config
+	cfg   Config
+	clock clock.PassiveClock
+
+	mu sync.Mutex
+	// renewedAt is when the last Lease write that left us the holder was
+	// sent; nil while we do not hold the Lease.
+	renewedAt *time.Time
 }
 
 // New returns an Elector for the Lease cfg describes. The configuration is
 // checked when Run starts.
 func New(cfg Config) *Elector {
-	return &Elector{cfg: cfg}
+	c := cfg.Clock
+	if c == nil {
+		c = clock.RealClock{}
+	}
+	return &Elector{cfg: cfg, clock: c}
 }
+
+// Config is the configuration the Elector was made with.
+func (e *Elector) Config() Config { return e.cfg }
 
 // Run campaigns for the Lease until ctx is done. While it holds the Lease it
 // calls lead with a context that ends when ctx does or the Lease is lost.
@@ -62,6 +82,7 @@ func New(cfg Config) *Elector {
 func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) error {
 	c := &campaign{
 		cfg:    e.cfg,
+		leases: leaseWrites{LeasesGetter: e.cfg.Client, e: e},
 		ctx:    ctx,
 		lead:   lead,
 		logger: klog.FromContext(ctx).WithValues("lease", klog.KRef(e.cfg.Namespace, e.cfg.Name), "identity", e.cfg.Identity),
@@ -101,7 +122,8 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) error
 // campaign is the state of one Run.
 type campaign struct {
 	cfg     Config
-	ctx     context.Context // the caller's: done means shut down
+	leases  coordinationv1.LeasesGetter // cfg.Client, noting our renewals
+	ctx     context.Context             // the caller's: done means shut down
 	lead    func(ctx context.Context)
 	logger  klog.Logger
 	elector *leaderelection.LeaderElector
@@ -118,7 +140,7 @@ func (c *campaign) electionConfig() leaderelection.LeaderElectionConfig {
 	return leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
 			LeaseMeta:  metav1.ObjectMeta{Namespace: c.cfg.Namespace, Name: c.cfg.Name},
-			Client:     c.cfg.Client,
+			Client:     c.leases,
 			LockConfig: resourcelock.ResourceLockConfig{Identity: c.cfg.Identity},
 		},
 		LeaseDuration:   c.cfg.LeaseDuration,
