@@ -7,16 +7,30 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/leaderelection"
 )
 
+// newElector returns the elector of this process's Lease, with a client of
+// its own made from cfg, or nil when leader election is off.
+func newElector(o *options, cfg *rest.Config, ownNS string) (*leaderelection.Elector, error) {
+	if !o.leaderElect {
+		return nil, nil
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return leaderelection.New(leaseConfig(o, kube, ownNS)), nil
+}
+
 // runLeading runs the app while this process holds the Lease, or at once
-// when leader election is off, until ctx is done. If the work stops on its
-// own while we lead, the whole process shuts down (releasing the Lease)
-// instead of leading with nothing running.
-func (a *app) runLeading(ctx context.Context, o *options, kube kubernetes.Interface, ownNS string) error {
+// when leader election is off (elector nil), until ctx is done. If the work
+// stops on its own while we lead, the whole process shuts down (releasing
+// the Lease) instead of leading with nothing running.
+func (a *app) runLeading(ctx context.Context, elector *leaderelection.Elector) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var runErr error
@@ -24,12 +38,12 @@ func (a *app) runLeading(ctx context.Context, o *options, kube kubernetes.Interf
 		runErr = a.run(leadCtx)
 		cancel()
 	}
-	if !o.leaderElect {
+	if elector == nil {
 		klog.FromContext(ctx).Info("Leader election is off; running as the only instance")
 		lead(ctx)
 		return runErr
 	}
-	err := holdLease(ctx, leaseConfig(o, kube, ownNS), lead, os.Exit)
+	err := holdLease(ctx, elector, lead, os.Exit)
 	return errors.Join(err, runErr)
 }
 
@@ -53,9 +67,10 @@ func leaseConfig(o *options, kube kubernetes.Interface, namespace string) leader
 // once with exit(1), without waiting for the workers to stop: a leader that
 // lost its Lease and kept reconciling meanwhile would be a second writer.
 // exit is os.Exit outside tests.
-func holdLease(ctx context.Context, cfg leaderelection.Config, lead func(context.Context), exit func(code int)) error {
-	err := leaderelection.New(cfg).Run(ctx, lead)
+func holdLease(ctx context.Context, elector *leaderelection.Elector, lead func(context.Context), exit func(code int)) error {
+	err := elector.Run(ctx, lead)
 	if errors.Is(err, leaderelection.ErrLost) {
+		cfg := elector.Config()
 		logger := klog.FromContext(ctx).WithValues("lease", klog.KRef(cfg.Namespace, cfg.Name), "identity", cfg.Identity)
 		logger.Error(nil, "Lost the leader election lease; exiting so that only the new leader reconciles")
 		klog.Flush()

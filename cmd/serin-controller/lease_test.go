@@ -82,7 +82,7 @@ func TestLosingTheLeaseExitsWithCodeOneAndSaysWhy(t *testing.T) {
 	exited := make(chan int, 1)
 	returned := make(chan error, 1)
 	go func() {
-		returned <- holdLease(ctx, cfg, func(ctx context.Context) {
+		returned <- holdLease(ctx, leaderelection.New(cfg), func(ctx context.Context) {
 			close(leading)
 			<-ctx.Done()
 		}, func(code int) { exited <- code })
@@ -116,7 +116,7 @@ func TestAShutdownWhileLeadingDoesNotExit(t *testing.T) {
 	leading := make(chan struct{})
 	returned := make(chan error, 1)
 	go func() {
-		returned <- holdLease(ctx, cfg, func(ctx context.Context) {
+		returned <- holdLease(ctx, leaderelection.New(cfg), func(ctx context.Context) {
 			close(leading)
 			<-ctx.Done()
 		}, func(code int) { t.Errorf("exit(%d) on an orderly shutdown", code) })

@@ -28,6 +28,7 @@ import (
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/controllermetrics"
+	"github.com/serin-dev/serin/pkg/leaderelection"
 	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
@@ -288,6 +289,15 @@ func run(ctx context.Context, o *options) error {
 	// Every client's requests are counted (controller_clientset_k8s_request_total).
 	m := controllermetrics.New(versionString())
 	cfg.Wrap(m.WrapTransport)
+	elector, err := newElector(o, cfg, ownNS)
+	if err != nil {
+		return err
+	}
+	if elector != nil {
+		// The work's clients write only while the Lease is fresh; the
+		// Lease's own client (made above) is not fenced.
+		cfg.Wrap(leaderelection.FenceWrites(elector.Holding))
+	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -321,7 +331,7 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 
-	return a.runLeading(ctx, o, kube, ownNS)
+	return a.runLeading(ctx, elector)
 }
 
 // startServers opens /healthz, /metrics and, if asked, pprof. They serve on
