@@ -13,9 +13,12 @@ import (
 	"github.com/serin-dev/serin/pkg/leaderelection"
 )
 
-// newElector returns the elector of this process's Lease, with a client of
-// its own made from cfg, or nil when leader election is off.
-func newElector(o *options, cfg *rest.Config, ownNS string) (*leaderelection.Elector, error) {
+// electAndFence returns the elector of this process's Lease, with a client
+// of its own made from cfg, and wraps cfg so that every client made from it
+// afterwards writes only while the Lease is fresh (see
+// leaderelection.FenceWrites). With leader election off it returns nil and
+// leaves cfg alone.
+func electAndFence(o *options, cfg *rest.Config, ownNS string) (*leaderelection.Elector, error) {
 	if !o.leaderElect {
 		return nil, nil
 	}
@@ -23,7 +26,9 @@ func newElector(o *options, cfg *rest.Config, ownNS string) (*leaderelection.Ele
 	if err != nil {
 		return nil, err
 	}
-	return leaderelection.New(leaseConfig(o, kube, ownNS)), nil
+	elector := leaderelection.New(leaseConfig(o, kube, ownNS))
+	cfg.Wrap(leaderelection.FenceWrites(elector.Holding))
+	return elector, nil
 }
 
 // runLeading runs the app while this process holds the Lease, or at once

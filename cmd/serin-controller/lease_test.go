@@ -3,14 +3,21 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
@@ -134,5 +141,61 @@ func TestAShutdownWhileLeadingDoesNotExit(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("holdLease did not return after the shutdown")
+	}
+}
+
+// apiRecorder is an API server that answers every request with an empty
+// object and records the methods it got.
+func apiRecorder(t *testing.T) (*rest.Config, func() []string) {
+	var mu sync.Mutex
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods = append(methods, r.Method)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	return &rest.Config{Host: srv.URL}, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(methods)
+	}
+}
+
+func TestClientsMadeAfterElectAndFenceWriteOnlyWhileLeading(t *testing.T) {
+	o := &options{leaderElect: true, leaseDuration: 15 * time.Second, renewDeadline: 10 * time.Second, retryPeriod: 2 * time.Second}
+	cfg, methods := apiRecorder(t)
+	elector, err := electAndFence(o, cfg, "argo-rollouts")
+	if err != nil || elector == nil {
+		t.Fatalf("electAndFence = %v, %v; want an elector", elector, err)
+	}
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
+	if _, err := kube.CoreV1().ConfigMaps("a").Create(context.Background(), cm, metav1.CreateOptions{}); !errors.Is(err, leaderelection.ErrNotHolding) {
+		t.Errorf("a write before leading returned %v, want ErrNotHolding", err)
+	}
+	if _, err := kube.CoreV1().ConfigMaps("a").Get(context.Background(), "x", metav1.GetOptions{}); err != nil {
+		t.Errorf("a read before leading: %v", err)
+	}
+	if got := methods(); !slices.Equal(got, []string{http.MethodGet}) {
+		t.Errorf("the API server got %v, want only the read", got)
+	}
+}
+
+func TestElectAndFenceLeavesClientsAloneWithoutLeaderElection(t *testing.T) {
+	cfg, methods := apiRecorder(t)
+	elector, err := electAndFence(&options{leaderElect: false}, cfg, "argo-rollouts")
+	if err != nil || elector != nil {
+		t.Fatalf("electAndFence = %v, %v; want no elector", elector, err)
+	}
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
+	if _, err := kube.CoreV1().ConfigMaps("a").Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		t.Errorf("a write without leader election: %v", err)
+	}
+	if got := methods(); !slices.Equal(got, []string{http.MethodPost}) {
+		t.Errorf("the API server got %v, want the write", got)
 	}
 }

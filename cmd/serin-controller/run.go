@@ -28,7 +28,6 @@ import (
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/controllermetrics"
-	"github.com/serin-dev/serin/pkg/leaderelection"
 	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
@@ -289,14 +288,9 @@ func run(ctx context.Context, o *options) error {
 	// Every client's requests are counted (controller_clientset_k8s_request_total).
 	m := controllermetrics.New(versionString())
 	cfg.Wrap(m.WrapTransport)
-	elector, err := newElector(o, cfg, ownNS)
+	elector, err := electAndFence(o, cfg, ownNS)
 	if err != nil {
 		return err
-	}
-	if elector != nil {
-		// The work's clients write only while the Lease is fresh; the
-		// Lease's own client (made above) is not fenced.
-		cfg.Wrap(leaderelection.FenceWrites(elector.Holding))
 	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
