@@ -57,6 +57,12 @@ func (f *T) StartProxiedController(name string, killAfter int) *Controller {
 // Exited is closed once the process has ended.
 func (c *Controller) Exited() <-chan struct{} { return c.proc.done }
 
+// ExitCode is the ended process's exit code, -1 when a signal ended it.
+func (c *Controller) ExitCode() int {
+	<-c.proc.done
+	return c.proc.cmd.ProcessState.ExitCode()
+}
+
 // Kill ends the process at once (SIGKILL), as a crash would, and waits for it.
 func (c *Controller) Kill() {
 	c.end(func() {

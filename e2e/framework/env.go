@@ -189,6 +189,31 @@ func (e *Env) spawn(kubeconfig, name string) (*process, error) {
 	return p, nil
 }
 
+// reviveController starts the package's controller again if it ended on
+// its own (its Lease lost on a loaded machine, a crash), as its
+// Deployment would restart it, so that one test's loss does not fail
+// every later test.
+func (e *Env) reviveController(t *testing.T) {
+	e.mu.Lock()
+	p := e.controller
+	if p != nil {
+		select {
+		case <-p.done:
+			e.controller = nil
+		default:
+			p = nil
+		}
+	}
+	e.mu.Unlock()
+	if p == nil {
+		return
+	}
+	t.Logf("the package's controller had exited on its own (code %d; its log says why); starting a new one", p.cmd.ProcessState.ExitCode())
+	if err := e.StartController(); err != nil {
+		t.Fatalf("restarting the controller: %v", err)
+	}
+}
+
 // StopController stops the controller the way Kubernetes would (SIGTERM,
 // then SIGKILL after a grace period) and waits for it to exit.
 func (e *Env) StopController() {
@@ -238,7 +263,8 @@ func (e *Env) controllerLog(namespace string) string {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.Contains(line, namespace) || strings.HasPrefix(line, "===") || strings.Contains(line, "panic") {
+		if strings.Contains(line, namespace) || strings.HasPrefix(line, "===") || strings.Contains(line, "panic") ||
+			strings.Contains(line, "leader election lease") || strings.Contains(line, "Controller failed") {
 			out = append(out, line)
 		}
 	}

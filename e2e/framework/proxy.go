@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log"
@@ -39,7 +40,9 @@ type Write struct {
 	// Resource is the API resource written ("replicasets", "rollouts", ...).
 	Resource     string
 	Method, Path string
-	Status       int
+	// Body is the start of the request body (a patch, say), for messages.
+	Body   string
+	Status int
 	// Sent is when the request reached the proxy; Answered when the
 	// response had been passed back to the controller.
 	Sent, Answered time.Time
@@ -170,12 +173,35 @@ func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	body, err := readBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	sent := time.Now()
 	p.forward.ServeHTTP(rec, r)
 	http.NewResponseController(w).Flush()
 	_, namespace, resource := resourceOf(r.URL.Path)
-	p.record(Write{Kind: kind, Namespace: namespace, Resource: resource, Method: r.Method, Path: r.URL.Path, Status: rec.status, Sent: sent, Answered: time.Now()})
+	p.record(Write{Kind: kind, Namespace: namespace, Resource: resource, Method: r.Method, Body: body, Path: r.URL.Path, Status: rec.status, Sent: sent, Answered: time.Now()})
+}
+
+// maxBody bounds the part of a request body a Write keeps.
+const maxBody = 2048
+
+// readBody reads a request's body and puts it back for forwarding,
+// returning its start.
+func readBody(r *http.Request) (string, error) {
+	if r.Body == nil {
+		return "", nil
+	}
+	data, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return string(data[:min(len(data), maxBody)]), nil
 }
 
 // record logs an answered write and trips the proxy at its limit.

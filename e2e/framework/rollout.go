@@ -43,6 +43,7 @@ func New(t *testing.T) *T {
 	if env == nil {
 		t.Fatal("framework.Main was not called from TestMain")
 	}
+	env.reviveController(t)
 	ns := "e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(ns) > 55 {
 		ns = ns[:55]
