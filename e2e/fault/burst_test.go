@@ -111,7 +111,7 @@ func TestBurstOfUserWritesDuringACanary(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	writes := c.Proxy.ObjectWrites(f.Namespace)
 	if extra := writes[before:]; len(extra) > 0 {
-		t.Errorf("the controller kept writing after the rollout was over: %v", extra)
+		t.Errorf("the controller kept writing after the rollout was over:%s", withBodies(extra))
 	}
 	conflicts := 0
 	for _, w := range writes {
