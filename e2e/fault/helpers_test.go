@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -34,12 +35,15 @@ func withoutPackageController(f *framework.T) {
 }
 
 // settled tells whether the rollout is over: Healthy on its current
-// revision, every pod of that revision available and every other
-// ReplicaSet scaled to zero.
+// revision, every pod of that revision available, every other ReplicaSet
+// scaled to zero, and the Rollout's status saying so (its counts and its
+// Healthy condition).
 func settled(r *framework.R, replicas int32) bool {
 	ro := r.Get()
-	if ro.Status.ObservedGeneration != fmt.Sprint(ro.Generation) || ro.Status.Phase != v1alpha1.RolloutPhaseHealthy ||
-		ro.Status.StableRS == "" || ro.Status.StableRS != ro.Status.CurrentPodHash {
+	s := ro.Status
+	if s.ObservedGeneration != fmt.Sprint(ro.Generation) || s.Phase != v1alpha1.RolloutPhaseHealthy ||
+		s.StableRS == "" || s.StableRS != s.CurrentPodHash || !healthyCondition(ro) ||
+		s.Replicas != replicas || s.UpdatedReplicas != replicas || s.ReadyReplicas != replicas || s.AvailableReplicas != replicas {
 		return false
 	}
 	for _, rs := range r.ReplicaSets() {
@@ -52,6 +56,16 @@ func settled(r *framework.R, replicas int32) bool {
 		}
 	}
 	return true
+}
+
+// healthyCondition tells whether the Rollout's Healthy condition is True.
+func healthyCondition(ro *v1alpha1.Rollout) bool {
+	for _, c := range ro.Status.Conditions {
+		if c.Type == v1alpha1.RolloutHealthy {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // perController bounds the time one controller may take to make a write
