@@ -24,8 +24,9 @@ type Controller struct {
 
 // StartProxiedController starts a controller process behind a new APIProxy.
 // With killAfter > 0 the process is SIGKILLed as soon as that many of its
-// object writes to the test's namespace have been answered (the proxy holds any further write
-// meanwhile). The process and its proxy end with the test at the latest.
+// object writes to the test's namespace have been answered (the proxy
+// holds any further write meanwhile). The process and its proxy end with
+// the test at the latest.
 func (f *T) StartProxiedController(name string, killAfter int) *Controller {
 	f.Helper()
 	proxy, err := f.Env.NewAPIProxy(f.TempDir(), killAfter, f.Namespace)

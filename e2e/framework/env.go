@@ -159,7 +159,10 @@ func (e *Env) spawn(kubeconfig, name string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(logFile, "=== controller start %d %s at %s\n", e.restarts, name, time.Now().Format(time.RFC3339Nano))
+	if name != "" {
+		name = " (" + name + ")"
+	}
+	fmt.Fprintf(logFile, "=== controller start %d%s at %s\n", e.restarts, name, time.Now().Format(time.RFC3339Nano))
 	metrics, healthz := freePort(), freePort()
 	cmd := exec.Command(filepath.Join(e.root, "bin", "serin-controller"),
 		"--kubeconfig", kubeconfig,

@@ -67,7 +67,6 @@ func (w Write) String() string {
 // between the trip and the kill the trip triggers. Only the writes to one
 // namespace count toward the limit: a test's own.
 type APIProxy struct {
-	listener   net.Listener
 	server     *http.Server
 	forward    *httputil.ReverseProxy
 	kubeconfig string
@@ -97,7 +96,7 @@ func (e *Env) NewAPIProxy(dir string, limit int, namespace string) (*APIProxy, e
 	if err != nil {
 		return nil, err
 	}
-	p := &APIProxy{listener: l, limit: limit, namespace: namespace, tripped: make(chan struct{})}
+	p := &APIProxy{limit: limit, namespace: namespace, tripped: make(chan struct{})}
 	p.forward = &httputil.ReverseProxy{
 		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
 		Transport:     transport,
