@@ -52,15 +52,9 @@ var errNotSynced = fmt.Errorf("the object cache is still filling")
 // kind's informer fills, or an error when the API server does not serve the
 // kind (its CRD is not installed).
 func (w *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
-	inf := w.informer(gvr)
-	if !inf.HasSynced() {
-		w.mu.Lock()
-		err := w.missing[gvr]
-		w.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		return nil, errNotSynced
+	inf, err := w.synced(gvr)
+	if err != nil {
+		return nil, err
 	}
 	obj, exists, err := inf.GetIndexer().GetByKey(namespace + "/" + name)
 	if err != nil || !exists {
@@ -76,15 +70,9 @@ func (w *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name strin
 // List returns the cached objects of gvr in namespace, with the same
 // errors as Get while the kind's informer fills or is not served.
 func (w *ObjectCache) List(gvr schema.GroupVersionResource, namespace string) ([]*unstructured.Unstructured, error) {
-	inf := w.informer(gvr)
-	if !inf.HasSynced() {
-		w.mu.Lock()
-		err := w.missing[gvr]
-		w.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		return nil, errNotSynced
+	inf, err := w.synced(gvr)
+	if err != nil {
+		return nil, err
 	}
 	objs, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
 	if err != nil {
@@ -97,6 +85,21 @@ func (w *ObjectCache) List(gvr schema.GroupVersionResource, namespace string) ([
 		}
 	}
 	return out, nil
+}
+
+// synced returns the informer of gvr, started if need be, once it has
+// listed; until then errNotSynced, or why the kind is not served.
+func (w *ObjectCache) synced(gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+	inf := w.informer(gvr)
+	if inf.HasSynced() {
+		return inf, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.missing[gvr]; err != nil {
+		return nil, err
+	}
+	return nil, errNotSynced
 }
 
 // Start starts the cache of gvr, if it has not started yet, without

@@ -2,8 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -84,8 +82,8 @@ func inRange(errs field.ErrorList, path *field.Path, v *int32, lo, hi int32) fie
 }
 
 // boundedIntOrPercent checks a pod count or percentage: a count within
-// [0, MaxReplicas], or a percentage (read as scaledValue reads it, the %
-// sign optional) within [0, maxPercent].
+// [0, MaxReplicas], or a percentage (read by percent, as scaledValue reads
+// it) within [0, maxPercent].
 func boundedIntOrPercent(path *field.Path, v *intstr.IntOrString, maxPercent int) field.ErrorList {
 	if v == nil {
 		return nil
@@ -93,7 +91,7 @@ func boundedIntOrPercent(path *field.Path, v *intstr.IntOrString, maxPercent int
 	if v.Type == intstr.Int {
 		return inRange(nil, path, &v.IntVal, 0, MaxReplicas)
 	}
-	pct, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v.StrVal), "%"))
+	pct, err := percent(v.StrVal)
 	if err != nil {
 		return field.ErrorList{field.Invalid(path, v.StrVal, "must be a pod count or a percentage")}
 	}

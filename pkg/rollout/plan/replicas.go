@@ -82,15 +82,21 @@ func scaledValue(v *intstr.IntOrString, def string, total int32, roundUp bool) i
 	if value.Type == intstr.Int {
 		return value.IntVal
 	}
-	pct, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(value.StrVal), "%"))
+	pct, err := percent(value.StrVal)
 	if err != nil {
-		return 0
+		return 0 // refused by validation (boundedIntOrPercent) before any use
 	}
 	exact := float64(pct) * float64(total) / 100
 	if roundUp {
 		return int32(math.Ceil(exact))
 	}
 	return int32(math.Floor(exact))
+}
+
+// percent reads the string form of an int-or-percent: a number, the % sign
+// optional, as Argo Rollouts reads it.
+func percent(s string) (int, error) {
+	return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s), "%"))
 }
 
 // surgeAndUnavailable are the strategy's maxSurge and maxUnavailable in
