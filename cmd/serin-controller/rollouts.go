@@ -28,8 +28,8 @@ func init() {
 }
 
 // newRolloutController wires the Rollout reconciler: a Rollout is
-// reconciled when it changes, when a ReplicaSet it controls changes, and
-// when a Service it references changes.
+// reconciled when it changes, when a ReplicaSet, AnalysisRun or Experiment
+// it controls changes, and when a Service it references changes.
 func newRolloutController(d *deps) (*controller.Controller, error) {
 	in := rolloutInformers(d)
 	// The concrete routers are chosen here, and only here, from the flags.
@@ -78,6 +78,7 @@ type rolloutInformerSet struct {
 	pods              coreinformers.PodInformer
 	analysisRuns      rolloutinformers.AnalysisRunInformer
 	analysisTemplates rolloutinformers.AnalysisTemplateInformer
+	experiments       rolloutinformers.ExperimentInformer
 }
 
 func rolloutInformers(d *deps) rolloutInformerSet {
@@ -91,6 +92,7 @@ func rolloutInformers(d *deps) rolloutInformerSet {
 		pods:              d.informers.replicaSets.Core().V1().Pods(),
 		analysisRuns:      v1.AnalysisRuns(),
 		analysisTemplates: v1.AnalysisTemplates(),
+		experiments:       v1.Experiments(),
 	}
 }
 
@@ -106,7 +108,7 @@ func addRolloutIndexes(in rolloutInformerSet, routerConfig routers.Config) error
 	}); err != nil {
 		return err
 	}
-	for _, inf := range []cache.SharedIndexInformer{in.replicaSets.Informer(), in.analysisRuns.Informer()} {
+	for _, inf := range []cache.SharedIndexInformer{in.replicaSets.Informer(), in.analysisRuns.Informer(), in.experiments.Informer()} {
 		if err := ensureIndexes(inf, cache.Indexers{controller.OwnerIndex: controller.OwnerIndexFunc}); err != nil {
 			return err
 		}
@@ -127,6 +129,7 @@ func rolloutOptions(d *deps, in rolloutInformerSet) rollout.Options {
 		AnalysisRunLister:      in.analysisRuns.Lister(),
 		OwnedReplicaSets:       in.replicaSets.Informer().GetIndexer(),
 		OwnedAnalysisRuns:      in.analysisRuns.Informer().GetIndexer(),
+		OwnedExperiments:       in.experiments.Informer().GetIndexer(),
 		AnalysisTemplateLister: in.analysisTemplates.Lister(),
 	}
 	if !d.opts.namespaced {
@@ -151,6 +154,7 @@ func addRolloutHandlers(d *deps, in rolloutInformerSet, c *controller.Controller
 		{in.services.Informer(), byIndex(rollout.ServicesIndex)},
 		{in.pods.Informer(), controller.HandleMapped(c, podOwnerRollout(in.replicaSets.Lister()))},
 		{in.analysisRuns.Informer(), controller.HandleOwner(c, v1alpha1.RolloutKind, v1alpha1.GroupName)},
+		{in.experiments.Informer(), controller.HandleOwner(c, v1alpha1.RolloutKind, v1alpha1.GroupName)},
 		{in.analysisTemplates.Informer(), byIndex(rollout.TemplatesIndex)},
 	} {
 		if _, err := h.informer.AddEventHandler(h.handler); err != nil {

@@ -24,9 +24,9 @@ import (
 
 // apply carries out a plan in a fixed order, each write only when the plan
 // asks for it: the Rollout's own metadata and spec, the ReplicaSet create,
-// updates and deletes, the workload scale, router writes, AnalysisRuns, pod
-// patches, evictions, Service switches, and the status last. Events are
-// recorded once the writes succeeded.
+// updates and deletes, the workload scale, router writes, Experiments,
+// AnalysisRuns, pod patches, evictions, Service switches, and the status
+// last. Events are recorded once the writes succeeded.
 func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
 	resourceVersion, err := r.patchRollout(ctx, ro, p)
 	if err != nil {
@@ -65,6 +65,9 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		}
 	}
 	if err := r.applyRouterWrites(ctx, p.RouterWrites); err != nil {
+		return err
+	}
+	if err := r.applyExperiments(ctx, ro, &p); err != nil {
 		return err
 	}
 	if err := r.applyRuns(ctx, ro, &p); err != nil {

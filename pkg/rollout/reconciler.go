@@ -51,6 +51,10 @@ type Options struct {
 	// informers) instead of listing the Rollout's namespace.
 	OwnedReplicaSets  cache.Indexer
 	OwnedAnalysisRuns cache.Indexer
+	// OwnedExperiments finds the Experiments of a Rollout by its UID (an
+	// index named controller.OwnerIndex). Optional: without it a Rollout
+	// sees no Experiment and experiment steps wait.
+	OwnedExperiments cache.Indexer
 	// PodLister lists pods carrying the rollouts-pod-template-hash label
 	// (for spec.restartAt). Optional: without it restarts wait.
 	PodLister corelisters.PodLister
@@ -186,6 +190,9 @@ func (r *Reconciler) observe(ro *v1alpha1.Rollout) (plan.State, error) {
 		st.Workload = w
 	}
 	if err := r.observeAnalysis(ro, &st); err != nil {
+		return st, err
+	}
+	if err := r.observeExperiments(ro, &st); err != nil {
 		return st, err
 	}
 	return st, r.observeServices(ro, &st)

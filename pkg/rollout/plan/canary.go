@@ -35,16 +35,22 @@ func (p *planner) canary(conditions []v1alpha1.RolloutCondition) {
 	analysis := p.canaryAnalysis()
 	p.addRunWrites(analysis.writes)
 	p.pause.merge(analysis.pause)
+	experiment := p.canaryExperiment(p.pause.aborted(p.ro))
+	p.addExperimentWrites(experiment)
+	p.pause.merge(experiment.pause)
 	// Decided once, then handed to every phase: the observed abort, or the
-	// one this reconcile's analysis decided (traffic leaves the canary in
-	// the same reconcile as the analysis fails).
+	// one this reconcile's analysis or experiment decided (traffic leaves
+	// the canary in the same reconcile as the analysis fails).
 	aborting := p.pause.aborted(p.ro)
 	p.syncEphemeralMetadata()
 	p.cleanupHistory()
 	p.switchServices(aborting)
-	c := carried{conditions: conditions, runs: &analysis.runs, weights: p.trafficRoutingWithEvents(aborting), restartedAt: restartedAt}
-	if len(analysis.pause.added) > 0 {
-		// An inconclusive analysis pauses the rollout before anything scales.
+	extra := experimentWeights(p.steps.experimentStepInForce(), experiment.current)
+	c := carried{conditions: conditions, runs: &analysis.runs, experiment: &experiment,
+		weights: p.trafficRoutingWithEvents(aborting, extra), restartedAt: restartedAt}
+	if len(analysis.pause.added) > 0 || len(experiment.pause.added) > 0 {
+		// An inconclusive analysis or experiment pauses the rollout before
+		// anything scales.
 		p.syncCanaryStatusWithEvents(c)
 		return
 	}
@@ -167,8 +173,8 @@ func (p *planner) pauseStep() {
 }
 
 // stepCompleted tells whether the current step is done, given the
-// AnalysisRuns in force.
-func (p *planner) stepCompleted(runs *currentRuns) bool {
+// AnalysisRuns and the Experiment in force.
+func (p *planner) stepCompleted(c carried) bool {
 	step := p.steps.current()
 	if p.ro.Spec.Paused || step == nil {
 		return false
@@ -186,7 +192,10 @@ func (p *planner) stepCompleted(runs *currentRuns) bool {
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
 		return true
 	case step.Analysis != nil:
-		return stepAnalysisSucceeded(runs)
+		return stepAnalysisSucceeded(c.runs)
+	case step.Experiment != nil:
+		ex := c.experiment
+		return ex != nil && ex.current != nil && ex.current.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 	}
 	return false
 }
@@ -248,11 +257,14 @@ func (p *planner) syncCanaryStatusWithEvents(c carried) {
 		p.finishStatus(s, true)
 		return
 	}
-	if index != nil && *index == p.steps.index && p.stepCompleted(c.runs) {
+	if index != nil && *index == p.steps.index && p.stepCompleted(c) {
 		step := p.steps.current()
 		next := *index + 1
 		index = &next
 		s.Canary.CurrentStepAnalysisRunStatus = nil
+		if step.Experiment != nil {
+			s.Canary.CurrentExperiment = ""
+		}
 		p.event(false, v1alpha1.EventRolloutStepCompleted, fmt.Sprintf(v1alpha1.EventMessageStepCompleted, next, count, stepString(*step)))
 		p.pause.remove(v1alpha1.PauseReasonCanaryPauseStep)
 	}

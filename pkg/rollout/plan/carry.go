@@ -15,6 +15,9 @@ type carried struct {
 	// runs are the AnalysisRuns in force; nil when this reconcile did not
 	// reconcile the analyses (the observed run statuses are kept).
 	runs *currentRuns
+	// experiment is what reconciling the experiment step decided; nil when
+	// this reconcile did not (the observed current experiment is kept).
+	experiment *experimentDecision
 	// weights is the split the routers were told to carry, if any.
 	weights *v1alpha1.TrafficWeights
 	// restartedAt is set once every pod is newer than spec.restartAt.
@@ -76,5 +79,11 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		p.recordAnalysisEvents(*r)
 	}
 	s.Canary.CurrentExperiment = old.Canary.CurrentExperiment
+	if e := c.experiment; e != nil {
+		s.Canary.CurrentExperiment = ""
+		if e.current != nil {
+			s.Canary.CurrentExperiment = e.current.Name
+		}
+	}
 	return s
 }

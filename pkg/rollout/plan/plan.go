@@ -113,10 +113,7 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 	c := ro.Spec.Strategy.Canary
 	for i, s := range c.Steps {
 		path := st.Child("canary", "steps").Index(i)
-		switch {
-		case s.Experiment != nil:
-			return field.Invalid(path.Child("experiment"), "", "experiment steps are not supported by this version of Serin yet")
-		case s.Plugin != nil:
+		if s.Plugin != nil {
 			return field.Invalid(path.Child("plugin"), s.Plugin.Name, "step plugins are not supported by this version of Serin yet")
 		}
 	}

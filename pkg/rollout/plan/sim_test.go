@@ -42,6 +42,8 @@ type world struct {
 	// templates and runs of the analysis world.
 	templates map[string]*v1alpha1.AnalysisTemplate
 	runs      map[string]*v1alpha1.AnalysisRun
+	// experiments the Rollout created.
+	experiments map[string]*v1alpha1.Experiment
 	// pods per ReplicaSet name; the kubelet keeps their number at spec.replicas.
 	pods     map[string][]*corev1.Pod
 	evicted  int
@@ -57,7 +59,7 @@ func newWorld(t testing.TB, ro *v1alpha1.Rollout) *world {
 	ro.Namespace = "default"
 	ro.Generation = 1
 	w := &world{t: t, now: epoch, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, broken: map[string]bool{}, pods: map[string][]*corev1.Pod{},
-		templates: map[string]*v1alpha1.AnalysisTemplate{}, runs: map[string]*v1alpha1.AnalysisRun{}}
+		templates: map[string]*v1alpha1.AnalysisTemplate{}, runs: map[string]*v1alpha1.AnalysisRun{}, experiments: map[string]*v1alpha1.Experiment{}}
 	return w
 }
 
@@ -83,6 +85,9 @@ func (w *world) state() State {
 	}
 	for _, r := range w.runs {
 		st.AnalysisRuns = append(st.AnalysisRuns, r.DeepCopy())
+	}
+	for _, ex := range w.experiments {
+		st.Experiments = append(st.Experiments, ex.DeepCopy())
 	}
 	if w.workload != nil {
 		st.Workload = w.workload.DeepCopy()
@@ -171,6 +176,7 @@ func (w *world) step() Plan {
 	for _, r := range p.DeleteRuns {
 		delete(w.runs, r.Name)
 	}
+	w.applyExperiments(p)
 	for _, pp := range p.PodPatches {
 		for _, pods := range w.pods {
 			for _, pod := range pods {
@@ -262,7 +268,7 @@ func (w *world) settle() {
 
 func (w *world) snapshot() string {
 	status, _ := json.Marshal(w.ro.Status)
-	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d|%d|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches), len(w.runs), len(w.last.TerminateRuns), len(w.last.RouterWrites))
+	return fmt.Sprintf("%s|%v|%v|%d|%d|%v|%d|%d|%d|%d|%d", status, w.replicaCounts(), w.ro.Annotations, len(w.last.Events), len(w.rss), w.serviceHashes(), w.evicted, len(w.last.PodPatches), len(w.runs), len(w.last.TerminateRuns), len(w.last.RouterWrites)) + fmt.Sprint(len(w.experiments), len(w.last.TerminateExperiments))
 }
 
 func (w *world) serviceHashes() map[string]string {

@@ -41,6 +41,8 @@ type State struct {
 	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.
 	AnalysisRuns []*v1alpha1.AnalysisRun
+	// Experiments the Rollout controls.
+	Experiments []*v1alpha1.Experiment
 	// Templates are the resolved templates of each analysis in the spec,
 	// keyed as Analyses keys them; TemplateErrors holds those that could not
 	// be resolved.
@@ -61,12 +63,14 @@ type State struct {
 //  4. ReplicaSet Deletes;
 //  5. the workload scale (WorkloadReplicas);
 //  6. RouterWrites;
-//  7. AnalysisRuns: CreateRuns, then TerminateRuns, then DeleteRuns;
-//  8. PodPatches;
-//  9. Evictions;
-//  10. ServiceSwitches;
-//  11. the Status, last;
-//  12. then the Finished update is reported and the Events recorded, once
+//  7. Experiments: CreateExperiment, then TerminateExperiments, then
+//     DeleteExperiments;
+//  8. AnalysisRuns: CreateRuns, then TerminateRuns, then DeleteRuns;
+//  9. PodPatches;
+//  10. Evictions;
+//  11. ServiceSwitches;
+//  12. the Status, last;
+//  13. then the Finished update is reported and the Events recorded, once
 //     every write succeeded.
 //
 // The first write that fails ends the apply there, and so does a ReplicaSet
@@ -94,6 +98,12 @@ type Plan struct {
 	CreateRuns    []*v1alpha1.AnalysisRun
 	TerminateRuns []*v1alpha1.AnalysisRun
 	DeleteRuns    []*v1alpha1.AnalysisRun
+	// CreateExperiment starts the Experiment of an experiment step;
+	// TerminateExperiments stop Experiments (spec.terminate) and
+	// DeleteExperiments remove them.
+	CreateExperiment     *v1alpha1.Experiment
+	TerminateExperiments []*v1alpha1.Experiment
+	DeleteExperiments    []*v1alpha1.Experiment
 	// RouterWrites change traffic-routing objects, in order.
 	RouterWrites []trafficrouting.Write
 	// Evictions are pods replaced for spec.restartAt.

@@ -63,7 +63,10 @@ func (p *planner) outsideNamespace(r trafficrouting.Router) *field.Error {
 //
 // It returns the split the routers were told to carry, nil when none was
 // decided.
-func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeights {
+//
+// extra are the destinations of a running experiment's templates, which
+// take their weight from the stable side while the canary carries weight.
+func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.WeightDestination) *v1alpha1.TrafficWeights {
 	c := p.ro.Spec.Strategy.Canary
 	if c.TrafficRouting == nil || len(p.st.Routers) == 0 {
 		return nil
@@ -90,8 +93,10 @@ func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeigh
 		switch {
 		case !p.atDesiredCounts(aborting):
 			d.CanaryWeight = p.steps.weightBefore()
+			d.Additional = extra
 		case p.steps.current() != nil:
 			d.CanaryWeight = p.steps.setWeight(aborting)
+			d.Additional = extra
 		default:
 			d.CanaryWeight = max
 		}
@@ -114,11 +119,18 @@ func (p *planner) trafficRoutingWithEvents(aborting bool) *v1alpha1.TrafficWeigh
 		}
 		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder(p.st.RouterObjects)...)
 	}
+	return p.weightsWithEvent(d)
+}
+
+// weightsWithEvent is the status record of the split the routers were told
+// to carry, with a TrafficWeightUpdated event when it changed.
+func (p *planner) weightsWithEvent(d trafficrouting.Desired) *v1alpha1.TrafficWeights {
 	weights := &v1alpha1.TrafficWeights{
-		Canary: v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: c.CanaryService, PodTemplateHash: d.CanaryHash},
-		Stable: v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: c.StableService, PodTemplateHash: d.StableHash},
+		Canary:     v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: d.CanaryService, PodTemplateHash: d.CanaryHash},
+		Stable:     v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: d.StableService, PodTemplateHash: d.StableHash},
+		Additional: d.Additional,
 	}
-	if old := s.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable {
+	if old := p.ro.Status.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable {
 		p.event(false, v1alpha1.EventTrafficWeightUpdated, fmt.Sprintf(v1alpha1.EventMessageWeightUpdated, describeWeights(old, weights)))
 	}
 	return weights

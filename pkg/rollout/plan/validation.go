@@ -34,6 +34,7 @@ const (
 	msgDynamicScaleWithDelay  = "Canary dynamicStableScale cannot be used with scaleDownDelaySeconds"
 	msgMaxWeightRouters       = "Canary maxTrafficWeight in traffic routing only supported in Nginx and Plugins"
 	msgExperimentWeightNoTR   = "Experiment template weight cannot be set unless TrafficRouting is enabled"
+	msgExperimentWeightRouter = "Experiment template weight is only available for TrafficRouting with SMI, ALB, Istio and Plugins at this time"
 	msgRouteNotManaged        = "Steps define a route that does not exist in spec.strategy.canary.trafficRouting.managedRoutes"
 	msgStringMatchOne         = "StringMatch match value must have exactly one of the following: exact, regex, prefix"
 	msgSelectorMismatch       = "`selector` does not match template `labels`"
@@ -224,11 +225,42 @@ func validateStep(ro *v1alpha1.Rollout, step v1alpha1.CanaryStep, canary, path *
 		errs = append(errs, validateManagedRoute(tr, m.Name, path.Child("setMirrorRoute"))...)
 	}
 	if e := step.Experiment; e != nil {
-		for j, t := range e.Templates {
-			if t.Weight != nil && tr == nil {
-				errs = append(errs, field.Invalid(path.Child("experiment", "templates").Index(j).Child("weight"), *t.Weight, msgExperimentWeightNoTR))
-			}
+		errs = append(errs, validateExperimentStep(ro, e, path.Child("experiment"))...)
+	}
+	return errs
+}
+
+// validateExperimentStep checks an experiment step's templates: weights
+// only where a router can carry them and never more than the total,
+// distinct names, and a specRef of stable or canary.
+func validateExperimentStep(ro *v1alpha1.Rollout, e *v1alpha1.RolloutExperimentStep, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	tr := ro.Spec.Strategy.Canary.TrafficRouting
+	seen := map[string]bool{}
+	var total int64
+	for j, t := range e.Templates {
+		tpl := path.Child("templates").Index(j)
+		if seen[t.Name] {
+			errs = append(errs, field.Duplicate(tpl.Child("name"), t.Name))
 		}
+		seen[t.Name] = true
+		if t.SpecRef != v1alpha1.CanarySpecRef && t.SpecRef != v1alpha1.StableSpecRef {
+			errs = append(errs, field.NotSupported(tpl.Child("specRef"), t.SpecRef, []string{string(v1alpha1.CanarySpecRef), string(v1alpha1.StableSpecRef)}))
+		}
+		if t.Weight == nil {
+			continue
+		}
+		total += int64(*t.Weight)
+		switch {
+		case tr == nil:
+			errs = append(errs, field.Invalid(tpl.Child("weight"), *t.Weight, msgExperimentWeightNoTR))
+		case tr.ALB == nil && tr.SMI == nil && tr.Istio == nil && len(tr.Plugins) == 0:
+			errs = append(errs, field.Invalid(tpl.Child("weight"), *t.Weight, msgExperimentWeightRouter))
+		}
+	}
+	if total > int64(maxTrafficWeight(ro)) {
+		errs = append(errs, field.Invalid(path.Child("templates"), total,
+			fmt.Sprintf("the templates' weights add up to %d, above the maximum traffic weight %d", total, maxTrafficWeight(ro))))
 	}
 	return errs
 }
