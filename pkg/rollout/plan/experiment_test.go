@@ -258,7 +258,9 @@ func TestExperimentStepBadInputIsInvalidSpec(t *testing.T) {
 			`spec.strategy.canary.steps[1].experiment.templates[1].name: Duplicate value: "baseline"`},
 		"bad specRef": {func(e *v1alpha1.RolloutExperimentStep) { e.Templates[0].SpecRef = "preview" },
 			`spec.strategy.canary.steps[1].experiment.templates[0].specRef: Unsupported value: "preview"`},
-		"weights above the total": {func(e *v1alpha1.RolloutExperimentStep) { e.Templates[0].Weight, e.Templates[1].Weight = int32Ptr(60), int32Ptr(50) },
+		"weights above the total": {func(e *v1alpha1.RolloutExperimentStep) {
+			e.Templates[0].Weight, e.Templates[1].Weight = int32Ptr(60), int32Ptr(50)
+		},
 			"spec.strategy.canary.steps[1].experiment.templates: Invalid value: 110: the templates' weights add up to 110"},
 	} {
 		t.Run(name, func(t *testing.T) {
