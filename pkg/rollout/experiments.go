@@ -25,9 +25,35 @@ func (r *Reconciler) observeExperiments(ro *v1alpha1.Rollout, st *plan.State) er
 		return err
 	}
 	for _, o := range owned {
-		if ex, ok := o.(*v1alpha1.Experiment); ok {
-			st.Experiments = append(st.Experiments, ex)
+		ex, ok := o.(*v1alpha1.Experiment)
+		if !ok {
+			continue
 		}
+		st.Experiments = append(st.Experiments, ex)
+		if ex.Name == ro.Status.Canary.CurrentExperiment {
+			if err := r.observeExperimentServices(ex, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// observeExperimentServices reads the Services of the current Experiment's
+// templates: routers whose backends name a port take it from them.
+func (r *Reconciler) observeExperimentServices(ex *v1alpha1.Experiment, st *plan.State) error {
+	for _, ts := range ex.Status.TemplateStatuses {
+		if ts.ServiceName == "" {
+			continue
+		}
+		svc, err := r.o.ServiceLister.Services(ex.Namespace).Get(ts.ServiceName)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		st.Services[ts.ServiceName] = svc
 	}
 	return nil
 }

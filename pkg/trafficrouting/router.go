@@ -33,6 +33,13 @@ type Desired struct {
 	MaxWeight    int32
 	// Additional are experiment destinations with their own weights.
 	Additional []v1alpha1.WeightDestination
+	// AdditionalPorts are the ports of the Additional destinations'
+	// Services, for routers whose backends name a port.
+	AdditionalPorts map[string]int32
+	// PreviousAdditional are the experiment destinations the routers were
+	// told to carry last (status.canary.weights.additional): those no longer
+	// in Additional are removed.
+	PreviousAdditional []v1alpha1.WeightDestination
 	// HeaderRoutes and MirrorRoutes are the managed routes in force, each
 	// listed once; a managed route not listed must be removed.
 	HeaderRoutes []v1alpha1.SetHeaderRoute

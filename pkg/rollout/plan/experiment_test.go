@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -318,5 +319,16 @@ func TestTheNextExperimentStepStartsItsOwnExperiment(t *testing.T) {
 	second := "demo-" + w.hash() + "-2-2"
 	if w.ro.Status.Canary.CurrentExperiment != second || w.experiments[second] == nil || !first.Spec.Terminate {
 		t.Fatalf("after the skip: current %q (want %s), first terminated %v", w.ro.Status.Canary.CurrentExperiment, second, first.Spec.Terminate)
+	}
+}
+
+func TestExperimentServicePortsPreferTheHTTPPort(t *testing.T) {
+	p := &planner{st: State{Services: map[string]*corev1.Service{
+		"exp-canary":   {Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "metrics", Port: 9090}, {Name: "http", Port: 8080}}}},
+		"exp-baseline": {Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 7070}}}},
+	}}}
+	got := p.servicePorts([]v1alpha1.WeightDestination{{ServiceName: "exp-canary"}, {ServiceName: "exp-baseline"}, {ServiceName: "exp-missing"}})
+	if len(got) != 2 || got["exp-canary"] != 8080 || got["exp-baseline"] != 7070 {
+		t.Fatalf("ports = %v", got)
 	}
 }

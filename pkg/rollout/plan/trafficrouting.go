@@ -108,6 +108,10 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 			return nil
 		}
 	}
+	if s.Canary.Weights != nil {
+		d.PreviousAdditional = s.Canary.Weights.Additional
+	}
+	d.AdditionalPorts = p.servicePorts(d.Additional)
 	if routes && revisionOf(p.ro.Annotations) > 1 {
 		d.HeaderRoutes, d.MirrorRoutes = p.steps.routesInForce()
 	}
@@ -196,4 +200,24 @@ func withoutMirror(in []v1alpha1.SetMirrorRoute, name string) []v1alpha1.SetMirr
 		}
 	}
 	return out
+}
+
+// servicePorts finds the port of each destination's Service: the one named
+// http, or else the first.
+func (p *planner) servicePorts(dests []v1alpha1.WeightDestination) map[string]int32 {
+	ports := map[string]int32{}
+	for _, dest := range dests {
+		svc := p.st.Services[dest.ServiceName]
+		if svc == nil || len(svc.Spec.Ports) == 0 {
+			continue
+		}
+		ports[dest.ServiceName] = svc.Spec.Ports[0].Port
+		for _, sp := range svc.Spec.Ports {
+			if sp.Name == "http" {
+				ports[dest.ServiceName] = sp.Port
+				break
+			}
+		}
+	}
+	return ports
 }

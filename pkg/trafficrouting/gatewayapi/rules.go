@@ -90,7 +90,7 @@ func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.
 	out := obj.DeepCopy()
 	spec, _ := out.Object["spec"].(map[string]any)
 	rules, _ := spec["rules"].([]any)
-	stable := int64(max(p.d.Max()-p.d.CanaryWeight, 0))
+	stable := int64(p.d.StableWeight())
 	var own, sources []any
 	for _, raw := range rules {
 		rule, ok := raw.(map[string]any)
@@ -116,6 +116,7 @@ func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.
 			}
 		}
 		if hasCanary && hasStable {
+			p.experimentBackends(rule)
 			sources = append(sources, rule)
 		}
 		own = append(own, rule)
