@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,27 @@ func TestExperimentServicePortsPreferTheHTTPPort(t *testing.T) {
 	got := p.servicePorts([]v1alpha1.WeightDestination{{ServiceName: "exp-canary"}, {ServiceName: "exp-baseline"}, {ServiceName: "exp-missing"}})
 	if len(got) != 2 || got["exp-canary"] != 8080 || got["exp-baseline"] != 7070 {
 		t.Fatalf("ports = %v", got)
+	}
+}
+
+func TestTrafficWeightEventsSayWhatChangedAsUpstream(t *testing.T) {
+	w := istioWorld(t, setWeight(20), experimentStep(baselineAndCanary(int32Ptr(10))...), setWeight(60))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.setExperiment(v1alpha1.AnalysisPhaseRunning, "")
+	w.settle()
+	var got []string
+	for _, e := range w.events {
+		// A change of hash alone says nothing more, as upstream's message.
+		if e.Reason == v1alpha1.EventTrafficWeightUpdated && e.Message != "Traffic weight updated " {
+			got = append(got, e.Message)
+		}
+	}
+	ex := w.ro.Status.Canary.CurrentExperiment
+	want := []string{"Traffic weight updated to 0", "Traffic weight updated from 0 to 20",
+		fmt.Sprintf("Traffic weight updated additional: [{%d %s-baseline h-baseline} {%d %s-canary h-canary}]", 10, ex, 10, ex)}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("TrafficWeightUpdated messages:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -134,18 +135,27 @@ func (p *planner) weightsWithEvent(d trafficrouting.Desired) *v1alpha1.TrafficWe
 		Stable:     v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: d.StableService, PodTemplateHash: d.StableHash},
 		Additional: d.Additional,
 	}
-	if old := p.ro.Status.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable {
+	if old := p.ro.Status.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable || !slices.Equal(old.Additional, weights.Additional) {
 		p.event(false, v1alpha1.EventTrafficWeightUpdated, fmt.Sprintf(v1alpha1.EventMessageWeightUpdated, describeWeights(old, weights)))
 	}
 	return weights
 }
 
+// describeWeights says how the canary weight and the experiment
+// destinations changed, in Argo Rollouts' words: "to 10", "from 10 to 25",
+// "additional: [...]".
 func describeWeights(old, now *v1alpha1.TrafficWeights) string {
-	from := "none"
-	if old != nil {
-		from = fmt.Sprintf("canary %d, stable %d", old.Canary.Weight, old.Stable.Weight)
+	var details []string
+	switch {
+	case old == nil:
+		details = append(details, fmt.Sprintf("to %d", now.Canary.Weight))
+	case old.Canary.Weight != now.Canary.Weight:
+		details = append(details, fmt.Sprintf("from %d to %d", old.Canary.Weight, now.Canary.Weight))
 	}
-	return fmt.Sprintf("from %s to canary %d, stable %d", from, now.Canary.Weight, now.Stable.Weight)
+	if old != nil && !slices.Equal(old.Additional, now.Additional) {
+		details = append(details, fmt.Sprintf("additional: %v", now.Additional))
+	}
+	return strings.Join(details, ", ")
 }
 
 // weightBefore is the weight of the last setWeight before the current step:
