@@ -88,6 +88,10 @@ func (c *computation) followRun(a *v1alpha1.ExperimentAnalysisTemplateRef, prev,
 		return
 	}
 	next.Phase, next.Message = run.Status.Phase, run.Status.Message
+	if next.Phase == "" {
+		// Not reconciled by the AnalysisRun controller yet.
+		next.Phase = v1alpha1.AnalysisPhasePending
+	}
 }
 
 // startRun plans an analysis' AnalysisRun, <experiment>-<analysis>. A run

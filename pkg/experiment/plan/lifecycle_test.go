@@ -185,3 +185,32 @@ func TestConvergedExperimentPlansNothing(t *testing.T) {
 		t.Errorf("status changed:\n%+v\n%+v", before, p.Status)
 	}
 }
+
+// retry experiment clears the status: the same ReplicaSets are scaled up
+// again, without the scale-down deadline of the earlier run, and the
+// experiment runs its course again.
+func TestRetryRerunsOnTheSameReplicaSets(t *testing.T) {
+	w := newWorld(t, experiment("a"))
+	w.ex.Spec.Duration = "1m"
+	w.settle(10)
+	w.wait(time.Minute)
+	w.settle(10)
+	w.wait(30 * time.Second)
+	w.settle(10)
+	w.wantPhase(v1alpha1.AnalysisPhaseSuccessful, "")
+	if w.replicas("a") != 0 {
+		t.Fatal("not scaled down")
+	}
+	w.ex.Status = v1alpha1.ExperimentStatus{}
+	p := w.settle(10)
+	w.wantPhase(v1alpha1.AnalysisPhaseRunning, "")
+	if w.replicas("a") != 1 || len(p.CreateReplicaSets) != 0 {
+		t.Fatalf("replicas %d", w.replicas("a"))
+	}
+	if _, ok := w.rs["a"].Annotations[v1alpha1.AnnotationScaleDownDeadline]; ok {
+		t.Error("the earlier run's scale-down deadline is still set")
+	}
+	w.wait(time.Minute)
+	w.settle(10)
+	w.wantPhase(v1alpha1.AnalysisPhaseSuccessful, "")
+}
