@@ -59,9 +59,14 @@ func TestPendingRunningSuccessfulAfterDuration(t *testing.T) {
 	if cond == nil || cond.Reason != ReasonCompleted || cond.Message != `Experiment "exp" has successfully ran and completed.` {
 		t.Errorf("Progressing condition %+v", cond)
 	}
+	wantDelayedScaleDown(t, w)
+}
 
-	// Scale-down waits for the delay, set on the ReplicaSets.
-	p = w.step()
+// wantDelayedScaleDown checks that a finished experiment keeps its pods for
+// the scale-down delay, set on the ReplicaSets, and then scales to zero.
+func wantDelayedScaleDown(t *testing.T, w *world) {
+	t.Helper()
+	p := w.step()
 	if w.replicas("canary") != 2 || p.RequeueAfter != 30*time.Second {
 		t.Fatalf("scale-down should wait 30s: replicas %d, requeue %v", w.replicas("canary"), p.RequeueAfter)
 	}

@@ -12,52 +12,7 @@ import (
 // Bad input ends the experiment in Error, with InvalidSpec naming the
 // field, and plans nothing.
 func TestInvalidSpecErrorsAndCreatesNothing(t *testing.T) {
-	cases := map[string]struct {
-		edit func(*v1alpha1.Experiment)
-		want string
-	}{
-		"selector not matching labels": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[1].Selector.MatchLabels["variant"] = "other"
-		}, "spec.templates[1].selector: it does not match the labels of spec.templates[1].template.metadata.labels (template 'b')"},
-		"repeated template name": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[1].Name = "a"
-		}, "Experiment exp has repeated template name 'a' in templates"},
-		"no selector": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[0].Selector = nil
-		}, "Rollout has missing field '.Spec.Templates[0].Selector'"},
-		"select all": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[1].Selector = &metav1.LabelSelector{}
-		}, "This experiment is selecting all pods at index 1. A non-empty selector is required."},
-		"empty name": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[0].Name = ""
-		}, "Experiment exp has empty template name at index 0"},
-		"minReadySeconds over the deadline": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[0].MinReadySeconds = 601
-		}, "MinReadySeconds cannot be longer than ProgressDeadlineSeconds. Check template index 0"},
-		"negative replicas": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[0].Replicas = int32p(-1)
-		}, "spec.templates[0].replicas: must not be negative, got -1"},
-		"overflowing duration": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Duration = "9999999999h"
-		}, `spec.duration: time: invalid duration "9999999999h"`},
-		"negative duration": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Duration = "-1s"
-		}, "spec.duration: must not be negative, got -1s"},
-		"negative deadline": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.ProgressDeadlineSeconds = int32p(-5)
-			ex.Spec.Templates = ex.Spec.Templates[:0]
-		}, "spec.progressDeadlineSeconds: must not be negative, got -5"},
-		"negative delay": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.ScaleDownDelaySeconds = int32p(-1)
-		}, "spec.scaleDownDelaySeconds: must not be negative, got -1"},
-		"repeated analysis": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Analyses = []v1alpha1.ExperimentAnalysisTemplateRef{{Name: "x", TemplateName: "t"}, {Name: "x", TemplateName: "u"}}
-		}, "spec.analyses[1].name: repeated analysis name 'x'"},
-		"bad selector": {func(ex *v1alpha1.Experiment) {
-			ex.Spec.Templates[0].Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "k", Operator: "Near"}}
-		}, `spec.templates[0].selector: "Near" is not a valid label selector operator`},
-	}
-	for name, tc := range cases {
+	for name, tc := range invalidCases {
 		t.Run(name, func(t *testing.T) {
 			ex := experiment("a", "b")
 			tc.edit(ex)
@@ -79,6 +34,53 @@ func TestInvalidSpecErrorsAndCreatesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// invalidCases are edits of a valid experiment and the message each gives.
+var invalidCases = map[string]struct {
+	edit func(*v1alpha1.Experiment)
+	want string
+}{
+	"selector not matching labels": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[1].Selector.MatchLabels["variant"] = "other"
+	}, "spec.templates[1].selector: it does not match the labels of spec.templates[1].template.metadata.labels (template 'b')"},
+	"repeated template name": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[1].Name = "a"
+	}, "Experiment exp has repeated template name 'a' in templates"},
+	"no selector": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[0].Selector = nil
+	}, "Rollout has missing field '.Spec.Templates[0].Selector'"},
+	"select all": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[1].Selector = &metav1.LabelSelector{}
+	}, "This experiment is selecting all pods at index 1. A non-empty selector is required."},
+	"empty name": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[0].Name = ""
+	}, "Experiment exp has empty template name at index 0"},
+	"minReadySeconds over the deadline": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[0].MinReadySeconds = 601
+	}, "MinReadySeconds cannot be longer than ProgressDeadlineSeconds. Check template index 0"},
+	"negative replicas": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[0].Replicas = int32p(-1)
+	}, "spec.templates[0].replicas: must not be negative, got -1"},
+	"overflowing duration": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Duration = "9999999999h"
+	}, `spec.duration: time: invalid duration "9999999999h"`},
+	"negative duration": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Duration = "-1s"
+	}, "spec.duration: must not be negative, got -1s"},
+	"negative deadline": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.ProgressDeadlineSeconds = int32p(-5)
+		ex.Spec.Templates = ex.Spec.Templates[:0]
+	}, "spec.progressDeadlineSeconds: must not be negative, got -5"},
+	"negative delay": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.ScaleDownDelaySeconds = int32p(-1)
+	}, "spec.scaleDownDelaySeconds: must not be negative, got -1"},
+	"repeated analysis": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Analyses = []v1alpha1.ExperimentAnalysisTemplateRef{{Name: "x", TemplateName: "t"}, {Name: "x", TemplateName: "u"}}
+	}, "spec.analyses[1].name: repeated analysis name 'x'"},
+	"bad selector": {func(ex *v1alpha1.Experiment) {
+		ex.Spec.Templates[0].Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "k", Operator: "Near"}}
+	}, `spec.templates[0].selector: "Near" is not a valid label selector operator`},
 }
 
 // A ReplicaSet name held by a ReplicaSet that is not the template's is
