@@ -109,7 +109,7 @@ func TestTwoTemplatesAndAPassingAnalysis(t *testing.T) {
 	if err != nil || svc.Spec.Selector[v1alpha1.LabelPodTemplateHash] != canaryHash || svc.Spec.Ports[0].Port != 8080 {
 		t.Fatalf("canary Service: %v %+v", err, svc)
 	}
-	ex = e.WaitFor("a successful analysis", func(ex *v1alpha1.Experiment) bool {
+	e.WaitFor("a successful analysis", func(ex *v1alpha1.Experiment) bool {
 		r := ex.Status.AnalysisRunStatusByName("success")
 		return r != nil && r.Phase == v1alpha1.AnalysisPhaseSuccessful
 	})
@@ -171,7 +171,7 @@ func TestTerminateThenRetry(t *testing.T) {
 	e.Patch(`{"spec":{"terminate":false}}`)
 	e.Retry()
 	e.WaitForReplicas(map[string]int32{"baseline": 2, "canary": 1})
-	ex = e.WaitFor("a second run", func(ex *v1alpha1.Experiment) bool {
+	e.WaitFor("a second run", func(ex *v1alpha1.Experiment) bool {
 		r := ex.Status.AnalysisRunStatusByName("success")
 		return ex.Status.Phase == v1alpha1.AnalysisPhaseRunning && r != nil && r.AnalysisRun == "compare-success.1"
 	})

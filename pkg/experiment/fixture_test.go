@@ -29,16 +29,15 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // fixture runs the Reconciler against fake clients; sync copies what the
 // clients hold into the caches, as the informers would.
 type fixture struct {
-	t                 *testing.T
-	kube              *kubefake.Clientset
-	argo              *rolloutfake.Clientset
-	experiments       cache.Indexer
-	rs, svc, runs     cache.Indexer
-	templates         cache.Indexer
-	clock             *clocktesting.FakeClock
-	recorder          *record.FakeRecorder
-	r                 *Reconciler
-	kubeObjs, argoObj []runtime.Object
+	t             *testing.T
+	kube          *kubefake.Clientset
+	argo          *rolloutfake.Clientset
+	experiments   cache.Indexer
+	rs, svc, runs cache.Indexer
+	templates     cache.Indexer
+	clock         *clocktesting.FakeClock
+	recorder      *record.FakeRecorder
+	r             *Reconciler
 }
 
 func newFixture(t *testing.T, kubeObjs []runtime.Object, argoObjs ...runtime.Object) *fixture {
