@@ -27,7 +27,7 @@ func (r *Reconciler) apply(ctx context.Context, ex *v1alpha1.Experiment, st plan
 		RunErrors: map[string]string{}, RunNames: map[string]string{}}
 	steps := []func() error{
 		func() error { return r.createReplicaSets(ctx, ex, p.CreateReplicaSets, &out) },
-		func() error { return r.updateReplicaSets(ctx, ex, p.UpdateReplicaSets, &out) },
+		func() error { return r.updateReplicaSets(ctx, ex, st, p.UpdateReplicaSets, &out) },
 		func() error { return r.writeServices(ctx, ex, p, &out) },
 		func() error { return r.createRuns(ctx, ex, p.CreateRuns, &out) },
 		func() error { return r.terminateRuns(ctx, ex, p.TerminateRuns) },
@@ -110,7 +110,7 @@ func (r *Reconciler) createReplicaSets(ctx context.Context, ex *v1alpha1.Experim
 
 // updateReplicaSets writes scaled ReplicaSets, guarded by the
 // resourceVersion the plan saw.
-func (r *Reconciler) updateReplicaSets(ctx context.Context, ex *v1alpha1.Experiment, sets []*appsv1.ReplicaSet, out *plan.Outcome) error {
+func (r *Reconciler) updateReplicaSets(ctx context.Context, ex *v1alpha1.Experiment, st plan.State, sets []*appsv1.ReplicaSet, out *plan.Outcome) error {
 	client := r.o.KubeClient.AppsV1().ReplicaSets(ex.Namespace)
 	for _, rs := range sets {
 		_, err := client.Update(ctx, rs, metav1.UpdateOptions{})
@@ -119,7 +119,11 @@ func (r *Reconciler) updateReplicaSets(ctx context.Context, ex *v1alpha1.Experim
 		case refused(err):
 			tmpl := templateOf(rs)
 			out.TemplateErrors[tmpl] = fmt.Sprintf(plan.MessageRSScaleFailed, tmpl, *rs.Spec.Replicas, err)
-			r.o.Recorder.Eventf(ex, corev1.EventTypeWarning, plan.EventRSUpdateError, "Failed to scale %s: %v", rs.Name, err)
+			dir := "down"
+			if old := st.ReplicaSets[tmpl]; old != nil && old.Spec.Replicas != nil && *old.Spec.Replicas < *rs.Spec.Replicas {
+				dir = "up"
+			}
+			r.o.Recorder.Eventf(ex, corev1.EventTypeWarning, plan.EventRSUpdateError, "Failed to scale %s %s: %v", rs.Name, dir, err)
 		default:
 			return fmt.Errorf("updating ReplicaSet %s: %w", rs.Name, err)
 		}

@@ -218,3 +218,22 @@ func TestTerminateMergePatch(t *testing.T) {
 		t.Errorf("%d services left", len(svcs.Items))
 	}
 }
+
+// A scale the API server refuses errors the template, with a warning.
+func TestRefusedScaleErrorsTheTemplate(t *testing.T) {
+	f := newFixture(t, nil, newExperiment())
+	f.reconcile()
+	f.sync()
+	f.kube.PrependReactor("update", "replicasets", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "exp-canary", errDenied)
+	})
+	f.reconcile()
+	ts := f.experiment().Status.TemplateStatusByName("canary")
+	want := "Unable to scale ReplicaSet for template 'canary' to desired replica count '1': replicasets.apps \"exp-canary\" is forbidden: quota exceeded"
+	if ts == nil || ts.Status != v1alpha1.TemplateStatusError || ts.Message != want {
+		t.Errorf("template status %+v", ts)
+	}
+	if events := f.events(); !strings.Contains(events, "Warning ReplicaSetUpdateError Failed to scale exp-canary up: ") {
+		t.Errorf("events:\n%s", events)
+	}
+}
