@@ -44,6 +44,14 @@ func ResolveArgs(m v1alpha1.Metric, args []v1alpha1.Argument) (v1alpha1.Metric, 
 	return out, nil
 }
 
+// Substitute replaces each {{tag}} placeholder of s (spaces around the tag
+// allowed) with its value in values. A tag with no value is an error,
+// "failed to resolve {{tag}}", reported for the first one found. Values are
+// inserted as they are, unescaped.
+func Substitute(s string, values map[string]string) (string, error) {
+	return substitute(s, values)
+}
+
 // substitute replaces each {{tag}} (spaces around the tag allowed) with its
 // value. Unknown tags are an error, reported for the first one found.
 func substitute(s string, values map[string]string) (string, error) {

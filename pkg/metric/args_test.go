@@ -55,3 +55,13 @@ func TestResolveArgsErrors(t *testing.T) {
 		t.Errorf("unterminated placeholder: %v", err)
 	}
 }
+
+func TestSubstituteFillsEveryKnownPlaceholder(t *testing.T) {
+	got, err := Substitute("{{ templates.canary.podTemplateHash }}/{{x}}", map[string]string{"templates.canary.podTemplateHash": "abc", "x": "y"})
+	if err != nil || got != "abc/y" {
+		t.Errorf("Substitute = %q, %v; want %q, nil", got, err, "abc/y")
+	}
+	if _, err := Substitute("{{nope}}", nil); err == nil || err.Error() != "failed to resolve {{nope}}" {
+		t.Errorf("unknown placeholder: err = %v", err)
+	}
+}

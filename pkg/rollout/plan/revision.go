@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/podhash"
 )
 
 // revisions sorts a Rollout's ReplicaSets into the desired (new) one, the
@@ -53,7 +54,7 @@ func sortRevisions(ro *v1alpha1.Rollout, rss []*appsv1.ReplicaSet) revisions {
 		}
 		return a.Name < b.Name
 	})
-	r := revisions{all: all, hash: PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)}
+	r := revisions{all: all, hash: podhash.PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)}
 	r.newRS = findNewReplicaSet(ro, all, r.hash)
 	if r.newRS != nil {
 		r.hash = r.newRS.Labels[v1alpha1.LabelPodTemplateHash]

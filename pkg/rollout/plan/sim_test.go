@@ -17,6 +17,7 @@ import (
 	"github.com/serin-dev/serin/pkg/analysis/templates"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/event"
+	"github.com/serin-dev/serin/pkg/podhash"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
@@ -296,7 +297,7 @@ func (w *world) setImage(image string) {
 func (w *world) advance(d time.Duration) { w.now = w.now.Add(d) }
 
 func (w *world) hash() string {
-	return PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount)
+	return podhash.PodTemplateHash(&w.ro.Spec.Template, w.ro.Status.CollisionCount)
 }
 
 // promoteWithEvent does what `kubectl argo rollouts promote` does on a paused canary.
