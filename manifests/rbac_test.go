@@ -52,7 +52,7 @@ var controllerGrants = map[string]string{
 	"rollouts/finalizers":      "update",
 	"analysisruns":             "create,delete,get,list,patch,watch",
 	"analysisruns/finalizers":  "update",
-	"experiments":              "list,patch,watch",
+	"experiments":              "create,delete,get,list,patch,watch",
 	"analysistemplates":        "list,watch",
 	"clusteranalysistemplates": "list,watch",
 	"replicasets":              "create,delete,get,list,update,watch",
