@@ -112,7 +112,11 @@ func (c *Cluster) prepare(ctx context.Context, in *inputs) *group {
 		if err != nil {
 			return err
 		}
-		in.crdObjs, err = readObjects(files)
+		if in.crdObjs, err = readObjects(files); err != nil {
+			return err
+		}
+		smi, err := smiCRD()
+		in.crdObjs = append(in.crdObjs, smi)
 		return err
 	})
 	prep.Go(func() error {
