@@ -185,6 +185,8 @@ type app struct {
 	informers   *informers
 	controllers []*controller.Controller
 	broadcaster record.EventBroadcaster
+	// plugins are killed before an exit that skips deferred clean-up.
+	plugins *host.Host
 }
 
 // newApp builds caches, metrics collectors and controllers; nothing runs
@@ -226,7 +228,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
 	}
 
-	a := &app{informers: inf, broadcaster: broadcaster}
+	a := &app{informers: inf, broadcaster: broadcaster, plugins: plugins}
 	d := &deps{opts: o, kube: kube, rollouts: argo, dynamic: dyn, watchNamespace: watchNamespace, ctx: ctx,
 		informers: inf, recorder: recorder, metrics: m,
 		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile), plugins: plugins}

@@ -18,6 +18,7 @@ import (
 	"net/rpc"
 	"os/exec"
 	"sync"
+	"syscall"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -121,7 +122,24 @@ func (h *Host) Shutdown() {
 	wg.Wait()
 }
 
-// ErrShutdown is returned by calls after Shutdown.
+// Kill sends SIGKILL to every plugin process and returns at once, for a
+// controller about to exit without its deferred clean-up (a lost Lease);
+// later calls fail.
+func (h *Host) Kill() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, p := range h.procs {
+		if p.client == nil {
+			continue
+		}
+		if rc := p.client.ReattachConfig(); rc != nil && rc.Pid > 0 {
+			_ = syscall.Kill(rc.Pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// ErrShutdown is returned by calls after Shutdown or Kill.
 var ErrShutdown = errors.New("the controller is shutting down")
 
 // caller is the wire.Caller of one plugin.

@@ -180,3 +180,21 @@ func TestPluginsThatCannotRunFailEveryCallWithTheirReason(t *testing.T) {
 		t.Errorf("a metric plugin called as a router: %v", err)
 	}
 }
+
+func TestKillEndsTheProcessAtOnceAndFailsLaterCalls(t *testing.T) {
+	h := newHost(t, 20*time.Second)
+	if _, err := measure(h, context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	client := h.procs[procKey{config.KindMetricProvider, plugin}].client
+	h.mu.Unlock()
+	h.Kill()
+	// The process was sent SIGKILL; wait for go-plugin to see it exit.
+	for !client.Exited() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := measure(h, context.Background(), "a"); !errors.Is(err, ErrShutdown) {
+		t.Errorf("call after Kill: %v", err)
+	}
+}
