@@ -100,6 +100,16 @@ func (h *Host) Plugin(kind config.Kind, name string) wire.Caller {
 	return caller{h: h, key: procKey{kind: kind, name: name}}
 }
 
+// Lookup returns the configured plugin of kind named name: its item
+// (Disabled, Args, ...) and, in Err, why its binary cannot run. It is
+// false when no such plugin is configured. It starts nothing.
+func (h *Host) Lookup(kind config.Kind, name string) (install.Binary, bool) {
+	if h.o.Plugins == nil {
+		return install.Binary{}, false
+	}
+	return h.o.Plugins.Find(kind, name)
+}
+
 // Timeout is the deadline each call gets.
 func (h *Host) Timeout() time.Duration { return h.timeout }
 

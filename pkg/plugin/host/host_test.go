@@ -198,3 +198,21 @@ func TestKillEndsTheProcessAtOnceAndFailsLaterCalls(t *testing.T) {
 		t.Errorf("call after Kill: %v", err)
 	}
 }
+
+func TestLookupTellsConfiguredDisabledAndBrokenPluginsApart(t *testing.T) {
+	disabled := install.Binary{Item: config.Item{Name: "acme/skip", Kind: config.KindStep, Disabled: true}, Path: "/bin/true"}
+	broken := install.Binary{Item: config.Item{Name: "acme/broken", Kind: config.KindTrafficRouter}, Err: errors.New("download failed")}
+	h := newHost(t, time.Second, disabled, broken)
+	if b, ok := h.Lookup(config.KindStep, "acme/skip"); !ok || !b.Item.Disabled {
+		t.Errorf("disabled step plugin: %+v %v", b, ok)
+	}
+	if b, ok := h.Lookup(config.KindTrafficRouter, "acme/broken"); !ok || b.Err == nil {
+		t.Errorf("broken router plugin: %+v %v", b, ok)
+	}
+	if _, ok := h.Lookup(config.KindTrafficRouter, "argoproj-labs/gatewayAPI"); ok {
+		t.Error("an unconfigured plugin was found")
+	}
+	if _, ok := New(Options{}).Lookup(config.KindStep, "acme/skip"); ok {
+		t.Error("a host without plugins found one")
+	}
+}
