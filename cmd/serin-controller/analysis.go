@@ -33,7 +33,7 @@ func newAnalysisController(d *deps) (*controller.Controller, error) {
 	r := analysis.NewReconciler(analysis.Options{
 		Client:    d.rollouts,
 		Lister:    lister,
-		Providers: newProviderFactory(d.kube, jobs.Lister(), pods.Lister(), secrets, d.ownNamespace),
+		Providers: newProviderFactory(d.kube, jobs.Lister(), pods.Lister(), secrets, d.ownNamespace, d.plugins),
 		Secrets:   secrets,
 		Recorder:  d.recorder,
 	})

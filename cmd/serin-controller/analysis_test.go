@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/plugin/host"
 )
 
 func TestJobRunFindsTheAnalysisRun(t *testing.T) {
@@ -48,7 +50,7 @@ func TestJobRunFindsTheAnalysisRun(t *testing.T) {
 }
 
 func TestProviderFactory(t *testing.T) {
-	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), nil, liveSecrets{}, "argo-rollouts")
+	f := newProviderFactory(kubefake.NewClientset(), batchlisters.NewJobLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, nil)), nil, liveSecrets{}, "argo-rollouts", host.New(host.Options{}))
 	for _, tt := range []struct {
 		provider v1alpha1.MetricProvider
 		want     string
@@ -64,6 +66,7 @@ func TestProviderFactory(t *testing.T) {
 		{v1alpha1.MetricProvider{SkyWalking: &v1alpha1.SkyWalkingMetric{Query: "q"}}, "skywalking"}, // lower case, as upstream
 		{v1alpha1.MetricProvider{CloudWatch: &v1alpha1.CloudWatchMetric{}}, "CloudWatch"},
 		{v1alpha1.MetricProvider{Kayenta: &v1alpha1.KayentaMetric{}}, "Kayenta"},
+		{v1alpha1.MetricProvider{Plugin: map[string]json.RawMessage{"acme/metrics": nil}}, "RPCPlugin"},
 	} {
 		p, err := f.NewProvider(context.Background(), &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m", Provider: tt.provider})
 		if err != nil || p.Type() != tt.want {

@@ -74,7 +74,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	o := parse(t, "--rollout-threads", "2")
 	m := controllermetrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, fakeDynamic(t, web, foreign), metav1.NamespaceAll, m)
+	a, err := newApp(ctx, o, kube, argo, fakeDynamic(t, web, foreign), metav1.NamespaceAll, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 
 func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	o := parse(t, "--controllers", "analysis", "--namespaced")
-	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"))
+	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	})
 	o := parse(t, "--namespaced")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", controllermetrics.New("test"))
+	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 	}
 	kube := kubefake.NewClientset()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, controllermetrics.New("test"))
+	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

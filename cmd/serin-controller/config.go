@@ -2,79 +2,48 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sort"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/yaml"
+
+	"github.com/serin-dev/serin/pkg/plugin/config"
+	"github.com/serin-dev/serin/pkg/plugin/host"
+	"github.com/serin-dev/serin/pkg/plugin/install"
 )
 
-// controllerConfigMap is the ConfigMap, in the controller's namespace, where
-// Argo Rollouts reads its plugin configuration.
-const controllerConfigMap = "argo-rollouts-config"
-
-// pluginKeys are the keys of controllerConfigMap that Argo Rollouts reads.
-var pluginKeys = []string{"trafficRouterPlugins", "metricProviderPlugins", "stepPlugins"}
-
-// pluginEntry is one plugin of controllerConfigMap, as far as it is read here.
-type pluginEntry struct {
-	Name     string `json:"name"`
-	Location string `json:"location"`
-}
-
-// controllerConfig is what controllerConfigMap says.
-type controllerConfig struct {
-	// plugins are the plugins configured under each key of pluginKeys.
-	plugins map[string][]pluginEntry
-	// unknown are the keys Serin does not read.
-	unknown []string
-}
-
-// readControllerConfig reads controllerConfigMap once, at start-up. A
-// missing ConfigMap is an empty configuration; a key that does not parse is
-// an error naming it.
-func readControllerConfig(ctx context.Context, kube kubernetes.Interface, namespace string) (controllerConfig, error) {
-	cfg := controllerConfig{plugins: map[string][]pluginEntry{}}
-	cm, err := kube.CoreV1().ConfigMaps(namespace).Get(ctx, controllerConfigMap, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return cfg, nil
-	}
+// startPlugins reads the plugin configuration of argo-rollouts-config once,
+// at start-up as Argo Rollouts does, installs the binaries it names, and
+// returns the host that runs them on first use. Nothing in the ConfigMap
+// stops the controller: a plugin that cannot be installed fails, with its
+// error, every measurement that uses it.
+func startPlugins(ctx context.Context, o *options, kube kubernetes.Interface, namespace string) *host.Host {
+	logger := klog.FromContext(ctx)
+	cfg, err := config.Read(ctx, kube, namespace)
 	if err != nil {
-		return cfg, fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, controllerConfigMap, err)
+		logger.Error(err, "Ignoring the controller ConfigMap; no plugin is available")
 	}
-	for key, value := range cm.Data {
-		if !slices.Contains(pluginKeys, key) {
-			cfg.unknown = append(cfg.unknown, key)
-			continue
-		}
-		var entries []pluginEntry
-		if err := yaml.Unmarshal([]byte(value), &entries); err != nil {
-			return cfg, fmt.Errorf("ConfigMap %s/%s, key %s: %w", namespace, controllerConfigMap, key, err)
-		}
-		cfg.plugins[key] = entries
-	}
-	sort.Strings(cfg.unknown)
-	return cfg, nil
+	logPluginConfig(logger, cfg)
+	installed := install.Install(ctx, install.Options{
+		Dir:       o.pluginDir,
+		Namespace: namespace,
+		Secrets:   liveSecrets{kube: kube},
+	}, cfg.Plugins)
+	return host.New(host.Options{Plugins: installed, CallTimeout: o.pluginCallTimeout, Logger: logger})
 }
 
-// logControllerConfig says once what of the configuration Serin does not
-// act on: unknown keys, and plugins (which this version does not run; a
-// Rollout that uses one reports InvalidSpec).
-func logControllerConfig(logger klog.Logger, cfg controllerConfig) {
-	if len(cfg.unknown) > 0 {
-		logger.Info("Keys of "+controllerConfigMap+" that Serin does not read are ignored", "keys", cfg.unknown)
+// logPluginConfig says once what the configuration holds, and what of it
+// Serin does not act on yet: traffic-router and step plugins (a Rollout
+// that uses one reports InvalidSpec).
+func logPluginConfig(logger klog.Logger, cfg config.Config) {
+	if len(cfg.Unknown) > 0 {
+		logger.Info("Keys of "+config.ConfigMapName+" that Serin does not read are ignored", "keys", cfg.Unknown)
 	}
-	for _, key := range pluginKeys {
-		var names []string
-		for _, p := range cfg.plugins[key] {
-			names = append(names, p.Name)
-		}
-		if len(names) > 0 {
-			logger.Info("Plugins are configured in "+controllerConfigMap+"; this version of Serin does not run plugins yet, and Rollouts that use them report InvalidSpec", "key", key, "plugins", names)
+	if names := cfg.Names(config.KindMetricProvider); len(names) > 0 {
+		logger.Info("Metric provider plugins configured", "plugins", names)
+	}
+	for _, kind := range []config.Kind{config.KindTrafficRouter, config.KindStep} {
+		if names := cfg.Names(kind); len(names) > 0 {
+			logger.Info("Plugins of this kind are configured in "+config.ConfigMapName+"; this version of Serin does not run them yet, and Rollouts that use them report InvalidSpec", "kind", kind, "plugins", names)
 		}
 	}
 }

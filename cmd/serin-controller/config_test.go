@@ -1,48 +1,32 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kubefake "k8s.io/client-go/kubernetes/fake"
+	"k8s.io/klog/v2/ktesting"
+
+	"github.com/serin-dev/serin/pkg/plugin/config"
 )
 
-func configMap(data map[string]string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: controllerConfigMap, Namespace: "argo-rollouts"}, Data: data}
-}
-
-func TestTheControllerConfigMapIsReadWithItsPluginsAndUnknownKeys(t *testing.T) {
-	kube := kubefake.NewClientset(configMap(map[string]string{
+func TestThePluginConfigurationIsLoggedWithWhatSerinDoesNotRunYet(t *testing.T) {
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	cfg, err := config.Parse(map[string]string{
 		"trafficRouterPlugins":  "- name: argoproj-labs/contour\n  location: file:///plugins/contour\n",
-		"metricProviderPlugins": "[]",
+		"metricProviderPlugins": "- name: acme/metrics\n  location: file:///plugins/metrics\n",
 		"someFutureSetting":     "x",
-	}))
-	cfg, err := readControllerConfig(context.Background(), kube, "argo-rollouts")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.plugins["trafficRouterPlugins"]; len(got) != 1 || got[0].Name != "argoproj-labs/contour" || got[0].Location != "file:///plugins/contour" {
-		t.Fatalf("traffic router plugins %+v", got)
+	logPluginConfig(logger, cfg)
+	logs := logger.GetSink().(ktesting.Underlier).GetBuffer().String()
+	for _, want := range []string{"someFutureSetting", "Metric provider plugins configured", "acme/metrics", "TrafficRouter", "argoproj-labs/contour", "report InvalidSpec"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
 	}
-	if strings.Join(cfg.unknown, ",") != "someFutureSetting" {
-		t.Fatalf("unknown keys %v", cfg.unknown)
-	}
-}
-
-func TestAMissingControllerConfigMapIsAnEmptyConfiguration(t *testing.T) {
-	cfg, err := readControllerConfig(context.Background(), kubefake.NewClientset(), "argo-rollouts")
-	if err != nil || len(cfg.plugins) != 0 || len(cfg.unknown) != 0 {
-		t.Fatalf("config %+v, err %v", cfg, err)
-	}
-}
-
-func TestAPluginListThatDoesNotParseIsAnErrorNamingTheKey(t *testing.T) {
-	kube := kubefake.NewClientset(configMap(map[string]string{"stepPlugins": "name: not-a-list"}))
-	_, err := readControllerConfig(context.Background(), kube, "argo-rollouts")
-	if err == nil || !strings.Contains(err.Error(), "stepPlugins") || !strings.Contains(err.Error(), controllerConfigMap) {
-		t.Fatalf("err %v, want one naming the ConfigMap and the key", err)
+	if strings.Contains(logs, `"acme/metrics"]`) && strings.Contains(logs, "does not run them yet, and Rollouts that use them report InvalidSpec\" kind=\"MetricProvider\"") {
+		t.Errorf("metric plugins are reported as unsupported:\n%s", logs)
 	}
 }

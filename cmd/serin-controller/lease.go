@@ -48,7 +48,10 @@ func (a *app) runLeading(ctx context.Context, elector *leaderelection.Elector) e
 		lead(ctx)
 		return runErr
 	}
-	err := holdLease(ctx, elector, lead, os.Exit)
+	err := holdLease(ctx, elector, lead, func(code int) {
+		a.plugins.Kill() // no deferred Shutdown runs after os.Exit
+		os.Exit(code)
+	})
 	return errors.Join(err, runErr)
 }
 

@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/plugin/host"
+	"github.com/serin-dev/serin/pkg/plugin/install"
 	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
 )
 
@@ -30,9 +32,13 @@ type options struct {
 	renewDeadline time.Duration
 	retryPeriod   time.Duration
 
-	rolloutThreads    int
-	serviceThreads    int
-	analysisThreads   int
+	rolloutThreads  int
+	serviceThreads  int
+	analysisThreads int
+	// pluginDir is where plugin binaries are installed.
+	pluginDir string
+	// pluginCallTimeout bounds every call to a plugin.
+	pluginCallTimeout time.Duration
 	experimentThreads int
 	controllers       []string
 
@@ -107,6 +113,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.serviceThreads, "service-threads", 10, "Services released in parallel once no Rollout uses them.")
 	fs.IntVar(&o.analysisThreads, "analysis-threads", defaultAnalysisThreads, "AnalysisRuns reconciled in parallel.")
 	fs.IntVar(&o.experimentThreads, "experiment-threads", defaultExperimentThreads, "Experiments reconciled in parallel.")
+	fs.StringVar(&o.pluginDir, "plugin-dir", install.DefaultDir, "Directory plugin binaries are installed into, relative to the working directory unless absolute.")
+	fs.DurationVar(&o.pluginCallTimeout, "plugin-call-timeout", host.DefaultCallTimeout, "How long a call to a plugin (or its start) may take before it fails.")
 	fs.StringSliceVar(&o.controllers, "controllers", nil, "Run only these controllers; the only value is 'analysis'. Default: all.")
 
 	fs.IntVar(&o.metricsPort, "metricsPort", defaultMetricsPort, "Port of the /metrics endpoint.")
@@ -220,6 +228,9 @@ func (o *options) validate() error {
 	}
 	if o.resyncSeconds < 0 {
 		return fmt.Errorf("--rollout-resync must not be negative")
+	}
+	if o.pluginCallTimeout <= 0 {
+		return fmt.Errorf("--plugin-call-timeout must be positive")
 	}
 	if o.leaderElect && o.renewDeadline > o.leaseDuration {
 		return fmt.Errorf("--leader-election-renew-deadline (%v) must not exceed --leader-election-lease-duration (%v)", o.renewDeadline, o.leaseDuration)

@@ -48,6 +48,8 @@ func TestFlagDefaults(t *testing.T) {
 		"burst":                          {o.burst, 80},
 		"version":                        {o.printVersion, false},
 		"kubeconfig":                     {o.loadingRules.ExplicitPath, ""},
+		"plugin-dir":                     {o.pluginDir, "plugin-bin"},
+		"plugin-call-timeout":            {o.pluginCallTimeout, 30 * time.Second},
 	} {
 		if c.got != c.want {
 			t.Errorf("--%s defaults to %v, want %v", name, c.got, c.want)
@@ -169,6 +171,7 @@ func TestValidate(t *testing.T) {
 		"no workers":             {"--rollout-threads", "0"},
 		"renew beyond lease":     {"--leader-election-renew-deadline", "20s"},
 		"instance id with space": {"--instance-id", "a b"},
+		"no plugin call time":    {"--plugin-call-timeout", "0s"},
 	} {
 		if err := parse(t, args...).validate(); err == nil {
 			t.Errorf("%s (%v): validated", name, args)

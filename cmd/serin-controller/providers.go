@@ -22,6 +22,8 @@ import (
 	"github.com/serin-dev/serin/pkg/metric/skywalking"
 	"github.com/serin-dev/serin/pkg/metric/wavefront"
 	"github.com/serin-dev/serin/pkg/metric/web"
+	"github.com/serin-dev/serin/pkg/plugin/host"
+	"github.com/serin-dev/serin/pkg/plugin/metricplugin"
 )
 
 // providerFactory builds the provider of each metric: the one place that
@@ -41,11 +43,13 @@ type providerFactory struct {
 	skywalking *skywalking.Provider
 	cloudWatch *cloudwatch.Provider
 	kayenta    *kayenta.Provider
+	// plugins runs metric-provider plugins.
+	plugins *host.Host
 }
 
 var _ metric.Factory = (*providerFactory)(nil)
 
-func newProviderFactory(kube kubernetes.Interface, jobs batchlisters.JobLister, pods corelisters.PodLister, secrets metric.SecretGetter, ownNamespace string) *providerFactory {
+func newProviderFactory(kube kubernetes.Interface, jobs batchlisters.JobLister, pods corelisters.PodLister, secrets metric.SecretGetter, ownNamespace string, plugins *host.Host) *providerFactory {
 	return &providerFactory{
 		kube:              kube,
 		secrets:           secrets,
@@ -59,6 +63,7 @@ func newProviderFactory(kube kubernetes.Interface, jobs batchlisters.JobLister, 
 		skywalking:        skywalking.New(nil, metric.Evaluate),
 		cloudWatch:        cloudwatch.New(nil, metric.Evaluate),
 		kayenta:           kayenta.New(nil),
+		plugins:           plugins,
 	}
 }
 
@@ -89,7 +94,7 @@ func (f *providerFactory) NewProvider(_ context.Context, _ *v1alpha1.AnalysisRun
 	case p.Kayenta != nil:
 		return f.kayenta, nil
 	case len(p.Plugin) > 0:
-		return nil, fmt.Errorf("metric '%s' uses a metric provider plugin, which this version of Serin does not run", m.Name)
+		return metricplugin.New(f.plugins, m)
 	}
 	return nil, fmt.Errorf("no valid provider in metric '%s'", m.Name)
 }

@@ -28,6 +28,7 @@ import (
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/controllermetrics"
+	"github.com/serin-dev/serin/pkg/plugin/host"
 	"github.com/serin-dev/serin/pkg/tolerant"
 )
 
@@ -74,6 +75,8 @@ type deps struct {
 	// shared is the cache of referenced objects the controllers share
 	// (see objects).
 	shared *sharedObjects
+	// plugins runs the plugins of argo-rollouts-config.
+	plugins *host.Host
 }
 
 // forgetOnDelete returns a handler that drops a deleted object's metric
@@ -182,11 +185,16 @@ type app struct {
 	informers   *informers
 	controllers []*controller.Controller
 	broadcaster record.EventBroadcaster
+	// plugins are killed before an exit that skips deferred clean-up.
+	plugins *host.Host
 }
 
 // newApp builds caches, metrics collectors and controllers; nothing runs
 // until app.run.
-func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *controllermetrics.Metrics) (*app, error) {
+func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *controllermetrics.Metrics, plugins *host.Host) (*app, error) {
+	if plugins == nil {
+		plugins = host.New(host.Options{})
+	}
 	selector, err := instanceIDSelector(o.instanceID)
 	if err != nil {
 		return nil, err
@@ -220,10 +228,10 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
 	}
 
-	a := &app{informers: inf, broadcaster: broadcaster}
+	a := &app{informers: inf, broadcaster: broadcaster, plugins: plugins}
 	d := &deps{opts: o, kube: kube, rollouts: argo, dynamic: dyn, watchNamespace: watchNamespace, ctx: ctx,
 		informers: inf, recorder: recorder, metrics: m,
-		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile)}
+		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile), plugins: plugins}
 	for _, def := range controllerDefs {
 		if !def.analysis && !o.runsRollouts() {
 			continue // --controllers=analysis
@@ -304,13 +312,9 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	// Read once, as Argo Rollouts does; nothing in it stops the controller.
-	if ccfg, err := readControllerConfig(ctx, kube, ownNS); err != nil {
-		logger.Error(err, "Ignoring the controller ConfigMap")
-	} else {
-		logControllerConfig(logger, ccfg)
-	}
-	a, err := newApp(ctx, o, kube, argo, dyn, watchNS, m)
+	plugins := startPlugins(ctx, o, kube, ownNS)
+	defer plugins.Shutdown()
+	a, err := newApp(ctx, o, kube, argo, dyn, watchNS, m, plugins)
 	if err != nil {
 		return err
 	}

@@ -51,15 +51,23 @@ var env *Env
 // ControllerNamespace is where the controller runs (its Lease lives there).
 const ControllerNamespace = "argo-rollouts"
 
+// PluginCallTimeout is the controller's --plugin-call-timeout.
+const PluginCallTimeout = 5 * time.Second
+
 // Main starts the cluster and the controller, runs the package's tests and
 // stops everything. Call it from TestMain. Without SERIN_E2E=1 the tests are
 // skipped (they need the cluster binaries that `make e2e` builds).
-func Main(m *testing.M) {
+func Main(m *testing.M) { MainWith(m, nil) }
+
+// MainWith is Main with a set-up step that runs once the cluster is up and
+// before the controller starts: the place to write what the controller
+// reads only at start-up, such as its argo-rollouts-config ConfigMap.
+func MainWith(m *testing.M, setup func(*Env) error) {
 	if os.Getenv("SERIN_E2E") != "1" {
 		fmt.Println("skipping end-to-end tests: set SERIN_E2E=1 (make e2e does) to run them against a local cluster")
 		os.Exit(0)
 	}
-	os.Exit(run(m))
+	os.Exit(run(m, setup))
 }
 
 // CRDsEnv selects the argoproj.io CRDs a run installs: unset or "serin" for
@@ -87,7 +95,7 @@ func argoCRDDir(root string) (dir, skip string, err error) {
 	return "", "", fmt.Errorf("%s=%q: want serin or upstream", CRDsEnv, os.Getenv(CRDsEnv))
 }
 
-func run(m *testing.M) int {
+func run(m *testing.M, setup func(*Env) error) int {
 	ctx := context.Background()
 	root, err := cluster.FindRepoRoot()
 	if err != nil {
@@ -123,6 +131,12 @@ func run(m *testing.M) int {
 	if err := c.CreateNamespace(ctx, ControllerNamespace); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if setup != nil {
+		if err := setup(env); err != nil {
+			fmt.Fprintln(os.Stderr, "setting up the suite:", err)
+			return 1
+		}
 	}
 	if err := env.StartController(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting serin-controller:", err)
@@ -174,6 +188,10 @@ func (e *Env) spawn(kubeconfig, name string) (*process, error) {
 		"--leader-election-lease-duration", "4s",
 		"--leader-election-renew-deadline", "3s",
 		"--leader-election-retry-period", "500ms",
+		// Plugins go into the run's directory, not the working directory,
+		// and a hung plugin fails its call quickly.
+		"--plugin-dir", filepath.Join(e.Cluster.Dir(), "plugin-bin"),
+		"--plugin-call-timeout", PluginCallTimeout.String(),
 	)
 	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ControllerNamespace)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -98,7 +98,11 @@ func (r *Reconciler) call(ctx context.Context, run *v1alpha1.AnalysisRun, task p
 		return failed(err)
 	case task.Action == plan.ActionRun:
 		out.Measurement = provider.Run(ctx, run, m)
-		out.Metadata = provider.Metadata(m)
+		// Kept only by a new result: asked for then alone, as upstream
+		// does (for a plugin, each ask is a call).
+		if run.Status.MetricResultByName(m.Name) == nil {
+			out.Metadata = provider.Metadata(m)
+		}
 	case task.Action == plan.ActionTerminate:
 		klog.FromContext(ctx).Info("Terminating the in-flight measurement", "metric", m.Name)
 		out.Measurement = provider.Terminate(ctx, run, m, *task.InFlight)
