@@ -12,6 +12,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
+	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
 	"github.com/serin-dev/serin/pkg/trafficrouting/gatewayapi"
 	"github.com/serin-dev/serin/pkg/trafficrouting/istio"
 	"github.com/serin-dev/serin/pkg/trafficrouting/nginx"
@@ -30,6 +31,9 @@ type Config struct {
 	// (default: nginx). Only a change to an Ingress of one of them re-runs
 	// the Rollouts that use it, as in Argo Rollouts.
 	NginxIngressClasses []string
+	// ALBIngressClasses are the ingress classes of the AWS Load Balancer
+	// Controller (default: alb), likewise.
+	ALBIngressClasses []string
 }
 
 // ChangeMatters tells whether a change to a cached traffic-routing object
@@ -43,11 +47,15 @@ func (c Config) ChangeMatters(gvr schema.GroupVersionResource, obj *unstructured
 	if len(classes) == 0 {
 		classes = []string{"nginx"}
 	}
+	albClasses := c.ALBIngressClasses
+	if len(albClasses) == 0 {
+		albClasses = []string{"alb"}
+	}
 	class, _, _ := unstructured.NestedString(obj.Object, "spec", "ingressClassName")
 	if class == "" {
 		class = obj.GetAnnotations()["kubernetes.io/ingress.class"]
 	}
-	return slices.Contains(classes, class)
+	return slices.Contains(classes, class) || slices.Contains(albClasses, class)
 }
 
 // ForRollout returns the routers a Rollout's spec enables, with the
@@ -57,7 +65,7 @@ func ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 }
 
 // ForRollout returns the routers a Rollout's spec enables, in the order
-// Argo Rollouts runs them: Istio, nginx, SMI, then the Gateway API plugin.
+// Argo Rollouts runs them: Istio, nginx, ALB, SMI, then the Gateway API plugin.
 func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 	tr := trafficrouting.Routing(ro)
 	if tr == nil {
@@ -70,6 +78,9 @@ func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 	if tr.Nginx != nil {
 		out = append(out, nginx.New(c.IngressAPIVersion))
 	}
+	if tr.ALB != nil {
+		out = append(out, alb.New(c.IngressAPIVersion))
+	}
 	if tr.SMI != nil {
 		out = append(out, smi.New(c.SMIAPIVersion))
 	}
@@ -80,7 +91,7 @@ func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 }
 
 // Unsupported names the providers a Rollout configures that no router here
-// handles (ALB, Ambassador, App Mesh, Traefik, APISIX, other plugins), so
+// handles (Ambassador, App Mesh, Traefik, APISIX, other plugins), so
 // the caller can report them instead of silently not splitting traffic.
 func Unsupported(ro *v1alpha1.Rollout) []string {
 	tr := trafficrouting.Routing(ro)
@@ -88,9 +99,6 @@ func Unsupported(ro *v1alpha1.Rollout) []string {
 		return nil
 	}
 	var out []string
-	if tr.ALB != nil {
-		out = append(out, "alb")
-	}
 	if tr.Ambassador != nil {
 		out = append(out, "ambassador")
 	}
@@ -114,7 +122,8 @@ func Unsupported(ro *v1alpha1.Rollout) []string {
 }
 
 // Resources lists every GVR the routers may reference, so that informers
-// can be started for them.
+// can be started for them. The ALB router reads the same Ingresses as
+// nginx, so it adds none.
 func (c Config) Resources() []schema.GroupVersionResource {
 	var out []schema.GroupVersionResource
 	for _, r := range []trafficrouting.Router{

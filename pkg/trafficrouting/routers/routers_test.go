@@ -29,10 +29,10 @@ spec:
 	for _, r := range ForRollout(ro) {
 		types = append(types, r.Type())
 	}
-	if got := strings.Join(types, ","); got != "Istio,Nginx,SMI,GatewayAPI" {
+	if got := strings.Join(types, ","); got != "Istio,Nginx,ALB,SMI,GatewayAPI" {
 		t.Fatalf("routers %s", got)
 	}
-	if got := strings.Join(Unsupported(ro), ","); got != "alb,plugins.example.com/other" {
+	if got := strings.Join(Unsupported(ro), ","); got != "plugins.example.com/other" {
 		t.Fatalf("unsupported %s", got)
 	}
 	if n := len(ForRollout(trtest.Rollout(t, `{metadata: {name: plain}}`))); n != 0 {
@@ -74,6 +74,10 @@ func TestOnlyIngressesOfAnNginxClassRerunRollouts(t *testing.T) {
 	internal := Config{NginxIngressClasses: []string{"internal"}}
 	if !internal.ChangeMatters(ingresses, byName) || internal.ChangeMatters(ingresses, byAnnotation) {
 		t.Fatal("with --nginx-ingress-classes=internal, only the Ingress of class internal matters")
+	}
+	alb := trtest.Obj(t, `{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: e}, spec: {ingressClassName: alb}}`)
+	if !defaults.ChangeMatters(ingresses, alb) || (Config{ALBIngressClasses: []string{"internal-alb"}}).ChangeMatters(ingresses, alb) {
+		t.Fatal("with the default ALB class alb, an Ingress of class alb matters, and not once --alb-ingress-classes names another")
 	}
 	if !internal.ChangeMatters(schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1alpha3", Resource: "virtualservices"}, vs) {
 		t.Fatal("a change to a VirtualService always matters")
