@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
 // switchServices points the stable Service at the stable revision and the
@@ -21,11 +22,27 @@ func (p *planner) switchServices(aborting bool) {
 		return
 	}
 	p.pointServiceWithEvent(c.StableService, stable)
+	p.pointPingPongWithEvent()
 	if aborting {
 		p.pointServiceWithEvent(c.CanaryService, stable)
 		return
 	}
 	p.pointServiceWithEvent(c.CanaryService, p.revs.newRS)
+}
+
+// pointPingPongWithEvent points the ping-pong Service that is the canary at
+// the desired revision while an update is under way, as soon as it exists
+// (the router sends it no traffic before the canary has available pods).
+// The stable one is left as the last promotion made it.
+func (p *planner) pointPingPongWithEvent() {
+	s := p.ro.Status
+	_, canary, ok := trafficrouting.PingPongServices(p.ro)
+	if !ok || p.revs.newRS == nil || s.StableRS == s.CurrentPodHash {
+		return
+	}
+	if svc := p.st.Services[canary]; svc != nil {
+		p.switchServiceWithEvent(svc, p.revs.newRS.Labels[v1alpha1.LabelPodTemplateHash])
+	}
 }
 
 func (p *planner) pointServiceWithEvent(name string, rs *appsv1.ReplicaSet) {

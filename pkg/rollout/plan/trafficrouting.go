@@ -74,7 +74,10 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 	}
 	s := p.ro.Status
 	max := maxTrafficWeight(p.ro)
-	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService, MaxWeight: max, CanaryHash: p.revs.hash}
+	// With pingPong the ping and pong Services stand in for the stable and
+	// canary ones (ALB always uses them; see trafficrouting.Services).
+	stableSvc, canarySvc := trafficrouting.Services(p.ro, false)
+	d := trafficrouting.Desired{StableService: stableSvc, CanaryService: canarySvc, MaxWeight: max, CanaryHash: p.revs.hash}
 	if p.revs.stable != nil {
 		d.StableHash = p.revs.stable.Labels[v1alpha1.LabelPodTemplateHash]
 	}
@@ -131,8 +134,9 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 // to carry, with a TrafficWeightUpdated event when it changed.
 func (p *planner) weightsWithEvent(d trafficrouting.Desired) *v1alpha1.TrafficWeights {
 	weights := &v1alpha1.TrafficWeights{
-		Canary:     v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: d.CanaryService, PodTemplateHash: d.CanaryHash},
-		Stable:     v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: d.StableService, PodTemplateHash: d.StableHash},
+		// The spec's Service names, as Argo Rollouts records them (empty with pingPong).
+		Canary:     v1alpha1.WeightDestination{Weight: d.CanaryWeight, ServiceName: p.ro.Spec.Strategy.Canary.CanaryService, PodTemplateHash: d.CanaryHash},
+		Stable:     v1alpha1.WeightDestination{Weight: d.StableWeight(), ServiceName: p.ro.Spec.Strategy.Canary.StableService, PodTemplateHash: d.StableHash},
 		Additional: d.Additional,
 	}
 	if old := p.ro.Status.Canary.Weights; old == nil || old.Canary != weights.Canary || old.Stable != weights.Stable || !slices.Equal(old.Additional, weights.Additional) {

@@ -122,8 +122,8 @@ func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]
 	if cfg == nil {
 		return nil
 	}
-	c := ro.Spec.Strategy.Canary
-	s := &split{d: trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService},
+	stable, canary := trafficrouting.Services(ro, false)
+	s := &split{d: trafficrouting.Desired{StableService: stable, CanaryService: canary},
 		dr: cfg.DestinationRule, managed: trafficrouting.ManagedRouteNames(ro)}
 	if s.dr != nil {
 		if ref := r.drRef(ro, s.dr.Name); observed[ref] == nil {
