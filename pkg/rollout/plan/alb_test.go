@@ -204,3 +204,35 @@ func TestIstioPingPongSplitsBetweenPingAndPong(t *testing.T) {
 		t.Fatalf("stablePingPong = %q after promotion, want pong", w.ro.Status.Canary.StablePingPong)
 	}
 }
+
+func TestPingPongSpecIsValidatedAsUpstream(t *testing.T) {
+	ro := canaryRollout(setWeight(10))
+	c := ro.Spec.Strategy.Canary
+	c.PingPong = &v1alpha1.PingPongSpec{PingService: "same", PongService: "same"}
+	c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{ALB: &v1alpha1.ALBTrafficRouting{Ingress: "demo", ServicePort: 80}}
+	var got []string
+	for _, e := range Validate(ro) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`spec.strategy.canary.pingPong.pingService: Invalid value: "same": ` + msgPingPongDuplicate,
+		`spec.strategy.canary.trafficRouting.alb.rootService: Invalid value: "": ` + msgPingPongALBRoot,
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("errors\n%q\nwant\n%q", got, want)
+	}
+	c.PingPong = &v1alpha1.PingPongSpec{PingService: "ping"}
+	c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{StableIngress: "web"}}
+	c.StableService, c.CanaryService = "s", "c"
+	got = nil
+	for _, e := range Validate(ro) {
+		got = append(got, e.Error())
+	}
+	want = []string{
+		`spec.strategy.canary.trafficRouting.alb: Invalid value: null: ` + msgPingPongRouterOnly,
+		`spec.strategy.canary.pingPong.pongService: Invalid value: "": ` + msgPingPongBoth,
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("errors\n%q\nwant\n%q", got, want)
+	}
+}

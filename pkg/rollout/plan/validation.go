@@ -144,6 +144,7 @@ func validateCanary(ro *v1alpha1.Rollout, path *field.Path) field.ErrorList {
 	if c.CanaryService != "" && c.CanaryService == c.StableService {
 		errs = append(errs, field.Invalid(path.Child("stableService"), c.StableService, msgDuplicateCanarySvc))
 	}
+	errs = append(errs, validatePingPong(c, path)...)
 	tr := c.TrafficRouting
 	if tr != nil {
 		if needsServices(c) && c.StableService == "" {
