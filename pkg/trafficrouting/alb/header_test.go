@@ -29,22 +29,7 @@ func TestHeaderRouteAddsActionConditionAndPathThenRemovesThem(t *testing.T) {
 		observed = trtest.Apply(observed, w)
 	}
 	got := observed[ingressRef]
-	a := got.GetAnnotations()
-	canaryOnly := `{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"web-canary","ServicePort":"80","Weight":100}]}}`
-	for _, k := range []string{"alb.ingress.kubernetes.io/actions.beta", "alb.ingress.kubernetes.io/actions.qa"} {
-		if a[k] != canaryOnly {
-			t.Fatalf("%s = %s, want %s", k, a[k], canaryOnly)
-		}
-	}
-	// Same header: one condition with both values; & escaped as encoding/json does.
-	wantBeta := `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Beta","values":["yes","also"]}},{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Team","values":["a\u0026b"]}}]`
-	if v := a["alb.ingress.kubernetes.io/conditions.beta"]; v != wantBeta {
-		t.Fatalf("beta conditions\n got %s\nwant %s", v, wantBeta)
-	}
-	wantManaged := `{"web":["alb.ingress.kubernetes.io/actions.web-stable","alb.ingress.kubernetes.io/actions.qa","alb.ingress.kubernetes.io/conditions.qa","alb.ingress.kubernetes.io/actions.beta","alb.ingress.kubernetes.io/conditions.beta"]}`
-	if v := a[ManagedAnnotations]; v != wantManaged {
-		t.Fatalf("managed\n got %s\nwant %s", v, wantManaged)
-	}
+	expectRouteAnnotations(t, got.GetAnnotations())
 	trtest.EqualValue(t, got.Object["spec"], `
 ingressClassName: alb
 rules:
@@ -66,7 +51,7 @@ rules:
 	if trtest.Canonical(t, got.Object["spec"]) != trtest.Canonical(t, trtest.Obj(t, albIngress).Object["spec"]) {
 		t.Fatalf("the route paths were not removed:\n%s", trtest.Canonical(t, got.Object["spec"]))
 	}
-	a = got.GetAnnotations()
+	a := got.GetAnnotations()
 	if _, ok := a["alb.ingress.kubernetes.io/conditions.beta"]; ok || len(a) != 3 {
 		t.Fatalf("route annotations left: %v", a)
 	}
@@ -146,4 +131,23 @@ rules:
     - {path: /*, pathType: ImplementationSpecific, backend: {serviceName: beta, servicePort: use-annotation}}
     - {path: /, backend: {serviceName: web-stable, servicePort: use-annotation}}
 `)
+}
+
+func expectRouteAnnotations(t *testing.T, a map[string]string) {
+	t.Helper()
+	canaryOnly := `{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"web-canary","ServicePort":"80","Weight":100}]}}`
+	for _, k := range []string{"alb.ingress.kubernetes.io/actions.beta", "alb.ingress.kubernetes.io/actions.qa"} {
+		if a[k] != canaryOnly {
+			t.Fatalf("%s = %s, want %s", k, a[k], canaryOnly)
+		}
+	}
+	// Same header: one condition with both values; & escaped as encoding/json does.
+	wantBeta := `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Beta","values":["yes","also"]}},{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Team","values":["a\u0026b"]}}]`
+	if v := a["alb.ingress.kubernetes.io/conditions.beta"]; v != wantBeta {
+		t.Fatalf("beta conditions\n got %s\nwant %s", v, wantBeta)
+	}
+	wantManaged := `{"web":["alb.ingress.kubernetes.io/actions.web-stable","alb.ingress.kubernetes.io/actions.qa","alb.ingress.kubernetes.io/conditions.qa","alb.ingress.kubernetes.io/actions.beta","alb.ingress.kubernetes.io/conditions.beta"]}`
+	if v := a[ManagedAnnotations]; v != wantManaged {
+		t.Fatalf("managed\n got %s\nwant %s", v, wantManaged)
+	}
 }
