@@ -187,7 +187,9 @@ func (p *planner) stepCompleted(c carried) bool {
 		}
 		return step.Pause.Duration != nil && cond != nil &&
 			p.now.After(cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds())*time.Second))
-	case step.SetWeight != nil, step.SetCanaryScale != nil:
+	case step.SetWeight != nil:
+		return p.atDesiredCounts(p.pause.aborted(p.ro)) && !weightUnverified(c.weights)
+	case step.SetCanaryScale != nil:
 		return p.atDesiredCounts(p.pause.aborted(p.ro))
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
 		return true
@@ -326,7 +328,7 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	if p.ro.Status.StableRS == revs.hash {
 		return "Fast rollback"
 	}
-	if count := p.steps.count(); count == 0 || (index != nil && *index == count) {
+	if count := p.steps.count(); (count == 0 || (index != nil && *index == count)) && !p.finalWeightUnverified() {
 		return fmt.Sprintf("Completed all %d canary steps", count)
 	}
 	return ""

@@ -66,6 +66,9 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		s.Canary.Weights = nil
 	}
 	s.Canary.StablePingPong = old.Canary.StablePingPong
+	if p.alb != nil {
+		s.ALB, s.ALBs = p.alb.ALB, p.alb.ALBs
+	}
 	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
 	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus
 	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus

@@ -14,6 +14,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/event"
+	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
 )
 
 // planner carries one reconcile's decisions while they are being made.
@@ -31,6 +32,8 @@ type planner struct {
 	// rollback classifies the desired revision, decided from the observed
 	// ReplicaSets before any phase runs.
 	rollback rollbackKind
+	// alb is what ALB verification decided this reconcile, if it ran.
+	alb *alb.Result
 }
 
 // Compute decides what one reconcile of the Rollout does.

@@ -49,6 +49,9 @@ type world struct {
 	pods     map[string][]*corev1.Pod
 	evicted  int
 	maxEvict int // the most evictions one plan asked for
+	// elb, when set, answers the ALB verification's lookups (it stands in
+	// for the reconciler asking ELBv2).
+	elb func(State) *ALBVerification
 	// finished collects the plans' Finished records, as the metrics see them.
 	finished []v1alpha1.RolloutDurationStatus
 }
@@ -99,6 +102,9 @@ func (w *world) state() State {
 		for ref, obj := range w.routerObjects {
 			st.RouterObjects[ref] = obj.DeepCopy()
 		}
+	}
+	if w.elb != nil {
+		st.ALB = w.elb(st)
 	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {

@@ -37,6 +37,9 @@ type State struct {
 	RouterObjects      map[trafficrouting.Ref]*unstructured.Unstructured
 	RouterErrors       []error
 	UnsupportedRouters []string
+	// ALB, when set, turns ALB target group verification on and holds
+	// ELBv2's answers about the Rollout's load balancers.
+	ALB *ALBVerification
 	// Workload is the object spec.workloadRef names, when it exists.
 	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.

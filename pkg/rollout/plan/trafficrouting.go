@@ -127,7 +127,9 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 		}
 		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder(p.st.RouterObjects)...)
 	}
-	return p.weightsWithEvent(d)
+	weights := p.weightsWithEvent(d)
+	p.verifyALBWithEvents(d, weights)
+	return weights
 }
 
 // weightsWithEvent is the status record of the split the routers were told

@@ -1,0 +1,63 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/trafficrouting"
+	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
+)
+
+// DefaultVerifyRetryInterval is how long a Rollout waits before looking
+// again at a weight not yet verified, unless ROLLOUT_VERIFY_RETRY_INTERVAL
+// says otherwise.
+const DefaultVerifyRetryInterval = 10 * time.Second
+
+// ALBVerification is what the reconciler learned from ELBv2 for a Rollout
+// on ALB while --aws-verify-target-group is on.
+type ALBVerification struct {
+	// Observations are ELBv2's answers to the ALB router's Lookups, in
+	// order. The reconciler stops asking at the first error.
+	Observations []alb.Observation
+	// RetryInterval is when to look again at a weight not yet verified.
+	RetryInterval time.Duration
+}
+
+// verifyALBWithEvents records whether the load balancer carries the split
+// the routers were told to carry (status.canary.weights.verified,
+// status.alb), and looks again after the retry interval while it does not.
+// Without verification, status.alb and status.albs are cleared.
+func (p *planner) verifyALBWithEvents(d trafficrouting.Desired, weights *v1alpha1.TrafficWeights) {
+	if alb.Config(p.ro) == nil || weights == nil {
+		return
+	}
+	v := p.st.ALB
+	if v == nil {
+		p.alb = &alb.Result{}
+		return
+	}
+	res := alb.Verify(p.ro, d, v.Observations)
+	p.alb = &res
+	weights.Verified = res.Verified
+	p.plan.Events = append(p.plan.Events, res.Events...)
+	if weightUnverified(weights) {
+		retry := v.RetryInterval
+		if retry <= 0 {
+			retry = DefaultVerifyRetryInterval
+		}
+		p.plan.requeue(retry)
+	}
+}
+
+// weightUnverified tells whether the split was checked and found not in
+// place yet: a setWeight step waits for it.
+func weightUnverified(w *v1alpha1.TrafficWeights) bool {
+	return w != nil && w.Verified != nil && !*w.Verified
+}
+
+// finalWeightUnverified tells whether, past the last step, the full weight
+// on the canary was checked and is not in place yet: the Rollout is not
+// promoted (and the old pods stay) until it is.
+func (p *planner) finalWeightUnverified() bool {
+	return p.alb != nil && p.alb.Verified != nil && !*p.alb.Verified
+}
