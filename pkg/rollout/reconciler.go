@@ -72,8 +72,13 @@ type Options struct {
 	// UnsupportedRouters the providers it configures that none handles.
 	RoutersFor         func(*v1alpha1.Rollout) []trafficrouting.Router
 	UnsupportedRouters func(*v1alpha1.Rollout) []string
-	Recorder           record.EventRecorder
-	Clock              clock.PassiveClock
+	// ELB, when set, turns ALB target group verification on
+	// (--aws-verify-target-group); VerifyRetryInterval is when a weight not
+	// yet verified is looked at again (0: plan.DefaultVerifyRetryInterval).
+	ELB                 ELB
+	VerifyRetryInterval time.Duration
+	Recorder            record.EventRecorder
+	Clock               clock.PassiveClock
 	// UpdateFinished, when set, is told of each update that ended (its
 	// status.duration record) once the status that ends it is written:
 	// once per update, as a failed write is redone by a later reconcile.
@@ -128,6 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if err != nil {
 		return controller.Result{}, err
 	}
+	r.observeALB(ctx, ro, &state)
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {
