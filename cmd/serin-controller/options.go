@@ -63,6 +63,12 @@ type options struct {
 	ingressAPIVersion      string
 	trafficSplitAPIVersion string
 	nginxIngressClasses    []string
+	// ALB: the ingress classes of the AWS Load Balancer Controller, and
+	// target group verification through the ELBv2 API.
+	albIngressClasses         []string
+	awsVerifyTargetGroup      bool
+	targetGroupBindingVersion string
+	albTagKeyResourceID       string
 
 	printVersion bool
 
@@ -138,6 +144,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.ingressAPIVersion, "ingress-api-version", "", "API version of the Ingresses the nginx router reads and writes, such as networking.k8s.io/v1 (the default when empty) or extensions/v1beta1.")
 	fs.StringVar(&o.trafficSplitAPIVersion, "traffic-split-api-version", "v1alpha1", "API version of SMI TrafficSplits (v1alpha1, v1alpha2 or v1alpha3).")
 	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
+	addALBFlags(fs, o)
 
 	addCompatibilityFlags(fs)
 	return fs
@@ -151,11 +158,6 @@ var unsupportedFlags = map[string]string{
 	"ingress-threads":                       "Ingress changes are handled by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-threads":            "pod metadata is updated by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-update-pod-retries": "a pod metadata update that fails is retried by the next reconcile of its Rollout",
-	"aws-target-group-binding-api-version":  "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"alb-tag-key-resource-id":               "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"alb-ingress-classes":                   "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"aws-verify-target-group":               "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"alb-verify-weight":                     "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"ambassador-api-version":                "the Ambassador router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"traefik-api-group":                     "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"traefik-api-version":                   "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
@@ -175,20 +177,14 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
 	strs := map[string]string{
-		"aws-target-group-binding-api-version": "elbv2.k8s.aws/v1beta1",
-		"alb-tag-key-resource-id":              "ingress.k8s.aws/resource",
-		"ambassador-api-version":               "getambassador.io/v2",
-		"traefik-api-group":                    "traefik.io",
-		"traefik-api-version":                  "traefik.io/v1alpha1",
-		"appmesh-crd-version":                  "v1beta2",
+		"ambassador-api-version": "getambassador.io/v2",
+		"traefik-api-group":      "traefik.io",
+		"traefik-api-version":    "traefik.io/v1alpha1",
+		"appmesh-crd-version":    "v1beta2",
 	}
 	for _, name := range slices.Sorted(maps.Keys(strs)) {
 		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
-	fs.StringArray("alb-ingress-classes", []string{"alb"}, "ingress classes of the ALB controller"+note+unsupportedFlags["alb-ingress-classes"]+")")
-	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note+unsupportedFlags["aws-verify-target-group"]+")")
-	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note+unsupportedFlags["alb-verify-weight"]+")")
-	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
 	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note+unsupportedFlags["self-service-notification-enabled"]+")")
 }
 
@@ -325,5 +321,16 @@ func (o *options) routerConfig() routers.Config {
 		IngressAPIVersion:   o.ingressAPIVersion,
 		SMIAPIVersion:       o.trafficSplitAPIVersion,
 		NginxIngressClasses: o.nginxIngressClasses,
+		ALBIngressClasses:   o.albIngressClasses,
 	}
+}
+
+// addALBFlags defines Argo Rollouts' ALB flags, with its defaults.
+func addALBFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringArrayVar(&o.albIngressClasses, "alb-ingress-classes", []string{"alb"}, "Ingress classes of the AWS Load Balancer Controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
+	fs.BoolVar(&o.awsVerifyTargetGroup, "aws-verify-target-group", false, "Verify through the AWS ELBv2 API that ALB target groups carry the weights set and (with a TargetGroupBinding) every pod, before moving on (needs AWS credentials).")
+	fs.BoolVar(&o.awsVerifyTargetGroup, "alb-verify-weight", false, "Same as --aws-verify-target-group.")
+	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
+	fs.StringVar(&o.targetGroupBindingVersion, "aws-target-group-binding-api-version", "elbv2.k8s.aws/v1beta1", "API version of the AWS Load Balancer Controller's TargetGroupBindings, read when verifying target groups.")
+	fs.StringVar(&o.albTagKeyResourceID, "alb-tag-key-resource-id", "ingress.k8s.aws/resource", "Tag key of the target groups' resource ID (<namespace>/<ingress>-<service>:<port>), read when verifying weights.")
 }

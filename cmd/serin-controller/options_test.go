@@ -108,7 +108,9 @@ func TestUpstreamFlagsThatWorkAreAccepted(t *testing.T) {
 	o := &options{}
 	fs := newFlagSet(o)
 	if err := fs.Parse([]string{"--service-threads", "5", "--istio-api-version", "v1beta1", "--nginx-ingress-classes", "n",
-		"--ingress-api-version", "networking.k8s.io/v1", "--traffic-split-api-version", "v1alpha2"}); err != nil {
+		"--ingress-api-version", "networking.k8s.io/v1", "--traffic-split-api-version", "v1alpha2",
+		"--alb-ingress-classes", "a", "--alb-verify-weight", "--aws-verify-target-group", "--aws-target-group-binding-api-version", "elbv2.k8s.aws/v1beta1",
+		"--alb-tag-key-resource-id", "ingress.k8s.aws/resource"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := refuseUnsupportedFlags(fs); err != nil {
@@ -145,20 +147,20 @@ func TestUpstreamFlagsSerinDoesNotActOnAreRefusedByName(t *testing.T) {
 		t.Fatalf("no flag set, yet refused: %v", err)
 	}
 	// ...but setting one is refused with what Serin does instead.
-	if err := fs.Parse([]string{"--ingress-threads", "5", "--alb-ingress-classes", "a", "--alb-verify-weight", "--self-service-notification-enabled"}); err != nil {
+	if err := fs.Parse([]string{"--ingress-threads", "5", "--ambassador-api-version", "x", "--self-service-notification-enabled"}); err != nil {
 		t.Fatal(err)
 	}
 	err := refuseUnsupportedFlags(fs)
 	if err == nil {
 		t.Fatal("unsupported flags were accepted silently")
 	}
-	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers", "--alb-ingress-classes: the ALB router is not supported yet",
-		"--alb-verify-weight", "--self-service-notification-enabled: notifications are not sent yet"} {
+	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers", "--ambassador-api-version: the Ambassador router is not supported yet",
+		"--self-service-notification-enabled: notifications are not sent yet"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if len(unsupportedFlags) != 13 {
+	if len(unsupportedFlags) != 8 {
 		t.Errorf("%d unsupported flags listed; a flag that starts working leaves the list", len(unsupportedFlags))
 	}
 }
@@ -302,7 +304,35 @@ func TestRouterFlagsConfigureTheRouters(t *testing.T) {
 			t.Errorf("routers use %v, want %s among them", got, want)
 		}
 	}
+	alb := parse(t, "--alb-ingress-classes", "internal-alb", "--alb-verify-weight", "--alb-tag-key-resource-id", "k", "--aws-target-group-binding-api-version", "elbv2.k8s.aws/v1")
+	if got := alb.routerConfig().ALBIngressClasses; strings.Join(got, ",") != "internal-alb" || !alb.awsVerifyTargetGroup ||
+		alb.albTagKeyResourceID != "k" || alb.targetGroupBindingVersion != "elbv2.k8s.aws/v1" {
+		t.Errorf("ALB flags not applied: classes %v, options %+v", got, alb)
+	}
+	if d := parse(t); d.awsVerifyTargetGroup || d.albTagKeyResourceID != "ingress.k8s.aws/resource" || d.targetGroupBindingVersion != "elbv2.k8s.aws/v1beta1" || strings.Join(d.albIngressClasses, ",") != "alb" {
+		t.Errorf("ALB defaults %+v, want Argo Rollouts'", d)
+	}
 	if strings.Join(cfg.NginxIngressClasses, ",") != "internal,public" {
 		t.Errorf("nginx classes %v", cfg.NginxIngressClasses)
+	}
+}
+
+func TestVerifyRetryIntervalFromTheEnvironment(t *testing.T) {
+	env := func(v string, set bool) func(string) (string, bool) {
+		return func(string) (string, bool) { return v, set }
+	}
+	for _, tc := range []struct {
+		v    string
+		set  bool
+		want time.Duration
+	}{{"", false, 10 * time.Second}, {"3", true, 3 * time.Second}, {"1m", true, time.Minute}} {
+		if got, err := verifyRetryInterval(env(tc.v, tc.set)); err != nil || got != tc.want {
+			t.Errorf("%q: %v, %v; want %v", tc.v, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"soon", "-5", "0"} {
+		if _, err := verifyRetryInterval(env(bad, true)); err == nil || !strings.Contains(err.Error(), "ROLLOUT_VERIFY_RETRY_INTERVAL") {
+			t.Errorf("%q: error %v, want one naming the variable", bad, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +41,9 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	opts := rolloutOptions(d, in)
 	opts.RoutersFor = routerConfig.ForRollout
 	opts.UnsupportedRouters = routers.Unsupported
+	if err := albVerification(context.Background(), d.opts, &opts); err != nil {
+		return nil, err
+	}
 	// Each update that ends is observed once its status is written.
 	opts.UpdateFinished = d.metrics.ObserveRolloutDuration
 	// Workloads named by spec.workloadRef and traffic-routing objects are

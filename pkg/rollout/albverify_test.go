@@ -82,4 +82,3 @@ func TestObserveALBStopsAtTheFirstErrorOrMissingLoadBalancer(t *testing.T) {
 		t.Fatal("State.ALB set without verification")
 	}
 }
-
