@@ -113,11 +113,16 @@ func (w *ObjectCache) informer(gvr schema.GroupVersionResource) cache.SharedInde
 		return inf
 	}
 	inf := w.factory.ForResource(gvr).Informer()
-	// Keep what resolving a template needs; status and managedFields go.
+	// Keep what resolving a template needs; status and managedFields go,
+	// but for an Ingress's load balancer, where ALB verification looks.
 	_ = inf.SetTransform(func(obj any) (any, error) {
 		if u, ok := obj.(*unstructured.Unstructured); ok {
 			u.SetManagedFields(nil)
+			lb, keep, _ := unstructured.NestedFieldNoCopy(u.Object, "status", "loadBalancer")
 			unstructured.RemoveNestedField(u.Object, "status")
+			if keep && gvr.Resource == "ingresses" {
+				_ = unstructured.SetNestedField(u.Object, lb, "status", "loadBalancer")
+			}
 		}
 		return obj, nil
 	})
