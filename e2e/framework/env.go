@@ -37,6 +37,11 @@ type Env struct {
 	restarts   int
 	// use is what the controller processes asked the API server for.
 	use apiUse
+	// ControllerArgs and ControllerEnv are added to the arguments and the
+	// environment of every controller process; set them in MainWith's
+	// set-up, before the controller starts.
+	ControllerArgs []string
+	ControllerEnv  []string
 }
 
 // process is a running controller and a channel closed when it has exited.
@@ -193,7 +198,8 @@ func (e *Env) spawn(kubeconfig, name string) (*process, error) {
 		"--plugin-dir", filepath.Join(e.Cluster.Dir(), "plugin-bin"),
 		"--plugin-call-timeout", PluginCallTimeout.String(),
 	)
-	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ControllerNamespace)
+	cmd.Args = append(cmd.Args, e.ControllerArgs...)
+	cmd.Env = append(append(os.Environ(), "POD_NAMESPACE="+ControllerNamespace), e.ControllerEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

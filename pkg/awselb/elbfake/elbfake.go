@@ -150,3 +150,24 @@ func (f *Fake) tg(arn string) *TargetGroup {
 	}
 	return nil
 }
+
+// SetTargetGroup gives the load balancer a target group for the resource
+// ID with the weight, creating it when it has none, as the AWS Load
+// Balancer Controller does for each Service an Ingress's actions name.
+func (f *Fake) SetTargetGroup(lbARN, resourceID string, weight int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lb := f.lb(lbARN)
+	if lb == nil {
+		return
+	}
+	for _, tg := range lb.TargetGroups {
+		if tg.ResourceID == resourceID {
+			tg.Weight = weight
+			return
+		}
+	}
+	name := fmt.Sprintf("tg-%d", len(lb.TargetGroups))
+	arn := strings.Replace(lbARN, ":loadbalancer/app/", ":targetgroup/", 1) + "/" + name
+	lb.TargetGroups = append(lb.TargetGroups, &TargetGroup{ARN: arn, Name: name, ResourceID: resourceID, Weight: weight})
+}
