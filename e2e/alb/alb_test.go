@@ -170,7 +170,9 @@ spec:
 `
 
 func stepIs(i int32) func(*v1alpha1.Rollout) bool {
-	return func(ro *v1alpha1.Rollout) bool { return ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == i }
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == i
+	}
 }
 
 // TestSetWeightWaitsForTheLoadBalancer holds the load balancer at the old
