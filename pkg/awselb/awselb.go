@@ -153,3 +153,21 @@ func (c *Client) addWeights(ctx context.Context, loadBalancerARN string, groups 
 	}
 	return nil
 }
+
+// RegisteredTargets returns the targets registered in a target group, as
+// "id:port" (a pod IP and port for target type ip), whatever their health:
+// registration is what shows the load balancer knows the new pods.
+func (c *Client) RegisteredTargets(ctx context.Context, targetGroupARN string) ([]string, error) {
+	out, err := c.api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(targetGroupARN)})
+	if err != nil {
+		return nil, err
+	}
+	var targets []string
+	for _, d := range out.TargetHealthDescriptions {
+		if d.Target == nil || d.Target.Id == nil || d.Target.Port == nil {
+			continue
+		}
+		targets = append(targets, fmt.Sprintf("%s:%d", *d.Target.Id, *d.Target.Port))
+	}
+	return targets, nil
+}

@@ -79,3 +79,19 @@ func TestAnAWSErrorIsReturned(t *testing.T) {
 		t.Fatal("TargetGroups: no error")
 	}
 }
+
+func TestRegisteredTargetsFromDescribeTargetHealth(t *testing.T) {
+	f := &elbfake.Fake{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	f.Add(&elbfake.LoadBalancer{ARN: lbARN, TargetGroups: []*elbfake.TargetGroup{{ARN: "arn:tg/1", Targets: []string{"10.0.0.1:8080", "10.0.0.2:8080"}}}})
+	c := NewWithAPI(elbv2.New(elbv2.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "secret", "")}), "")
+	got, err := c.RegisteredTargets(context.Background(), "arn:tg/1")
+	if err != nil || strings.Join(got, ",") != "10.0.0.1:8080,10.0.0.2:8080" {
+		t.Fatalf("targets %v, %v", got, err)
+	}
+	if _, err := c.RegisteredTargets(context.Background(), "arn:tg/none"); err == nil {
+		t.Fatal("unknown target group: no error")
+	}
+}
