@@ -61,3 +61,55 @@ func weightUnverified(w *v1alpha1.TrafficWeights) bool {
 func (p *planner) finalWeightUnverified() bool {
 	return p.alb != nil && p.alb.Verified != nil && !*p.alb.Verified
 }
+
+// TargetVerification is what the reconciler learned from ELBv2 about the
+// registration of a Service's pods (see alb.TargetsService) while
+// --aws-verify-target-group is on; without Observations there was nothing
+// to check this time.
+type TargetVerification struct {
+	Observations  []alb.TargetsObservation
+	RetryInterval time.Duration
+}
+
+// targetVerdict is the registration check, made once per reconcile.
+type targetVerdict struct {
+	checked    bool
+	unverified bool
+}
+
+// targetsUnverified tells whether the load balancer does not know every pod
+// of the Service just switched yet: the old pods stay (canary) and the
+// Rollout is not promoted (blue-green) until it does. The first call
+// records the events and the retry.
+func (p *planner) targetsUnverified() bool {
+	if p.targets.checked {
+		return p.targets.unverified
+	}
+	p.targets.checked = true
+	v := p.st.Targets
+	if v == nil {
+		return false
+	}
+	ok, events := alb.VerifyTargets(v.Observations)
+	p.plan.Events = append(p.plan.Events, events...)
+	p.targets.unverified = ok != nil && !*ok
+	if p.targets.unverified {
+		retry := v.RetryInterval
+		if retry <= 0 {
+			retry = DefaultVerifyRetryInterval
+		}
+		p.plan.requeue(retry)
+	}
+	return p.targets.unverified
+}
+
+// activeSwitchUnchecked tells whether, with registration checks on, the
+// active Service is switched to the new pods in this very reconcile: its
+// registration is checked on the next one, so promotion waits for it.
+func (p *planner) activeSwitchUnchecked(s *v1alpha1.RolloutStatus) bool {
+	if p.st.Targets == nil {
+		return false
+	}
+	svc := p.st.Services[p.ro.Spec.Strategy.BlueGreen.ActiveService]
+	return svc == nil || svc.Spec.Selector[v1alpha1.LabelPodTemplateHash] != s.BlueGreen.ActiveSelector
+}

@@ -321,7 +321,7 @@ func (p *planner) blueGreenPromotionReason(s *v1alpha1.RolloutStatus, runs *curr
 	switch {
 	case p.revs.stable == nil, s.BlueGreen.ActiveSelector == "":
 		return "Initial deploy"
-	case s.BlueGreen.ActiveSelector != s.CurrentPodHash:
+	case s.BlueGreen.ActiveSelector != s.CurrentPodHash, p.activeSwitchUnchecked(s), p.targetsUnverified():
 		return ""
 	case p.ro.Status.PromoteFull:
 		return "Full promotion requested"

@@ -339,6 +339,9 @@ func (p *planner) fullPromotionReason(index *int32) string {
 // scaleDownDelaySeconds (so traffic still on it drains), an intermediate
 // canary goes at once; nothing a Service or the recorded split still uses.
 func (p *planner) scaleDownOldRouted() (resized bool) {
+	if p.targetsUnverified() {
+		return false // the load balancer may still send to the old pods
+	}
 	c := p.ro.Spec.Strategy.Canary
 	s := p.ro.Status
 	referenced := map[string]bool{s.StableRS: true, s.CurrentPodHash: true}

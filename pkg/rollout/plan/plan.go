@@ -32,8 +32,10 @@ type planner struct {
 	// rollback classifies the desired revision, decided from the observed
 	// ReplicaSets before any phase runs.
 	rollback rollbackKind
-	// alb is what ALB verification decided this reconcile, if it ran.
-	alb *alb.Result
+	// alb is what ALB verification decided this reconcile, if it ran, and
+	// targets the TargetGroupBinding registration check.
+	alb     *alb.Result
+	targets targetVerdict
 }
 
 // Compute decides what one reconcile of the Rollout does.

@@ -52,6 +52,8 @@ type world struct {
 	// elb, when set, answers the ALB verification's lookups (it stands in
 	// for the reconciler asking ELBv2).
 	elb func(State) *ALBVerification
+	// targets, when set, answers the TargetGroupBinding registration check.
+	targets func(State) *TargetVerification
 	// finished collects the plans' Finished records, as the metrics see them.
 	finished []v1alpha1.RolloutDurationStatus
 }
@@ -105,6 +107,9 @@ func (w *world) state() State {
 	}
 	if w.elb != nil {
 		st.ALB = w.elb(st)
+	}
+	if w.targets != nil {
+		st.Targets = w.targets(st)
 	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {

@@ -40,6 +40,9 @@ type State struct {
 	// ALB, when set, turns ALB target group verification on and holds
 	// ELBv2's answers about the Rollout's load balancers.
 	ALB *ALBVerification
+	// Targets, when set, holds ELBv2's answers about the registration of
+	// the pods of the Service alb.TargetsService names.
+	Targets *TargetVerification
 	// Workload is the object spec.workloadRef names, when it exists.
 	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.
