@@ -74,6 +74,10 @@ var controllerGrants = map[string]string{
 	"tcproutes":                "list,patch,watch",
 	"tlsroutes":                "list,patch,watch",
 	"trafficsplits":            "create,list,patch,watch",
+	// ALB verification reads a Service's Endpoints and the
+	// TargetGroupBindings of its namespace, live, as upstream does.
+	"endpoints":           "get",
+	"targetgroupbindings": "list",
 }
 
 // upstreamGrants is what Argo Rollouts' own ClusterRole (its install.yaml
@@ -103,6 +107,8 @@ var upstreamGrants = map[string]string{
 	"virtualservices":          "get,list,patch,update,watch",
 	"destinationrules":         "get,list,patch,update,watch",
 	"trafficsplits":            "create,get,patch,update,watch",
+	"endpoints":                "get",
+	"targetgroupbindings":      "get,list",
 }
 
 // beyondUpstream lists what Serin needs that Argo Rollouts' role lacks, and

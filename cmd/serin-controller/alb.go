@@ -11,6 +11,7 @@ import (
 	"github.com/serin-dev/serin/pkg/awselb"
 	"github.com/serin-dev/serin/pkg/rollout"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
+	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
 )
 
 // envVerifyRetryInterval is Argo Rollouts' variable for how often a weight
@@ -45,11 +46,16 @@ func albVerification(ctx context.Context, o *options, opts *rollout.Options) err
 	if err != nil {
 		return err
 	}
+	bindings, err := alb.TargetGroupBindings(o.targetGroupBindingVersion)
+	if err != nil {
+		return fmt.Errorf("--aws-target-group-binding-api-version: %w", err)
+	}
 	client, err := awselb.New(ctx, o.albTagKeyResourceID)
 	if err != nil {
 		return fmt.Errorf("--aws-verify-target-group: %w", err)
 	}
 	opts.ELB = client
+	opts.TargetGroupBindings = bindings
 	opts.VerifyRetryInterval = interval
 	return nil
 }

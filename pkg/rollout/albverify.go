@@ -13,6 +13,7 @@ import (
 type ELB interface {
 	FindLoadBalancer(ctx context.Context, dnsName string) (*alb.LoadBalancer, error)
 	TargetGroups(ctx context.Context, loadBalancerARN string) ([]alb.TargetGroup, error)
+	RegisteredTargets(ctx context.Context, targetGroupARN string) ([]string, error)
 }
 
 // elbTimeout bounds the ELBv2 calls of one reconcile.

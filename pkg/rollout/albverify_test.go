@@ -16,9 +16,10 @@ import (
 )
 
 type fakeELB struct {
-	lbs   map[string]*alb.LoadBalancer
-	err   error
-	calls []string
+	lbs        map[string]*alb.LoadBalancer
+	registered []string
+	err        error
+	calls      []string
 }
 
 func (f *fakeELB) FindLoadBalancer(_ context.Context, dns string) (*alb.LoadBalancer, error) {
@@ -81,4 +82,9 @@ func TestObserveALBStopsAtTheFirstErrorOrMissingLoadBalancer(t *testing.T) {
 	if st.ALB != nil {
 		t.Fatal("State.ALB set without verification")
 	}
+}
+
+func (f *fakeELB) RegisteredTargets(_ context.Context, arn string) ([]string, error) {
+	f.calls = append(f.calls, "targets "+arn)
+	return f.registered, f.err
 }

@@ -77,6 +77,9 @@ type Options struct {
 	// yet verified is looked at again (0: plan.DefaultVerifyRetryInterval).
 	ELB                 ELB
 	VerifyRetryInterval time.Duration
+	// TargetGroupBindings is the resource of the AWS Load Balancer
+	// Controller's TargetGroupBindings (--aws-target-group-binding-api-version).
+	TargetGroupBindings schema.GroupVersionResource
 	Recorder            record.EventRecorder
 	Clock               clock.PassiveClock
 	// UpdateFinished, when set, is told of each update that ended (its
@@ -134,6 +137,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 		return controller.Result{}, err
 	}
 	r.observeALB(ctx, ro, &state)
+	r.observeTargets(ctx, ro, &state)
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {
