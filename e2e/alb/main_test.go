@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	srv := httptest.NewServer(elb)
 	defer srv.Close()
 	framework.MainWith(m, func(e *framework.Env) error {
+		if err := installTargetGroupBindingCRD(e); err != nil {
+			return err
+		}
 		e.ControllerArgs = append(e.ControllerArgs, "--aws-verify-target-group")
 		e.ControllerEnv = append(e.ControllerEnv,
 			"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2="+srv.URL,

@@ -171,3 +171,14 @@ func (f *Fake) SetTargetGroup(lbARN, resourceID string, weight int32) {
 	arn := strings.Replace(lbARN, ":loadbalancer/app/", ":targetgroup/", 1) + "/" + name
 	lb.TargetGroups = append(lb.TargetGroups, &TargetGroup{ARN: arn, Name: name, ResourceID: resourceID, Weight: weight})
 }
+
+// SetTargets registers exactly these "ip:port" targets in the target
+// group with the ARN, as the AWS Load Balancer Controller does for a
+// TargetGroupBinding's endpoints.
+func (f *Fake) SetTargets(targetGroupARN string, targets []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tg := f.tg(targetGroupARN); tg != nil {
+		tg.Targets = append([]string(nil), targets...)
+	}
+}
