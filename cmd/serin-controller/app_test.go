@@ -36,6 +36,8 @@ func fakeDynamic(t *testing.T, objs ...runtime.Object) *dynamicfake.FakeDynamicC
 	for _, kind := range []string{"Rollout", "AnalysisRun", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment"} {
 		lists[gv.WithResource(strings.ToLower(kind)+"s")] = kind + "List"
 	}
+	// The ALBCleanup sweep starts the Ingress cache.
+	lists[schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}] = "IngressList"
 	var us []runtime.Object
 	for _, obj := range objs {
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)

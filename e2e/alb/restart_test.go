@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
@@ -42,4 +43,25 @@ func TestRestartMidCanaryWritesNothing(t *testing.T) {
 	}
 	r.Promote()
 	r.WaitForPausedAtStep(4)
+}
+
+// TestDeletedRolloutGivesTheIngressBack deletes a Rollout mid-canary: its
+// weighted action forwards everything to the stable Service again, its
+// header route and its record go.
+func TestDeletedRolloutGivesTheIngressBack(t *testing.T) {
+	f, _ := albSetup(t, "web-root", "web-stable", "web-canary")
+	r := f.Rollout(albRollout)
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
+	r.SetImage("web:v2")
+	r.WaitForPausedAtStep(2)
+	if err := f.Env.Rollouts.ArgoprojV1alpha1().Rollouts(f.Namespace).Delete(context.Background(), "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.WaitForObject(ingresses, "web", "given back", func(u *unstructured.Unstructured) bool {
+		a := u.GetAnnotations()
+		_, managed := a[managedKey]
+		_, header := a["alb.ingress.kubernetes.io/conditions.beta"]
+		return !managed && !header &&
+			a[rootAction] == `{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"web-stable","ServicePort":"80","Weight":100}]}}`
+	})
 }
