@@ -31,6 +31,10 @@ type planner struct {
 	// rollback classifies the desired revision, decided from the observed
 	// ReplicaSets before any phase runs.
 	rollback rollbackKind
+	// weightUnverified is set when a traffic-router plugin has not
+	// verified the split: a setWeight step does not complete, and, when
+	// the split is the full weight, the rollout is not promoted.
+	weightUnverified, fullWeightUnverified bool
 }
 
 // Compute decides what one reconcile of the Rollout does.

@@ -51,6 +51,10 @@ type world struct {
 	maxEvict int // the most evictions one plan asked for
 	// finished collects the plans' Finished records, as the metrics see them.
 	finished []v1alpha1.RolloutDurationStatus
+	// calls are the traffic-router plugin calls made, and verify answers
+	// VerifyWeight for a plugin (nil: no plugin is asked).
+	calls  []trafficrouting.Call
+	verify func(plugin string, weight int32) *bool
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -100,6 +104,7 @@ func (w *world) state() State {
 			st.RouterObjects[ref] = obj.DeepCopy()
 		}
 	}
+	w.verifyWeights(&st)
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {
 		set, err := templates.Resolve("default", a.Templates, w)
@@ -132,6 +137,8 @@ func (w *world) step() Plan {
 			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
 		case trafficrouting.Delete:
 			delete(w.routerObjects, rw.Ref)
+		case trafficrouting.PluginCall:
+			w.calls = append(w.calls, *rw.Call)
 		}
 	}
 	if p.WorkloadReplicas != nil {
