@@ -198,6 +198,8 @@ func (p *planner) stepCompleted(c carried) bool {
 	case step.Experiment != nil:
 		ex := c.experiment
 		return ex != nil && ex.current != nil && ex.current.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.Plugin != nil:
+		return stepPluginDone(p.stepStatuses, p.steps.index, p.stepPluginUnreachable)
 	}
 	return false
 }
@@ -235,6 +237,7 @@ func (p *planner) syncCanaryStatusWithEvents(c carried) {
 		p.finishStatus(s, true)
 		return
 	}
+	p.stepPluginsWithEvents(&s)
 
 	if p.ro.Status.PromoteFull || p.rollbackWithinWindow() {
 		p.pause.clearAll()

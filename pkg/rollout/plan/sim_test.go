@@ -55,6 +55,10 @@ type world struct {
 	// VerifyWeight for a plugin (nil: no plugin is asked).
 	calls  []trafficrouting.Call
 	verify func(plugin string, weight int32) *bool
+	// stepPlugin answers step plugin calls (nil: none is made), and
+	// stepCalls records them.
+	stepPlugin func(StepPluginCall) StepPluginAnswer
+	stepCalls  []StepPluginCall
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -105,6 +109,12 @@ func (w *world) state() State {
 		}
 	}
 	w.verifyWeights(&st)
+	if w.stepPlugin != nil {
+		for _, c := range StepPluginCalls(st) {
+			w.stepCalls = append(w.stepCalls, c)
+			st.StepPluginAnswers = append(st.StepPluginAnswers, w.stepPlugin(c))
+		}
+	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {
 		set, err := templates.Resolve("default", a.Templates, w)

@@ -55,6 +55,9 @@ type State struct {
 	// be resolved.
 	Templates      map[string]templates.Set
 	TemplateErrors map[string]error
+	// StepPluginAnswers are the answers to the calls StepPluginCalls
+	// decided, made before planning.
+	StepPluginAnswers []StepPluginAnswer
 	// Now is the time the decision is made at.
 	Now time.Time
 }
