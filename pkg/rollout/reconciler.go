@@ -76,6 +76,9 @@ type Options struct {
 	// plugins, and answers VerifyWeight. Optional: without it Rollouts
 	// routed by a plugin fail to apply.
 	RouterPlugins trafficrouting.Plugins
+	// StepPlugins makes step plugin calls. Optional: without it a plugin
+	// step reports a ReconciliationError and waits.
+	StepPlugins StepPlugins
 	// VerifyRetryInterval is how soon a split a plugin has not verified
 	// is looked at again (0: plan.DefaultVerifyRetryInterval).
 	VerifyRetryInterval time.Duration
@@ -136,6 +139,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 		return controller.Result{}, err
 	}
 	r.verifyWeights(ctx, &state)
+	r.callStepPlugins(ctx, &state)
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {
