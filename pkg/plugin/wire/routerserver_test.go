@@ -33,7 +33,9 @@ func (r *routerImpl) SetHeaderRoute(_ *v1alpha1.Rollout, h *v1alpha1.SetHeaderRo
 func (r *routerImpl) SetMirrorRoute(_ *v1alpha1.Rollout, m *v1alpha1.SetMirrorRoute) RpcError {
 	return r.add("SetMirrorRoute " + m.Name)
 }
-func (r *routerImpl) RemoveManagedRoutes(*v1alpha1.Rollout) RpcError { return r.add("RemoveManagedRoutes") }
+func (r *routerImpl) RemoveManagedRoutes(*v1alpha1.Rollout) RpcError {
+	return r.add("RemoveManagedRoutes")
+}
 func (r *routerImpl) VerifyWeight(_ *v1alpha1.Rollout, w int32, _ []v1alpha1.WeightDestination) (RpcVerified, RpcError) {
 	if w == 30 {
 		return Verified, RpcError{}
