@@ -93,7 +93,7 @@ func (p plugins) step(name string) (builtin.Step, bool, error) {
 	case b.Item.Disabled:
 		return nil, true, nil
 	case b.Err != nil:
-		return nil, false, b.Err
+		return nil, false, fmt.Errorf("step plugin %s is not usable: %w", name, b.Err)
 	}
 	return wire.StepClient{C: p.host.Plugin(config.KindStep, name)}, false, nil
 }

@@ -42,7 +42,7 @@ func TestStepPluginsResolveBuiltInsFirstThenTheConfiguration(t *testing.T) {
 	if a := call("acme/off"); !a.Disabled || a.Unavailable != nil {
 		t.Errorf("disabled: %+v", a)
 	}
-	if a := call("acme/refused"); a.Unavailable == nil || a.Unavailable.Error() != "sha256 mismatch" {
+	if a := call("acme/refused"); a.Unavailable == nil || a.Unavailable.Error() != "step plugin acme/refused is not usable: sha256 mismatch" {
 		t.Errorf("refused binary: %+v", a)
 	}
 	a := call("acme/missing")
