@@ -45,6 +45,10 @@ func (r *Reconciler) verifyWeights(ctx context.Context, st *plan.State) {
 			st.Verifications = map[string]plan.Verification{}
 		}
 		st.Verifications[pr.Plugin()] = plan.Verification{Weight: weight, Additional: extra, Verified: verified, Err: err}
-		klog.FromContext(ctx).V(4).Info("Verified weight", "rollout", klog.KObj(st.Rollout), "plugin", pr.Plugin(), "weight", weight, "verified", verified, "err", err)
+		answer := "cannot tell"
+		if verified != nil {
+			answer = fmt.Sprint(*verified)
+		}
+		klog.FromContext(ctx).V(4).Info("Verified weight", "rollout", klog.KObj(st.Rollout), "plugin", pr.Plugin(), "weight", weight, "verified", answer, "err", err)
 	}
 }
