@@ -141,16 +141,7 @@ func (w *world) step() Plan {
 		}
 		w.ro.Annotations[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
 	}
-	for _, rw := range p.RouterWrites {
-		switch rw.Op {
-		case trafficrouting.Update, trafficrouting.Create:
-			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
-		case trafficrouting.Delete:
-			delete(w.routerObjects, rw.Ref)
-		case trafficrouting.PluginCall:
-			w.calls = append(w.calls, *rw.Call)
-		}
-	}
+	w.applyRouterWrites(p.RouterWrites)
 	if p.WorkloadReplicas != nil {
 		unstructured.SetNestedField(w.workload.Object, int64(*p.WorkloadReplicas), "spec", "replicas")
 	}
@@ -237,6 +228,21 @@ func (w *world) step() Plan {
 	}
 	w.kubelet()
 	return p
+}
+
+// applyRouterWrites writes the routing objects and records the plugin
+// calls.
+func (w *world) applyRouterWrites(writes []trafficrouting.Write) {
+	for _, rw := range writes {
+		switch rw.Op {
+		case trafficrouting.Update, trafficrouting.Create:
+			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
+		case trafficrouting.Delete:
+			delete(w.routerObjects, rw.Ref)
+		case trafficrouting.PluginCall:
+			w.calls = append(w.calls, *rw.Call)
+		}
+	}
 }
 
 // kubelet makes every ReplicaSet's pods exist, and be available unless broken.

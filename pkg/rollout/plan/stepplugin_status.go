@@ -28,7 +28,7 @@ const (
 // ReconciliationError, retried after 30s; its step does not complete.
 func (p *planner) stepPluginsWithEvents(s *v1alpha1.RolloutStatus) {
 	statuses := slices.Clone(s.Canary.StepPluginStatuses)
-	if !p.ro.Status.Abort && !p.ro.Status.PromoteFull && !(s.StableRS != "" && s.StableRS == p.ro.Status.CurrentPodHash) {
+	if old := p.ro.Status; !old.Abort && !old.PromoteFull && !(old.StableRS != "" && old.StableRS == old.CurrentPodHash) {
 		statuses = retryStatuses(p.ro, statuses)
 	}
 	for _, a := range p.st.StepPluginAnswers {
