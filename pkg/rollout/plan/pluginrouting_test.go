@@ -193,3 +193,57 @@ func TestARouterPluginThatIsNotConfiguredIsInvalidSpecAndNothingMoves(t *testing
 		t.Fatalf("InvalidSpec %+v, router writes %d; want %q", c, len(p.RouterWrites), want)
 	}
 }
+
+func TestTheRolloutIsNotPromotedUntilTheFullWeightIsVerified(t *testing.T) {
+	w := pluginWorld(t, setWeight(20))
+	fullVerified := false
+	w.verify = func(_ string, weight int32) *bool {
+		ok := weight != 100 || fullVerified
+		return &ok
+	}
+	w.settle()
+	stable := w.hash()
+	w.setImage("demo:v2")
+	for i := 0; i < 12; i++ {
+		w.step()
+	}
+	if w.ro.Status.StableRS != stable {
+		t.Fatalf("promoted to %s while the full weight was not verified", w.ro.Status.StableRS)
+	}
+	if wt := w.ro.Status.Canary.Weights; wt == nil || wt.Canary.Weight != 100 || wt.Verified == nil || *wt.Verified {
+		t.Fatalf("weights %+v, want 100 not verified", wt)
+	}
+	fullVerified = true
+	w.advance(DefaultVerifyRetryInterval)
+	w.settle()
+	w.expectPhase(v1alpha1.RolloutPhaseHealthy, "")
+}
+
+func TestWhileTheStableCannotTakeTheTrafficAPluginIsOnlyToldToRemoveItsRoutes(t *testing.T) {
+	w := pluginWorld(t, setWeight(50), pauseFor(""))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.takeCalls()
+	// Half the stable pods are gone: it cannot take the traffic back.
+	for name, rs := range w.rss {
+		if rs.Labels[v1alpha1.LabelPodTemplateHash] != w.hash() {
+			w.broken[rs.Labels[v1alpha1.LabelPodTemplateHash]] = true
+			w.rss[name].Status.AvailableReplicas = 1
+		}
+	}
+	w.ro.Status.Abort = true
+	st := w.state()
+	p := Compute(st)
+	var calls []string
+	for _, rw := range p.RouterWrites {
+		if rw.Op == trafficrouting.PluginCall {
+			calls = append(calls, string(rw.Call.Method))
+		} else {
+			t.Fatalf("a built-in router wrote %v while the split is held", rw.Ref)
+		}
+	}
+	if strings.Join(calls, " ") != "RemoveManagedRoutes" {
+		t.Fatalf("calls %v, want only RemoveManagedRoutes", calls)
+	}
+}

@@ -181,3 +181,29 @@ func TestAFailedCallIsAnErrorPhaseRetriedAfterItsBackoff(t *testing.T) {
 	w.settle()
 	w.expectStep(1)
 }
+
+func TestARetriedRolloutStartsItsStepPluginsOver(t *testing.T) {
+	runs := 0
+	w := startStepPlugin(t, func(c StepPluginCall) StepPluginAnswer {
+		if c.Operation == v1alpha1.StepPluginOperationRun {
+			runs++
+		}
+		return StepPluginAnswer{StepPluginCall: c, Phase: v1alpha1.StepPluginPhaseSuccessful}
+	}, setWeight(20), pluginStep(stepPlugin), pauseFor(""))
+	w.settle()
+	w.expectStep(2)
+	w.ro.Status.Abort = true
+	w.settle()
+	if abort := w.stepStatus(1, v1alpha1.StepPluginOperationAbort); abort == nil || abort.Phase != v1alpha1.StepPluginPhaseSuccessful {
+		t.Fatalf("abort record %+v", abort)
+	}
+	w.ro.Status.Abort = false // retry
+	w.settle()
+	w.expectStep(2)
+	if runs != 2 {
+		t.Fatalf("%d runs, want the plugin run again after the retry", runs)
+	}
+	if w.stepStatus(1, v1alpha1.StepPluginOperationAbort) != nil {
+		t.Fatalf("the aborted attempt's records were kept: %+v", w.ro.Status.Canary.StepPluginStatuses)
+	}
+}
