@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"k8s.io/klog/v2"
 
@@ -140,4 +143,23 @@ func logGatewayAPIRouter(logger klog.Logger, p plugins) {
 		return
 	}
 	logger.Info("Serin's built-in Gateway API router routes Rollouts that name the "+gatewayapi.PluginName+" plugin (no plugin of that name is configured)", "plugin", gatewayapi.PluginName)
+}
+
+// envVerifyRetryInterval is Argo Rollouts' variable for how soon a weight
+// a router has not verified is checked again, in whole seconds.
+const envVerifyRetryInterval = "ROLLOUT_VERIFY_RETRY_INTERVAL"
+
+// verifyRetryInterval reads ROLLOUT_VERIFY_RETRY_INTERVAL: a positive
+// number of seconds, or 0 (the plan's 10s default) when unset or invalid.
+func verifyRetryInterval(lookup func(string) (string, bool), logger klog.Logger) time.Duration {
+	v, ok := lookup(envVerifyRetryInterval)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil || n <= 0 {
+		logger.Info("Ignoring "+envVerifyRetryInterval+": want a positive number of seconds", "value", v)
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2/ktesting"
@@ -75,6 +76,18 @@ func TestTheGatewayAPIChoiceIsLogged(t *testing.T) {
 		logGatewayAPIRouter(logger, testPlugins(t, bins...))
 		if logs := logger.GetSink().(ktesting.Underlier).GetBuffer().String(); !strings.Contains(logs, want) {
 			t.Errorf("configured %v: logs %q lack %q", configured, logs, want)
+		}
+	}
+}
+
+func TestVerifyRetryIntervalComesFromArgoRolloutsVariable(t *testing.T) {
+	logger := ktesting.NewLogger(t, ktesting.NewConfig())
+	for value, want := range map[string]time.Duration{"": 0, "5": 5 * time.Second, " 30 ": 30 * time.Second, "0": 0, "-1": 0, "1m": 0} {
+		lookup := func(key string) (string, bool) {
+			return value, key == envVerifyRetryInterval && value != ""
+		}
+		if got := verifyRetryInterval(lookup, logger); got != want {
+			t.Errorf("%q: %v, want %v", value, got, want)
 		}
 	}
 }

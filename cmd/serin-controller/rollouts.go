@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -53,6 +54,7 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	opts.UnsupportedRouters = routerConfig.Unsupported
 	opts.RouterPlugins = routerPlugins{pl}
 	opts.StepPlugins = stepPlugins{pl}
+	opts.VerifyRetryInterval = verifyRetryInterval(os.LookupEnv, logger)
 	// Each update that ends is observed once its status is written.
 	opts.UpdateFinished = d.metrics.ObserveRolloutDuration
 	// Workloads named by spec.workloadRef and traffic-routing objects are
