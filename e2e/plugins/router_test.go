@@ -10,6 +10,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/serin-dev/serin/e2e/framework"
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -225,4 +227,75 @@ func TestAHangingRouterPluginErrsAtTheDeadlineAndOthersKeepProgressing(t *testin
 	if ro := hung.Get(); ro.Status.Phase == v1alpha1.RolloutPhaseHealthy {
 		t.Fatalf("a Rollout whose router hangs became Healthy")
 	}
+}
+
+var httpRoutes = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+
+// both is split by Serin's built-in Gateway API router (no plugin of that
+// name is configured in this suite) and by the router plugin.
+const both = `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: both
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: both}
+  template:
+    metadata:
+      labels: {app: both}
+    spec:
+      containers:
+      - name: app
+        image: demo:v1
+  strategy:
+    canary:
+      stableService: both-stable
+      canaryService: both-canary
+      trafficRouting:
+        plugins:
+          argoproj-labs/gatewayAPI: {httpRoute: both}
+          ` + fileRouter + `: {}
+      steps:
+      - setWeight: 30
+      - pause: {}
+`
+
+const bothRoute = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: both
+spec:
+  parentRefs: [{name: gateway}]
+  rules:
+  - backendRefs:
+    - {name: both-stable, port: 80, weight: 100}
+    - {name: both-canary, port: 80, weight: 0}
+`
+
+func TestARouterPluginSplitsTogetherWithABuiltInRouter(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t).Service("both-stable", "both").Service("both-canary", "both")
+	f.Create(httpRoutes, bothRoute)
+	r := f.Rollout(both)
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy)
+	r.SetImage("demo:v2")
+	r.WaitForPausedAtStep(1)
+	waitForTraffic(f, "both", "30")
+	f.WaitForObject(httpRoutes, "both", "backend weights 70/30", func(u *unstructured.Unstructured) bool {
+		rules, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
+		if len(rules) == 0 {
+			return false
+		}
+		refs, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "backendRefs")
+		w := map[string]int64{}
+		for _, ref := range refs {
+			name, _, _ := unstructured.NestedString(ref.(map[string]any), "name")
+			weight, _, _ := unstructured.NestedInt64(ref.(map[string]any), "weight")
+			w[name] = weight
+		}
+		return w["both-stable"] == 70 && w["both-canary"] == 30
+	})
 }
