@@ -126,3 +126,47 @@ func TestADisabledStepPluginIsSkipped(t *testing.T) {
 		t.Fatalf("run status %+v, want disabled", s)
 	}
 }
+
+// record is the step's record of an operation, once it exists.
+func record(ro *v1alpha1.Rollout, op v1alpha1.StepPluginOperation) *v1alpha1.StepPluginStatus {
+	for i, s := range ro.Status.Canary.StepPluginStatuses {
+		if s.Index == 1 && s.Operation == op {
+			return &ro.Status.Canary.StepPluginStatuses[i]
+		}
+	}
+	return nil
+}
+
+// waitingStep starts an update that waits in the plugin step.
+func waitingStep(f *framework.T, name string) *framework.R {
+	f.Helper()
+	r := startStepped(f, name, fileStep, `{approvalAnnotation: e2e.serin.dev/never}`)
+	return r.WaitFor("the plugin step to run", func(ro *v1alpha1.Rollout) bool {
+		s := runStatus(ro)
+		return s != nil && s.Phase == v1alpha1.StepPluginPhaseRunning
+	})
+}
+
+func TestAbortingARolloutAbortsItsStepPlugin(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	r := waitingStep(f, "abort")
+	r.Abort()
+	r.WaitFor("the plugin's Abort", func(ro *v1alpha1.Rollout) bool {
+		s := record(ro, v1alpha1.StepPluginOperationAbort)
+		return s != nil && s.Phase == v1alpha1.StepPluginPhaseSuccessful && s.Message == "aborted"
+	})
+	waitForEvent(f, "abort", v1alpha1.EventStepPluginTransition, fileStep, "(step 2) aborted (Successful)")
+}
+
+func TestAFullPromotionTerminatesTheRunningStepPlugin(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	r := waitingStep(f, "full")
+	r.PromoteFull()
+	r.WaitForPhase(v1alpha1.RolloutPhaseHealthy).WaitForReplicas(map[string]int32{"rev2": 4})
+	r.WaitFor("the plugin's Terminate", func(ro *v1alpha1.Rollout) bool {
+		s := record(ro, v1alpha1.StepPluginOperationTerminate)
+		return s != nil && s.Phase == v1alpha1.StepPluginPhaseSuccessful && s.Message == "terminated"
+	})
+}
