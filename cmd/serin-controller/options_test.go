@@ -316,23 +316,3 @@ func TestRouterFlagsConfigureTheRouters(t *testing.T) {
 		t.Errorf("nginx classes %v", cfg.NginxIngressClasses)
 	}
 }
-
-func TestVerifyRetryIntervalFromTheEnvironment(t *testing.T) {
-	env := func(v string, set bool) func(string) (string, bool) {
-		return func(string) (string, bool) { return v, set }
-	}
-	for _, tc := range []struct {
-		v    string
-		set  bool
-		want time.Duration
-	}{{"", false, 10 * time.Second}, {"3", true, 3 * time.Second}, {"1m", true, time.Minute}} {
-		if got, err := verifyRetryInterval(env(tc.v, tc.set)); err != nil || got != tc.want {
-			t.Errorf("%q: %v, %v; want %v", tc.v, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"soon", "-5", "0"} {
-		if _, err := verifyRetryInterval(env(bad, true)); err == nil || !strings.Contains(err.Error(), "ROLLOUT_VERIFY_RETRY_INTERVAL") {
-			t.Errorf("%q: error %v, want one naming the variable", bad, err)
-		}
-	}
-}

@@ -72,11 +72,19 @@ type Options struct {
 	// UnsupportedRouters the providers it configures that none handles.
 	RoutersFor         func(*v1alpha1.Rollout) []trafficrouting.Router
 	UnsupportedRouters func(*v1alpha1.Rollout) []string
-	// ELB, when set, turns ALB target group verification on
-	// (--aws-verify-target-group); VerifyRetryInterval is when a weight not
-	// yet verified is looked at again (0: plan.DefaultVerifyRetryInterval).
-	ELB                 ELB
+	// RouterPlugins makes the calls the plan orders to traffic-router
+	// plugins, and answers VerifyWeight. Optional: without it Rollouts
+	// routed by a plugin fail to apply.
+	RouterPlugins trafficrouting.Plugins
+	// StepPlugins makes step plugin calls. Optional: without it a plugin
+	// step reports a ReconciliationError and waits.
+	StepPlugins StepPlugins
+	// VerifyRetryInterval is how soon a split a plugin or the ALB has not
+	// verified is looked at again (0: plan.DefaultVerifyRetryInterval).
 	VerifyRetryInterval time.Duration
+	// ELB, when set, turns ALB target group verification on
+	// (--aws-verify-target-group).
+	ELB ELB
 	// TargetGroupBindings is the resource of the AWS Load Balancer
 	// Controller's TargetGroupBindings (--aws-target-group-binding-api-version).
 	TargetGroupBindings schema.GroupVersionResource
@@ -136,8 +144,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if err != nil {
 		return controller.Result{}, err
 	}
+	r.verifyWeights(ctx, &state)
 	r.observeALB(ctx, ro, &state)
 	r.observeTargets(ctx, ro, &state)
+	r.callStepPlugins(ctx, &state)
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {

@@ -8,11 +8,6 @@ import (
 	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
 )
 
-// DefaultVerifyRetryInterval is how long a Rollout waits before looking
-// again at a weight not yet verified, unless ROLLOUT_VERIFY_RETRY_INTERVAL
-// says otherwise.
-const DefaultVerifyRetryInterval = 10 * time.Second
-
 // ALBVerification is what the reconciler learned from ELBv2 for a Rollout
 // on ALB while --aws-verify-target-group is on.
 type ALBVerification struct {
@@ -24,9 +19,11 @@ type ALBVerification struct {
 }
 
 // verifyALBWithEvents records whether the load balancer carries the split
-// the routers were told to carry (status.canary.weights.verified,
-// status.alb), and looks again after the retry interval while it does not.
-// Without verification, status.alb and status.albs are cleared.
+// the routers were told to carry (status.canary.weights.verified, with a
+// plugin router's verdict, and status.alb), and looks again after the retry
+// interval while it does not: a setWeight step does not complete and, at
+// the full weight, the Rollout is not promoted. Without verification,
+// status.alb and status.albs are cleared.
 func (p *planner) verifyALBWithEvents(d trafficrouting.Desired, weights *v1alpha1.TrafficWeights) {
 	if alb.Config(p.ro) == nil || weights == nil {
 		return
@@ -38,28 +35,31 @@ func (p *planner) verifyALBWithEvents(d trafficrouting.Desired, weights *v1alpha
 	}
 	res := alb.Verify(p.ro, d, v.Observations)
 	p.alb = &res
-	weights.Verified = res.Verified
 	p.plan.Events = append(p.plan.Events, res.Events...)
-	if weightUnverified(weights) {
-		retry := v.RetryInterval
-		if retry <= 0 {
-			retry = DefaultVerifyRetryInterval
+	switch {
+	case res.Verified == nil:
+		return
+	case *res.Verified:
+		if weights.Verified == nil {
+			weights.Verified = res.Verified
 		}
-		p.plan.requeue(retry)
+		return
 	}
+	weights.Verified = res.Verified
+	p.weightUnverified = true
+	p.fullWeightUnverified = d.CanaryWeight == d.MaxWeight
+	p.plan.requeue(p.retryInterval(v.RetryInterval))
 }
 
-// weightUnverified tells whether the split was checked and found not in
-// place yet: a setWeight step waits for it.
-func weightUnverified(w *v1alpha1.TrafficWeights) bool {
-	return w != nil && w.Verified != nil && !*w.Verified
-}
-
-// finalWeightUnverified tells whether, past the last step, the full weight
-// on the canary was checked and is not in place yet: the Rollout is not
-// promoted (and the old pods stay) until it is.
-func (p *planner) finalWeightUnverified() bool {
-	return p.alb != nil && p.alb.Verified != nil && !*p.alb.Verified
+// retryInterval is the first positive of the interval given, the State's,
+// and DefaultVerifyRetryInterval.
+func (p *planner) retryInterval(given time.Duration) time.Duration {
+	for _, d := range []time.Duration{given, p.st.VerifyRetryInterval} {
+		if d > 0 {
+			return d
+		}
+	}
+	return DefaultVerifyRetryInterval
 }
 
 // TargetVerification is what the reconciler learned from ELBv2 about the
@@ -94,11 +94,7 @@ func (p *planner) targetsUnverified() bool {
 	p.plan.Events = append(p.plan.Events, events...)
 	p.targets.unverified = ok != nil && !*ok
 	if p.targets.unverified {
-		retry := v.RetryInterval
-		if retry <= 0 {
-			retry = DefaultVerifyRetryInterval
-		}
-		p.plan.requeue(retry)
+		p.plan.requeue(p.retryInterval(v.RetryInterval))
 	}
 	return p.targets.unverified
 }

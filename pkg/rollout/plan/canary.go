@@ -188,7 +188,7 @@ func (p *planner) stepCompleted(c carried) bool {
 		return step.Pause.Duration != nil && cond != nil &&
 			p.now.After(cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds())*time.Second))
 	case step.SetWeight != nil:
-		return p.atDesiredCounts(p.pause.aborted(p.ro)) && !weightUnverified(c.weights)
+		return p.atDesiredCounts(p.pause.aborted(p.ro)) && !p.weightUnverified
 	case step.SetCanaryScale != nil:
 		return p.atDesiredCounts(p.pause.aborted(p.ro))
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
@@ -198,6 +198,8 @@ func (p *planner) stepCompleted(c carried) bool {
 	case step.Experiment != nil:
 		ex := c.experiment
 		return ex != nil && ex.current != nil && ex.current.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.Plugin != nil:
+		return stepPluginDone(p.stepStatuses, p.steps.index, p.stepPluginUnreachable)
 	}
 	return false
 }
@@ -235,6 +237,7 @@ func (p *planner) syncCanaryStatusWithEvents(c carried) {
 		p.finishStatus(s, true)
 		return
 	}
+	p.stepPluginsWithEvents(&s)
 
 	if p.ro.Status.PromoteFull || p.rollbackWithinWindow() {
 		p.pause.clearAll()
@@ -319,6 +322,9 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	if revs.newRS == nil || (rsAvailable(revs.newRS) < replicas && !thresholdMet(c.ReplicaProgressThreshold, revs.newRS, replicas)) {
 		return ""
 	}
+	if p.fullWeightUnverified {
+		return "" // the routers have not confirmed the full weight yet
+	}
 	if p.ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
@@ -328,7 +334,7 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	if p.ro.Status.StableRS == revs.hash {
 		return "Fast rollback"
 	}
-	if count := p.steps.count(); (count == 0 || (index != nil && *index == count)) && !p.finalWeightUnverified() {
+	if count := p.steps.count(); count == 0 || (index != nil && *index == count) {
 		return fmt.Sprintf("Completed all %d canary steps", count)
 	}
 	return ""
