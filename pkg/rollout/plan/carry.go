@@ -43,8 +43,6 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		Conditions:        c.conditions,
 		StableRS:          old.StableRS,
 		RestartedAt:       old.RestartedAt,
-		ALB:               old.ALB,
-		ALBs:              old.ALBs,
 		Duration:          old.Duration,
 	}
 	removeCondition(&s, v1alpha1.InvalidSpec)
@@ -66,6 +64,7 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		s.Canary.Weights = nil
 	}
 	s.Canary.StablePingPong = old.Canary.StablePingPong
+	s.ALB, s.ALBs = old.ALB, old.ALBs
 	if p.alb != nil {
 		s.ALB, s.ALBs = p.alb.ALB, p.alb.ALBs
 	}
