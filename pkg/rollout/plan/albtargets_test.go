@@ -86,3 +86,24 @@ func TestBlueGreenIsNotPromotedUntilTheActiveServicesPodsAreRegistered(t *testin
 		t.Fatalf("stable %s, want %s once registered", w.ro.Status.StableRS, w.hash())
 	}
 }
+
+func TestPostPromotionAnalysisStartsOnceTheActivePodsAreRegistered(t *testing.T) {
+	w := blueGreenWorld(t, prePost(false, true))
+	w.addTemplate("success-rate")
+	reg := &registration{}
+	w.targets = reg.answer
+	w.settleWatchingActive()
+	w.setImage("demo:v2")
+	w.settleWatchingActive()
+	if w.services["active"].Spec.Selector[v1alpha1.LabelPodTemplateHash] != w.hash() {
+		t.Fatal("the switch happens before post-promotion analysis")
+	}
+	if len(w.runs) != 0 {
+		t.Fatalf("post-promotion analysis started before the new pods were registered: %d runs", len(w.runs))
+	}
+	reg.registered = true
+	w.settleWatchingActive()
+	if len(w.runs) != 1 {
+		t.Fatalf("%d runs once registered, want the post-promotion run", len(w.runs))
+	}
+}

@@ -33,13 +33,14 @@ func (p *planner) skipPrePromotion(current *v1alpha1.AnalysisRun) bool {
 }
 
 // skipPostPromotion tells whether no post-promotion analysis is due: the
-// revision is stable or not active yet, or (before a run exists) not fully up.
+// revision is stable or not active yet, or (before a run exists) not fully
+// up, or not yet registered in the load balancer's target groups.
 func (p *planner) skipPostPromotion(current *v1alpha1.AnalysisRun) bool {
 	s := p.ro.Status
 	if s.StableRS == p.revs.hash || s.BlueGreen.ActiveSelector != p.revs.hash {
 		return true
 	}
-	return current == nil && !p.saturated(p.revs.newRS)
+	return current == nil && (!p.saturated(p.revs.newRS) || p.targetsUnverified())
 }
 
 // blueGreenAnalysis starts, watches and stops the pre- and post-promotion
