@@ -13,11 +13,15 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
-// Ref names one object a router reads or writes.
+// Ref names one object a router reads or writes. A Ref with a Selector
+// and no Name stands for every object of the resource in the namespace
+// whose labels match the selector (a label selector in its string form):
+// the reconciler reads each of them under its own Ref, with a Name.
 type Ref struct {
 	Resource  schema.GroupVersionResource
 	Namespace string
 	Name      string
+	Selector  string
 }
 
 // Desired is the traffic split and the managed routes a Rollout wants now.
@@ -142,4 +146,12 @@ type Router interface {
 	// missing object the spec names is an error whose message names it, and
 	// then no write is planned, so traffic stays where it is.
 	Plan(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured, d Desired) (Writes, error)
+}
+
+// Follower is implemented by a router some of whose objects are named by
+// others: an App Mesh VirtualService names its VirtualRouter. The
+// reconciler reads the References first, then the objects Follow names
+// from what was found.
+type Follower interface {
+	Follow(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured) []Ref
 }
