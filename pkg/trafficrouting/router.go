@@ -55,6 +55,11 @@ type Desired struct {
 type Change struct {
 	Ref Ref
 	*unstructured.Unstructured
+	// Replace sends an update as a whole-object update (PUT, guarded by
+	// the resourceVersion) instead of a merge patch: for kinds Argo
+	// Rollouts' ClusterRole lets the controller update but not patch
+	// (TraefikServices, Ambassador Mappings, ApisixRoutes).
+	Replace bool
 }
 
 // Writes are the changes a router plans.
@@ -108,6 +113,8 @@ type Write struct {
 	// update is sent as the merge patch from it to Object, guarded by its
 	// resourceVersion.
 	Observed *unstructured.Unstructured
+	// Replace is the Change's Replace.
+	Replace bool
 }
 
 // InOrder lists the writes in the order to apply them, stopping at the
@@ -116,7 +123,7 @@ type Write struct {
 func (w Writes) InOrder(observed map[Ref]*unstructured.Unstructured) []Write {
 	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes))
 	for _, c := range w.Updates {
-		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref]})
+		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref], Replace: c.Replace})
 	}
 	for _, c := range w.Creates {
 		out = append(out, Write{Op: Create, Ref: c.Ref, Object: c.Unstructured})

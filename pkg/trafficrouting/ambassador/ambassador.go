@@ -147,7 +147,7 @@ func (r *Router) planMapping(ro *v1alpha1.Rollout, base string, observed map[tra
 	case weightOf(canary) != int64(d.CanaryWeight):
 		obj := canary.DeepCopy()
 		_ = unstructured.SetNestedField(obj.Object, int64(d.CanaryWeight), "spec", "weight")
-		w.Updates = append(w.Updates, trafficrouting.Change{Ref: canaryRef, Unstructured: obj})
+		w.Updates = append(w.Updates, trafficrouting.Change{Ref: canaryRef, Unstructured: obj, Replace: true})
 	}
 	return nil
 }

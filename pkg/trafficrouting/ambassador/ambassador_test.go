@@ -89,6 +89,9 @@ spec: {prefix: /echo.Echo/, grpc: true, service: echo-canary:9090, weight: 10}
 	if err != nil || len(w.Updates) != 2 || len(w.Creates)+len(w.Deletes) != 0 {
 		t.Fatalf("want two updates, got %+v, %v", w, err)
 	}
+	if !w.Updates[0].Replace {
+		t.Fatal("a Mapping may be updated, not patched, under Argo Rollouts' ClusterRole")
+	}
 	if got := weightOf(w.Updates[0].Unstructured); got != 60 {
 		t.Fatalf("canary weight = %d", got)
 	}

@@ -87,7 +87,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	}
 	var w trafficrouting.Writes
 	if !trafficrouting.SameContent(planned, main) {
-		w.Updates = append(w.Updates, trafficrouting.Change{Ref: ref(ro, cfg.Name), Unstructured: planned})
+		w.Updates = append(w.Updates, trafficrouting.Change{Ref: ref(ro, cfg.Name), Unstructured: planned, Replace: true})
 	}
 	if err := planHeaderRoutes(ro, cfg, main, observed, d, &w); err != nil {
 		return trafficrouting.Writes{}, err

@@ -62,6 +62,9 @@ func TestSetsBackendWeightsThenNothing(t *testing.T) {
 	if err != nil || len(w.Updates) != 1 || len(w.Creates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one update, got %+v, %v", w, err)
 	}
+	if !w.Updates[0].Replace {
+		t.Fatal("an ApisixRoute may be updated, not patched, under Argo Rollouts' ClusterRole")
+	}
 	trtest.Equal(t, w.Updates[0].Unstructured, `
 apiVersion: apisix.apache.org/v2
 kind: ApisixRoute

@@ -41,7 +41,7 @@ func planHeaderRoutes(ro *v1alpha1.Rollout, cfg *v1alpha1.ApisixRoute, main *uns
 				return err
 			}
 			if !trafficrouting.SameContent(obj, have) {
-				w.Updates = append(w.Updates, trafficrouting.Change{Ref: r, Unstructured: obj})
+				w.Updates = append(w.Updates, trafficrouting.Change{Ref: r, Unstructured: obj, Replace: true})
 			}
 		}
 	}

@@ -99,7 +99,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if err != nil || planned == nil {
 		return trafficrouting.Writes{}, err
 	}
-	return trafficrouting.Writes{Updates: []trafficrouting.Change{{Ref: r.ref(ro, cfg), Unstructured: planned}}}, nil
+	return trafficrouting.Writes{Updates: []trafficrouting.Change{{Ref: r.ref(ro, cfg), Unstructured: planned, Replace: true}}}, nil
 }
 
 // plan returns the TraefikService with the desired weights, nil when it

@@ -57,6 +57,9 @@ func TestSetsWeightsThenNothing(t *testing.T) {
 	if len(w.Updates) != 1 || len(w.Creates)+len(w.Deletes) != 0 {
 		t.Fatalf("want one update, got %+v", w)
 	}
+	if !w.Updates[0].Replace {
+		t.Fatal("a TraefikService may be updated, not patched, under Argo Rollouts' ClusterRole")
+	}
 	trtest.Equal(t, w.Updates[0].Unstructured, `
 apiVersion: traefik.io/v1alpha1
 kind: TraefikService
