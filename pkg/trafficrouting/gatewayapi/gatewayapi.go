@@ -122,8 +122,8 @@ func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]
 		return err
 	}
 	c := ro.Spec.Strategy.Canary
-	p := &planner{cfg: cfg, d: trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService},
-		managed: trafficrouting.ManagedRouteNames(ro)}
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService}
+	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro), mirrors: mirrorNames(ro, d)}
 	for _, t := range targets(cfg) {
 		ref := r.ref(cfg, t)
 		obj := observed[ref]
@@ -144,7 +144,7 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if err != nil || cfg == nil {
 		return trafficrouting.Writes{}, err
 	}
-	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro)}
+	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro), mirrors: mirrorNames(ro, d)}
 	var w trafficrouting.Writes
 	for _, t := range targets(cfg) {
 		ref := r.ref(cfg, t)
