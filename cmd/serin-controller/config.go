@@ -31,19 +31,14 @@ func startPlugins(ctx context.Context, o *options, kube kubernetes.Interface, na
 	return host.New(host.Options{Plugins: installed, CallTimeout: o.pluginCallTimeout, Logger: logger})
 }
 
-// logPluginConfig says once what the configuration holds, and what of it
-// Serin does not act on yet: traffic-router and step plugins (a Rollout
-// that uses one reports InvalidSpec).
+// logPluginConfig says once what the configuration holds.
 func logPluginConfig(logger klog.Logger, cfg config.Config) {
 	if len(cfg.Unknown) > 0 {
 		logger.Info("Keys of "+config.ConfigMapName+" that Serin does not read are ignored", "keys", cfg.Unknown)
 	}
-	if names := cfg.Names(config.KindMetricProvider); len(names) > 0 {
-		logger.Info("Metric provider plugins configured", "plugins", names)
-	}
-	for _, kind := range []config.Kind{config.KindTrafficRouter, config.KindStep} {
+	for _, kind := range []config.Kind{config.KindMetricProvider, config.KindTrafficRouter, config.KindStep} {
 		if names := cfg.Names(kind); len(names) > 0 {
-			logger.Info("Plugins of this kind are configured in "+config.ConfigMapName+"; this version of Serin does not run them yet, and Rollouts that use them report InvalidSpec", "kind", kind, "plugins", names)
+			logger.Info("Plugins configured", "kind", kind, "plugins", names)
 		}
 	}
 }

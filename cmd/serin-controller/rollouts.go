@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,10 +15,12 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutinformers "github.com/serin-dev/serin/pkg/client/informers/externalversions/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/plugin/builtin"
 	"github.com/serin-dev/serin/pkg/rollout"
 	"github.com/serin-dev/serin/pkg/rollout/plan"
 	"github.com/serin-dev/serin/pkg/trafficrouting/routers"
@@ -34,12 +37,24 @@ func newRolloutController(d *deps) (*controller.Controller, error) {
 	in := rolloutInformers(d)
 	// The concrete routers are chosen here, and only here, from the flags.
 	routerConfig := d.opts.routerConfig()
+	// Plugins are resolved here too: Serin's built-in ones, then those of
+	// argo-rollouts-config.
+	pl := plugins{host: d.plugins, builtin: builtin.Default()}
+	routerConfig.PluginConfigured = pl.routerConfigured
+	logger := klog.Background()
+	if d.ctx != nil {
+		logger = klog.FromContext(d.ctx)
+	}
+	logGatewayAPIRouter(logger, pl)
 	if err := addRolloutIndexes(in, routerConfig); err != nil {
 		return nil, err
 	}
 	opts := rolloutOptions(d, in)
 	opts.RoutersFor = routerConfig.ForRollout
-	opts.UnsupportedRouters = routers.Unsupported
+	opts.UnsupportedRouters = routerConfig.Unsupported
+	opts.RouterPlugins = routerPlugins{pl}
+	opts.StepPlugins = stepPlugins{pl}
+	opts.VerifyRetryInterval = verifyRetryInterval(os.LookupEnv, logger)
 	// Each update that ends is observed once its status is written.
 	opts.UpdateFinished = d.metrics.ObserveRolloutDuration
 	// Workloads named by spec.workloadRef and traffic-routing objects are

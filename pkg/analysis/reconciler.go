@@ -69,22 +69,11 @@ var _ controller.Reconciler = (*Reconciler)(nil)
 // Reconcile takes the measurements of one AnalysisRun that are due and
 // records their outcome.
 func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	run, err := r.o.Lister.AnalysisRuns(key.Namespace).Get(key.Name)
-	if apierrors.IsNotFound(err) {
-		r.written.Forget(key)
-		return controller.Result{}, nil
-	}
-	if err != nil {
-		return controller.Result{}, err
-	}
-	if run.DeletionTimestamp != nil {
-		return controller.Result{}, nil
-	}
-	if behind, left := r.written.Behind(key, run.ResourceVersion); behind {
-		// Its event will come; come back by the guard's expiry anyway, so a
-		// measurement timer that fired into this skipped reconcile is kept.
-		klog.FromContext(ctx).V(4).Info("Cache does not show our last status write yet; waiting for it")
-		return controller.Result{RequeueAfter: left}, nil
+	run, act, res, err := controller.Current(ctx, key, &r.written, func(namespace, name string) (*v1alpha1.AnalysisRun, error) {
+		return r.o.Lister.AnalysisRuns(namespace).Get(name)
+	})
+	if !act {
+		return res, err
 	}
 	st := plan.State{Run: run, Now: r.o.Clock.Now()}
 	sched := plan.Schedule(st)

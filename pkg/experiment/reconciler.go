@@ -77,20 +77,11 @@ var _ controller.Reconciler = (*Reconciler)(nil)
 
 // Reconcile brings one Experiment one step further.
 func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	ex, err := r.o.Lister.Experiments(key.Namespace).Get(key.Name)
-	if apierrors.IsNotFound(err) {
-		r.written.Forget(key)
-		return controller.Result{}, nil
-	}
-	if err != nil {
-		return controller.Result{}, err
-	}
-	if ex.DeletionTimestamp != nil {
-		return controller.Result{}, nil
-	}
-	if behind, left := r.written.Behind(key, ex.ResourceVersion); behind {
-		klog.FromContext(ctx).V(4).Info("Cache does not show our last status write yet; waiting for it")
-		return controller.Result{RequeueAfter: left}, nil
+	ex, act, res, err := controller.Current(ctx, key, &r.written, func(namespace, name string) (*v1alpha1.Experiment, error) {
+		return r.o.Lister.Experiments(namespace).Get(name)
+	})
+	if !act {
+		return res, err
 	}
 	st, err := r.observe(ctx, ex)
 	if err != nil {

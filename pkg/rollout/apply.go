@@ -64,7 +64,7 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return err
 		}
 	}
-	if err := r.applyRouterWrites(ctx, p.RouterWrites); err != nil {
+	if err := r.applyRouterWrites(ctx, ro, p.RouterWrites); err != nil {
 		return err
 	}
 	if err := r.applyExperiments(ctx, ro, &p); err != nil {
@@ -340,14 +340,22 @@ func renameRunStatus(s *v1alpha1.RolloutStatus, from, to string) {
 	}
 }
 
-// applyRouterWrites changes traffic-routing objects in the order the routers
-// gave, stopping at the first failure so that, say, a VirtualService never
-// moves weight before its DestinationRule points at the right pods.
-func (r *Reconciler) applyRouterWrites(ctx context.Context, writes []trafficrouting.Write) error {
-	if len(writes) > 0 && r.o.Dynamic == nil {
-		return fmt.Errorf("traffic routing needs a dynamic client")
-	}
+// applyRouterWrites changes traffic-routing objects, and calls
+// traffic-router plugins, in the order the routers planned, stopping at the
+// first failure. A failed plugin call is reported as a TrafficRoutingError
+// event: the status is not written, so the split recorded stays the last
+// one every router carried.
+func (r *Reconciler) applyRouterWrites(ctx context.Context, ro *v1alpha1.Rollout, writes []trafficrouting.Write) error {
 	for _, w := range writes {
+		if w.Op == trafficrouting.PluginCall {
+			if err := r.callRouterPlugin(ctx, ro, *w.Call); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.o.Dynamic == nil {
+			return fmt.Errorf("traffic routing needs a dynamic client")
+		}
 		client := r.o.Dynamic.Resource(w.Ref.Resource).Namespace(w.Ref.Namespace)
 		var err error
 		switch w.Op {

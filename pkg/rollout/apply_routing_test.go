@@ -14,6 +14,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 )
 
@@ -86,7 +87,7 @@ func TestARouterWriteFailingMidwayStopsTheWritesAfterIt(t *testing.T) {
 	})
 	r := NewReconciler(Options{Dynamic: dyn})
 
-	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
+	err := r.applyRouterWrites(context.Background(), &v1alpha1.Rollout{}, []trafficrouting.Write{
 		{Op: trafficrouting.Update, Ref: trafficrouting.Ref{Resource: destinationRules, Namespace: "shop", Name: "reviews"},
 			Object:   routingObject("networking.istio.io/v1beta1", "DestinationRule", "reviews", "new"),
 			Observed: routingObject("networking.istio.io/v1beta1", "DestinationRule", "reviews", "old")},
@@ -123,7 +124,7 @@ func TestDeletingARoutingObjectThatIsAlreadyGoneIsNotAnError(t *testing.T) {
 	dyn := routingDynamicClient(routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old"))
 	r := NewReconciler(Options{Dynamic: dyn})
 
-	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
+	err := r.applyRouterWrites(context.Background(), &v1alpha1.Rollout{}, []trafficrouting.Write{
 		{Op: trafficrouting.Delete, Ref: trafficrouting.Ref{Resource: ingresses, Namespace: "shop", Name: "reviews-canary"}},
 		{Op: trafficrouting.Update, Ref: trafficrouting.Ref{Resource: virtualServices, Namespace: "shop", Name: "reviews"},
 			Object:   routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new"),
@@ -150,7 +151,7 @@ func TestADeleteThatFailsForAnotherReasonIsAnError(t *testing.T) {
 	})
 	r := NewReconciler(Options{Dynamic: dyn})
 
-	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
+	err := r.applyRouterWrites(context.Background(), &v1alpha1.Rollout{}, []trafficrouting.Write{
 		{Op: trafficrouting.Delete, Ref: trafficrouting.Ref{Resource: ingresses, Namespace: "shop", Name: "reviews-canary"}},
 	})
 
@@ -164,7 +165,7 @@ func TestADeleteThatFailsForAnotherReasonIsAnError(t *testing.T) {
 func TestAReplaceWriteIsAnUpdate(t *testing.T) {
 	dyn := routingDynamicClient(routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old"))
 	r := NewReconciler(Options{Dynamic: dyn})
-	err := r.applyRouterWrites(context.Background(), []trafficrouting.Write{
+	err := r.applyRouterWrites(context.Background(), &v1alpha1.Rollout{}, []trafficrouting.Write{
 		{Op: trafficrouting.Update, Replace: true, Ref: trafficrouting.Ref{Resource: virtualServices, Namespace: "shop", Name: "reviews"},
 			Object:   routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new"),
 			Observed: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old")},

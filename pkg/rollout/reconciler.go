@@ -72,8 +72,18 @@ type Options struct {
 	// UnsupportedRouters the providers it configures that none handles.
 	RoutersFor         func(*v1alpha1.Rollout) []trafficrouting.Router
 	UnsupportedRouters func(*v1alpha1.Rollout) []string
-	Recorder           record.EventRecorder
-	Clock              clock.PassiveClock
+	// RouterPlugins makes the calls the plan orders to traffic-router
+	// plugins, and answers VerifyWeight. Optional: without it Rollouts
+	// routed by a plugin fail to apply.
+	RouterPlugins trafficrouting.Plugins
+	// StepPlugins makes step plugin calls. Optional: without it a plugin
+	// step reports a ReconciliationError and waits.
+	StepPlugins StepPlugins
+	// VerifyRetryInterval is how soon a split a plugin has not verified
+	// is looked at again (0: plan.DefaultVerifyRetryInterval).
+	VerifyRetryInterval time.Duration
+	Recorder            record.EventRecorder
+	Clock               clock.PassiveClock
 	// UpdateFinished, when set, is told of each update that ended (its
 	// status.duration record) once the status that ends it is written:
 	// once per update, as a failed write is redone by a later reconcile.
@@ -128,6 +138,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	if err != nil {
 		return controller.Result{}, err
 	}
+	r.verifyWeights(ctx, &state)
+	r.callStepPlugins(ctx, &state)
 	p := plan.Compute(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {

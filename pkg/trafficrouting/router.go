@@ -48,6 +48,26 @@ type Desired struct {
 	// listed once; a managed route not listed must be removed.
 	HeaderRoutes []v1alpha1.SetHeaderRoute
 	MirrorRoutes []v1alpha1.SetMirrorRoute
+
+	// The fields below drive plugin routers, which are told what to do
+	// call by call rather than given a desired state.
+
+	// RemoveRoutes is set on the occasions managed routes go: the rollout
+	// is fully promoted or aborting, the canary has no available pod, or a
+	// full promotion was requested.
+	RemoveRoutes bool
+	// StepHeaderRoute and StepMirrorRoute are the routes the current step
+	// sets, from the Rollout's second revision on; they are told again on
+	// every reconcile the step is current.
+	StepHeaderRoute *v1alpha1.SetHeaderRoute
+	StepMirrorRoute *v1alpha1.SetMirrorRoute
+	// ResetWeightFirst is set when the canary has no available pod while
+	// the recorded split gives it weight: the weight is set before the
+	// hashes change, so that no traffic goes to pods that do not exist.
+	ResetWeightFirst bool
+	// Hold is set when the stable revision cannot take the traffic the
+	// split would give it: nothing moves, but managed routes still go.
+	Hold bool
 }
 
 // Change is an object a router plans to write, with the reference (resource,
@@ -75,10 +95,15 @@ type Writes struct {
 	Creates []Change
 	// Deletes are objects the router owns and no longer needs.
 	Deletes []Ref
+	// Calls are calls to a traffic-router plugin, made in order after the
+	// object writes (a plugin router plans only calls).
+	Calls []Call
 }
 
 // Empty tells whether nothing is to be written.
-func (w Writes) Empty() bool { return len(w.Updates)+len(w.Creates)+len(w.Deletes) == 0 }
+func (w Writes) Empty() bool {
+	return len(w.Updates)+len(w.Creates)+len(w.Deletes)+len(w.Calls) == 0
+}
 
 // Op is what one Write does to its object.
 type Op int
@@ -90,6 +115,8 @@ const (
 	Create
 	// Delete deletes an object the router owns.
 	Delete
+	// PluginCall calls a traffic-router plugin.
+	PluginCall
 )
 
 func (o Op) String() string {
@@ -100,15 +127,20 @@ func (o Op) String() string {
 		return "create"
 	case Delete:
 		return "delete"
+	case PluginCall:
+		return "call"
 	}
 	return "unknown"
 }
 
-// Write is one write to a traffic-routing object. Object is nil for a Delete.
+// Write is one write to a traffic-routing object, or one call to a
+// traffic-router plugin. Object is nil for a Delete; Call is set only for a
+// PluginCall.
 type Write struct {
 	Op     Op
 	Ref    Ref
 	Object *unstructured.Unstructured
+	Call   *Call
 	// Observed is, for an update, the object as it was planned from: the
 	// update is sent as the merge patch from it to Object, guarded by its
 	// resourceVersion.
@@ -121,7 +153,7 @@ type Write struct {
 // first failure: updates, then creates, then deletes. Updates carry the
 // observed object they change.
 func (w Writes) InOrder(observed map[Ref]*unstructured.Unstructured) []Write {
-	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes))
+	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes)+len(w.Calls))
 	for _, c := range w.Updates {
 		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref], Replace: c.Replace})
 	}
@@ -130,6 +162,9 @@ func (w Writes) InOrder(observed map[Ref]*unstructured.Unstructured) []Write {
 	}
 	for _, ref := range w.Deletes {
 		out = append(out, Write{Op: Delete, Ref: ref})
+	}
+	for i := range w.Calls {
+		out = append(out, Write{Op: PluginCall, Call: &w.Calls[i]})
 	}
 	return out
 }

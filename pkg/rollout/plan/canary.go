@@ -187,7 +187,9 @@ func (p *planner) stepCompleted(c carried) bool {
 		}
 		return step.Pause.Duration != nil && cond != nil &&
 			p.now.After(cond.StartTime.Add(time.Duration(step.Pause.DurationSeconds())*time.Second))
-	case step.SetWeight != nil, step.SetCanaryScale != nil:
+	case step.SetWeight != nil:
+		return p.atDesiredCounts(p.pause.aborted(p.ro)) && !p.weightUnverified
+	case step.SetCanaryScale != nil:
 		return p.atDesiredCounts(p.pause.aborted(p.ro))
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
 		return true
@@ -196,6 +198,8 @@ func (p *planner) stepCompleted(c carried) bool {
 	case step.Experiment != nil:
 		ex := c.experiment
 		return ex != nil && ex.current != nil && ex.current.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.Plugin != nil:
+		return stepPluginDone(p.stepStatuses, p.steps.index, p.stepPluginUnreachable)
 	}
 	return false
 }
@@ -233,6 +237,7 @@ func (p *planner) syncCanaryStatusWithEvents(c carried) {
 		p.finishStatus(s, true)
 		return
 	}
+	p.stepPluginsWithEvents(&s)
 
 	if p.ro.Status.PromoteFull || p.rollbackWithinWindow() {
 		p.pause.clearAll()
@@ -316,6 +321,9 @@ func (p *planner) fullPromotionReason(index *int32) string {
 	c := p.ro.Spec.Strategy.Canary
 	if revs.newRS == nil || (rsAvailable(revs.newRS) < replicas && !thresholdMet(c.ReplicaProgressThreshold, revs.newRS, replicas)) {
 		return ""
+	}
+	if p.fullWeightUnverified {
+		return "" // the routers have not confirmed the full weight yet
 	}
 	if p.ro.Status.PromoteFull {
 		return "Full promotion requested"

@@ -31,6 +31,15 @@ type planner struct {
 	// rollback classifies the desired revision, decided from the observed
 	// ReplicaSets before any phase runs.
 	rollback rollbackKind
+	// weightUnverified is set when a traffic-router plugin has not
+	// verified the split: a setWeight step does not complete, and, when
+	// the split is the full weight, the rollout is not promoted.
+	weightUnverified, fullWeightUnverified bool
+	// stepStatuses are the step plugin records once this reconcile's
+	// answers are in; stepPluginUnreachable is set when a step plugin could
+	// not be reached.
+	stepStatuses          []v1alpha1.StepPluginStatus
+	stepPluginUnreachable bool
 }
 
 // Compute decides what one reconcile of the Rollout does.
@@ -113,8 +122,8 @@ func unsupported(ro *v1alpha1.Rollout) *field.Error {
 	c := ro.Spec.Strategy.Canary
 	for i, s := range c.Steps {
 		path := st.Child("canary", "steps").Index(i)
-		if s.Plugin != nil {
-			return field.Invalid(path.Child("plugin"), s.Plugin.Name, "step plugins are not supported by this version of Serin yet")
+		if s.Plugin != nil && s.Plugin.Name == "" {
+			return field.Required(path.Child("plugin", "name"), "a step plugin needs a name")
 		}
 	}
 	return nil

@@ -51,6 +51,14 @@ type world struct {
 	maxEvict int // the most evictions one plan asked for
 	// finished collects the plans' Finished records, as the metrics see them.
 	finished []v1alpha1.RolloutDurationStatus
+	// calls are the traffic-router plugin calls made, and verify answers
+	// VerifyWeight for a plugin (nil: no plugin is asked).
+	calls  []trafficrouting.Call
+	verify func(plugin string, weight int32) *bool
+	// stepPlugin answers step plugin calls (nil: none is made), and
+	// stepCalls records them.
+	stepPlugin func(StepPluginCall) StepPluginAnswer
+	stepCalls  []StepPluginCall
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -100,6 +108,13 @@ func (w *world) state() State {
 			st.RouterObjects[ref] = obj.DeepCopy()
 		}
 	}
+	w.verifyWeights(&st)
+	if w.stepPlugin != nil {
+		for _, c := range StepPluginCalls(st) {
+			w.stepCalls = append(w.stepCalls, c)
+			st.StepPluginAnswers = append(st.StepPluginAnswers, w.stepPlugin(c))
+		}
+	}
 	st.Templates, st.TemplateErrors = map[string]templates.Set{}, map[string]error{}
 	for key, a := range Analyses(st.Rollout) {
 		set, err := templates.Resolve("default", a.Templates, w)
@@ -126,14 +141,7 @@ func (w *world) step() Plan {
 		}
 		w.ro.Annotations[v1alpha1.AnnotationWorkloadGeneration] = p.WorkloadGeneration
 	}
-	for _, rw := range p.RouterWrites {
-		switch rw.Op {
-		case trafficrouting.Update, trafficrouting.Create:
-			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
-		case trafficrouting.Delete:
-			delete(w.routerObjects, rw.Ref)
-		}
-	}
+	w.applyRouterWrites(p.RouterWrites)
 	if p.WorkloadReplicas != nil {
 		unstructured.SetNestedField(w.workload.Object, int64(*p.WorkloadReplicas), "spec", "replicas")
 	}
@@ -220,6 +228,21 @@ func (w *world) step() Plan {
 	}
 	w.kubelet()
 	return p
+}
+
+// applyRouterWrites writes the routing objects and records the plugin
+// calls.
+func (w *world) applyRouterWrites(writes []trafficrouting.Write) {
+	for _, rw := range writes {
+		switch rw.Op {
+		case trafficrouting.Update, trafficrouting.Create:
+			w.routerObjects[rw.Ref] = rw.Object.DeepCopy()
+		case trafficrouting.Delete:
+			delete(w.routerObjects, rw.Ref)
+		case trafficrouting.PluginCall:
+			w.calls = append(w.calls, *rw.Call)
+		}
+	}
 }
 
 // kubelet makes every ReplicaSet's pods exist, and be available unless broken.

@@ -37,6 +37,13 @@ type State struct {
 	RouterObjects      map[trafficrouting.Ref]*unstructured.Unstructured
 	RouterErrors       []error
 	UnsupportedRouters []string
+	// Verifications are the traffic-router plugins' answers to
+	// VerifyWeight for the split WeightToVerify names, by plugin name. A
+	// plugin router missing here was not asked.
+	Verifications map[string]Verification
+	// VerifyRetryInterval is how soon a split not yet verified is looked
+	// at again; 0 means DefaultVerifyRetryInterval.
+	VerifyRetryInterval time.Duration
 	// Workload is the object spec.workloadRef names, when it exists.
 	Workload *unstructured.Unstructured
 	// AnalysisRuns the Rollout controls.
@@ -48,6 +55,9 @@ type State struct {
 	// be resolved.
 	Templates      map[string]templates.Set
 	TemplateErrors map[string]error
+	// StepPluginAnswers are the answers to the calls StepPluginCalls
+	// decided, made before planning.
+	StepPluginAnswers []StepPluginAnswer
 	// Now is the time the decision is made at.
 	Now time.Time
 }

@@ -24,9 +24,21 @@ func (p *planner) validateRouting() *field.Error {
 	if c == nil || c.TrafficRouting == nil {
 		return nil
 	}
-	if len(p.st.UnsupportedRouters) > 0 {
-		return field.Invalid(routingPath(), strings.Join(p.st.UnsupportedRouters, ", "),
-			"traffic routing with "+strings.Join(p.st.UnsupportedRouters, ", ")+" is not supported by this version of Serin")
+	var builtIn, plugins []string
+	for _, name := range p.st.UnsupportedRouters {
+		if plugin, ok := strings.CutPrefix(name, "plugins."); ok {
+			plugins = append(plugins, plugin)
+		} else {
+			builtIn = append(builtIn, name)
+		}
+	}
+	if len(builtIn) > 0 {
+		return field.Invalid(routingPath(), strings.Join(builtIn, ", "),
+			"traffic routing with "+strings.Join(builtIn, ", ")+" is not supported by this version of Serin")
+	}
+	if len(plugins) > 0 {
+		return field.Invalid(routingPath().Child("plugins"), strings.Join(plugins, ", "),
+			"traffic router plugin "+strings.Join(plugins, ", ")+" is not configured in the trafficRouterPlugins of the argo-rollouts-config ConfigMap")
 	}
 	for _, err := range p.st.RouterErrors {
 		return field.Invalid(routingPath(), "", err.Error())
@@ -72,40 +84,15 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 	if c.TrafficRouting == nil || len(p.st.Routers) == 0 {
 		return nil
 	}
+	d, routes := p.desiredSplit(aborting, extra)
 	s := p.ro.Status
-	max := maxTrafficWeight(p.ro)
-	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService, MaxWeight: max, CanaryHash: p.revs.hash}
-	if p.revs.stable != nil {
-		d.StableHash = p.revs.stable.Labels[v1alpha1.LabelPodTemplateHash]
-	}
 	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash && s.StableRS == p.revs.hash
-	routes := false
-	switch {
-	case promoted:
-		// Nothing is being released: all traffic on the stable.
-	case aborting:
-	case p.revs.newRS == nil || rsAvailable(p.revs.newRS) == 0:
-	case s.PromoteFull:
-		if s.Canary.Weights != nil {
-			d.CanaryWeight = s.Canary.Weights.Canary.Weight
-		}
-	case p.steps.count() > 0:
-		routes = true
-		switch {
-		case !p.atDesiredCounts(aborting):
-			d.CanaryWeight = p.steps.weightBefore()
-			d.Additional = extra
-		case p.steps.current() != nil:
-			d.CanaryWeight = p.steps.setWeight(aborting)
-			d.Additional = extra
-		default:
-			d.CanaryWeight = max
-		}
-	}
 	// The stable pods must be able to take the rest before weight moves.
 	if stable := p.revs.stable; stable != nil && !promoted {
-		need := int32(math.Ceil(float64(specReplicas(p.ro)) * float64(max-d.CanaryWeight) / float64(max)))
+		need := int32(math.Ceil(float64(specReplicas(p.ro)) * float64(d.MaxWeight-d.CanaryWeight) / float64(d.MaxWeight)))
 		if stable.Status.AvailableReplicas < need {
+			d.Hold = true
+			p.planPluginCalls(d)
 			return nil
 		}
 	}
@@ -124,7 +111,52 @@ func (p *planner) trafficRoutingWithEvents(aborting bool, extra []v1alpha1.Weigh
 		}
 		p.plan.RouterWrites = append(p.plan.RouterWrites, writes.InOrder(p.st.RouterObjects)...)
 	}
-	return p.weightsWithEvent(d)
+	weights := p.weightsWithEvent(d)
+	weights.Verified = p.verified(d)
+	return weights
+}
+
+// desiredSplit is the split the routers should carry now, and whether the
+// managed routes of the steps are in force.
+func (p *planner) desiredSplit(aborting bool, extra []v1alpha1.WeightDestination) (trafficrouting.Desired, bool) {
+	c := p.ro.Spec.Strategy.Canary
+	s := p.ro.Status
+	max := maxTrafficWeight(p.ro)
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService, MaxWeight: max, CanaryHash: p.revs.hash}
+	if p.revs.stable != nil {
+		d.StableHash = p.revs.stable.Labels[v1alpha1.LabelPodTemplateHash]
+	}
+	promoted := s.StableRS != "" && s.StableRS == s.CurrentPodHash && s.StableRS == p.revs.hash
+	unavailable := p.revs.newRS == nil || rsAvailable(p.revs.newRS) == 0
+	routes := false
+	switch {
+	case promoted, aborting, unavailable:
+		// Nothing is being released, or nothing can take it: all traffic
+		// on the stable, and the managed routes go.
+		d.RemoveRoutes = true
+	case s.PromoteFull:
+		d.RemoveRoutes = true
+		if s.Canary.Weights != nil {
+			d.CanaryWeight = s.Canary.Weights.Canary.Weight
+		}
+	case p.steps.count() > 0:
+		routes = true
+		switch {
+		case !p.atDesiredCounts(aborting):
+			d.CanaryWeight = p.steps.weightBefore()
+			d.Additional = extra
+		case p.steps.current() != nil:
+			d.CanaryWeight = p.steps.setWeight(aborting)
+			d.Additional = extra
+		default:
+			d.CanaryWeight = max
+		}
+	}
+	if step := p.steps.current(); step != nil && revisionOf(p.ro.Annotations) > 1 {
+		d.StepHeaderRoute, d.StepMirrorRoute = step.SetHeaderRoute, step.SetMirrorRoute
+	}
+	d.ResetWeightFirst = unavailable && s.Canary.Weights != nil && s.Canary.Weights.Canary.Weight > 0
+	return d, routes
 }
 
 // weightsWithEvent is the status record of the split the routers were told

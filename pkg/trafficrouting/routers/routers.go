@@ -4,6 +4,7 @@
 package routers
 
 import (
+	"maps"
 	"slices"
 	"sort"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/serin-dev/serin/pkg/trafficrouting/gatewayapi"
 	"github.com/serin-dev/serin/pkg/trafficrouting/istio"
 	"github.com/serin-dev/serin/pkg/trafficrouting/nginx"
+	"github.com/serin-dev/serin/pkg/trafficrouting/pluginrouter"
 	"github.com/serin-dev/serin/pkg/trafficrouting/smi"
 	"github.com/serin-dev/serin/pkg/trafficrouting/traefik"
 )
@@ -42,6 +44,15 @@ type Config struct {
 	TraefikAPIGroup      string
 	TraefikAPIVersion    string
 	AppMeshCRDVersion    string
+
+	// PluginConfigured tells whether a traffic-router plugin of this name
+	// is configured in argo-rollouts-config. nil: none is.
+	PluginConfigured func(name string) bool
+}
+
+// plugin tells whether the traffic-router plugin name is configured.
+func (c Config) plugin(name string) bool {
+	return c.PluginConfigured != nil && c.PluginConfigured(name)
 }
 
 // ChangeMatters tells whether a change to a cached traffic-routing object
@@ -70,7 +81,10 @@ func ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 
 // ForRollout returns the routers a Rollout's spec enables, in the order
 // Argo Rollouts runs them: Istio, nginx, SMI, Ambassador, App Mesh,
-// Traefik, APISIX, then the Gateway API plugin.
+// Traefik, APISIX, then the plugins. The Gateway API plugin is Serin's
+// built-in router unless a plugin of that name is configured, whose binary
+// then runs instead. Configured plugins come in the order of their names;
+// plugins that are not configured are left out (Unsupported names them).
 func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 	tr := trafficrouting.Routing(ro)
 	if tr == nil {
@@ -87,16 +101,26 @@ func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 		out = append(out, smi.New(c.SMIAPIVersion))
 	}
 	out = append(out, c.meshRouters(tr)...)
-	if gatewayapi.Enabled(ro) {
+	if gatewayapi.Enabled(ro) && !c.plugin(gatewayapi.PluginName) {
 		out = append(out, gatewayapi.New(c.GatewayAPI))
+	}
+	for _, name := range slices.Sorted(maps.Keys(tr.Plugins)) {
+		if c.plugin(name) {
+			out = append(out, pluginrouter.New(name))
+		}
 	}
 	return out
 }
 
+// Unsupported names, with the default configuration (no plugin
+// configured), the providers a Rollout configures that no router handles.
+func Unsupported(ro *v1alpha1.Rollout) []string { return Config{}.Unsupported(ro) }
+
 // Unsupported names the providers a Rollout configures that no router here
-// handles (ALB, other plugins), so
-// the caller can report them instead of silently not splitting traffic.
-func Unsupported(ro *v1alpha1.Rollout) []string {
+// handles (ALB) and the plugins it names that are not configured
+// ("plugins.<name>"), so the caller can report them instead of silently
+// not splitting traffic.
+func (c Config) Unsupported(ro *v1alpha1.Rollout) []string {
 	tr := trafficrouting.Routing(ro)
 	if tr == nil {
 		return nil
@@ -107,7 +131,7 @@ func Unsupported(ro *v1alpha1.Rollout) []string {
 	}
 	var plugins []string
 	for name := range tr.Plugins {
-		if name != gatewayapi.PluginName {
+		if name != gatewayapi.PluginName && !c.plugin(name) {
 			plugins = append(plugins, "plugins."+name)
 		}
 	}

@@ -90,3 +90,44 @@ func TestOnlyIngressesOfAnNginxClassRerunRollouts(t *testing.T) {
 		t.Fatal("a change to a VirtualService always matters")
 	}
 }
+
+func TestConfiguredPluginsRouteAndTheGatewayAPIPluginReplacesTheBuiltIn(t *testing.T) {
+	ro := trtest.Rollout(t, `
+metadata: {name: plugged, namespace: ns}
+spec:
+  strategy:
+    canary:
+      stableService: s
+      canaryService: c
+      trafficRouting:
+        nginx: {stableIngress: web}
+        plugins:
+          argoproj-labs/gatewayAPI: {httpRoute: r}
+          example.com/b: {}
+          example.com/a: {}
+          example.com/missing: {}
+`)
+	configured := map[string]bool{"example.com/a": true, "example.com/b": true}
+	describe := func(c Config) string {
+		var out []string
+		for _, r := range c.ForRollout(ro) {
+			if p, ok := r.(interface{ Plugin() string }); ok {
+				out = append(out, r.Type()+"("+p.Plugin()+")")
+				continue
+			}
+			out = append(out, r.Type())
+		}
+		return strings.Join(out, ",")
+	}
+	c := Config{PluginConfigured: func(name string) bool { return configured[name] }}
+	if got := describe(c); got != "Nginx,GatewayAPI,RPCPlugin(example.com/a),RPCPlugin(example.com/b)" {
+		t.Fatalf("routers %s", got)
+	}
+	if got := strings.Join(c.Unsupported(ro), ","); got != "plugins.example.com/missing" {
+		t.Fatalf("unsupported %s", got)
+	}
+	configured["argoproj-labs/gatewayAPI"] = true
+	if got := describe(c); got != "Nginx,RPCPlugin(argoproj-labs/gatewayAPI),RPCPlugin(example.com/a),RPCPlugin(example.com/b)" {
+		t.Fatalf("with the Gateway API plugin configured, routers %s", got)
+	}
+}
