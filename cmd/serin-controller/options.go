@@ -63,6 +63,10 @@ type options struct {
 	ingressAPIVersion      string
 	trafficSplitAPIVersion string
 	nginxIngressClasses    []string
+	ambassadorAPIVersion   string
+	traefikAPIGroup        string
+	traefikAPIVersion      string
+	appmeshCRDVersion      string
 
 	printVersion bool
 
@@ -137,6 +141,10 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.istioAPIVersion, "istio-api-version", "v1alpha3", "API version of Istio's VirtualServices and DestinationRules (v1alpha3, v1beta1 or v1).")
 	fs.StringVar(&o.ingressAPIVersion, "ingress-api-version", "", "API version of the Ingresses the nginx router reads and writes, such as networking.k8s.io/v1 (the default when empty) or extensions/v1beta1.")
 	fs.StringVar(&o.trafficSplitAPIVersion, "traffic-split-api-version", "v1alpha1", "API version of SMI TrafficSplits (v1alpha1, v1alpha2 or v1alpha3).")
+	fs.StringVar(&o.ambassadorAPIVersion, "ambassador-api-version", "getambassador.io/v2", "API group and version of Ambassador/Emissary Mappings (x.getambassador.io/... uses ambassadormappings).")
+	fs.StringVar(&o.traefikAPIGroup, "traefik-api-group", "traefik.io", "API group of Traefik's TraefikServices.")
+	fs.StringVar(&o.traefikAPIVersion, "traefik-api-version", "traefik.io/v1alpha1", "API version of Traefik's TraefikServices (a group prefix is ignored).")
+	fs.StringVar(&o.appmeshCRDVersion, "appmesh-crd-version", "v1beta2", "Version of the App Mesh CRDs (appmesh.k8s.aws).")
 	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
 
 	addCompatibilityFlags(fs)
@@ -156,10 +164,6 @@ var unsupportedFlags = map[string]string{
 	"alb-ingress-classes":                   "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"aws-verify-target-group":               "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"alb-verify-weight":                     "the ALB router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"ambassador-api-version":                "the Ambassador router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"traefik-api-group":                     "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"traefik-api-version":                   "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"appmesh-crd-version":                   "the App Mesh router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"self-service-notification-enabled":     "notifications are not sent yet",
 }
 
@@ -177,10 +181,6 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 	strs := map[string]string{
 		"aws-target-group-binding-api-version": "elbv2.k8s.aws/v1beta1",
 		"alb-tag-key-resource-id":              "ingress.k8s.aws/resource",
-		"ambassador-api-version":               "getambassador.io/v2",
-		"traefik-api-group":                    "traefik.io",
-		"traefik-api-version":                  "traefik.io/v1alpha1",
-		"appmesh-crd-version":                  "v1beta2",
 	}
 	for _, name := range slices.Sorted(maps.Keys(strs)) {
 		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
@@ -325,5 +325,10 @@ func (o *options) routerConfig() routers.Config {
 		IngressAPIVersion:   o.ingressAPIVersion,
 		SMIAPIVersion:       o.trafficSplitAPIVersion,
 		NginxIngressClasses: o.nginxIngressClasses,
+
+		AmbassadorAPIVersion: o.ambassadorAPIVersion,
+		TraefikAPIGroup:      o.traefikAPIGroup,
+		TraefikAPIVersion:    o.traefikAPIVersion,
+		AppMeshCRDVersion:    o.appmeshCRDVersion,
 	}
 }
