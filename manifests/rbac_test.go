@@ -74,6 +74,12 @@ var controllerGrants = map[string]string{
 	"tcproutes":                "list,patch,watch",
 	"tlsroutes":                "list,patch,watch",
 	"trafficsplits":            "create,list,patch,watch",
+	"traefikservices":          "list,update,watch",
+	"mappings":                 "create,delete,list,update,watch",
+	"ambassadormappings":       "create,delete,list,update,watch",
+	"apisixroutes":             "create,delete,list,update,watch",
+	"virtualrouters":           "list,patch,watch",
+	"virtualnodes":             "list,patch,watch",
 	// ALB verification reads a Service's Endpoints and the
 	// TargetGroupBindings of its namespace, live, as upstream does.
 	"endpoints":           "get",
@@ -107,6 +113,12 @@ var upstreamGrants = map[string]string{
 	"virtualservices":          "get,list,patch,update,watch",
 	"destinationrules":         "get,list,patch,update,watch",
 	"trafficsplits":            "create,get,patch,update,watch",
+	"traefikservices":          "get,update,watch",
+	"mappings":                 "create,delete,get,list,update,watch",
+	"ambassadormappings":       "create,delete,get,list,update,watch",
+	"apisixroutes":             "get,update,watch",
+	"virtualrouters":           "get,list,patch,update,watch",
+	"virtualnodes":             "get,list,patch,update,watch",
 	"endpoints":                "get",
 	"targetgroupbindings":      "get,list",
 }
@@ -120,6 +132,11 @@ var beyondUpstream = map[string]string{
 	"tcproutes": "list,patch,watch", "tlsroutes": "list,patch,watch",
 	// Serin caches TrafficSplits; upstream reads them one GET at a time.
 	"trafficsplits": "list",
+	// Likewise TraefikServices and ApisixRoutes, which upstream GETs.
+	"traefikservices": "list",
+	// Argo Rollouts' own code creates and deletes the ApisixRoutes of
+	// header routes, but its role omits both verbs.
+	"apisixroutes": "create,delete,list",
 }
 
 func TestTheControllerNeedsNoMoreThanArgoRolloutsRoleGrants(t *testing.T) {

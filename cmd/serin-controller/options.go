@@ -69,6 +69,10 @@ type options struct {
 	awsVerifyTargetGroup      bool
 	targetGroupBindingVersion string
 	albTagKeyResourceID       string
+	ambassadorAPIVersion      string
+	traefikAPIGroup           string
+	traefikAPIVersion         string
+	appmeshCRDVersion         string
 
 	printVersion bool
 
@@ -143,6 +147,10 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.istioAPIVersion, "istio-api-version", "v1alpha3", "API version of Istio's VirtualServices and DestinationRules (v1alpha3, v1beta1 or v1).")
 	fs.StringVar(&o.ingressAPIVersion, "ingress-api-version", "", "API version of the Ingresses the nginx router reads and writes, such as networking.k8s.io/v1 (the default when empty) or extensions/v1beta1.")
 	fs.StringVar(&o.trafficSplitAPIVersion, "traffic-split-api-version", "v1alpha1", "API version of SMI TrafficSplits (v1alpha1, v1alpha2 or v1alpha3).")
+	fs.StringVar(&o.ambassadorAPIVersion, "ambassador-api-version", "getambassador.io/v2", "API group and version of Ambassador/Emissary Mappings (x.getambassador.io/... uses ambassadormappings).")
+	fs.StringVar(&o.traefikAPIGroup, "traefik-api-group", "traefik.io", "API group of Traefik's TraefikServices.")
+	fs.StringVar(&o.traefikAPIVersion, "traefik-api-version", "traefik.io/v1alpha1", "API version of Traefik's TraefikServices (a group prefix is ignored).")
+	fs.StringVar(&o.appmeshCRDVersion, "appmesh-crd-version", "v1beta2", "Version of the App Mesh CRDs (appmesh.k8s.aws).")
 	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
 	addALBFlags(fs, o)
 
@@ -158,10 +166,6 @@ var unsupportedFlags = map[string]string{
 	"ingress-threads":                       "Ingress changes are handled by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-threads":            "pod metadata is updated by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-update-pod-retries": "a pod metadata update that fails is retried by the next reconcile of its Rollout",
-	"ambassador-api-version":                "the Ambassador router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"traefik-api-group":                     "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"traefik-api-version":                   "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"appmesh-crd-version":                   "the App Mesh router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"self-service-notification-enabled":     "notifications are not sent yet",
 }
 
@@ -175,15 +179,6 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(ints)) {
 		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
-	}
-	strs := map[string]string{
-		"ambassador-api-version": "getambassador.io/v2",
-		"traefik-api-group":      "traefik.io",
-		"traefik-api-version":    "traefik.io/v1alpha1",
-		"appmesh-crd-version":    "v1beta2",
-	}
-	for _, name := range slices.Sorted(maps.Keys(strs)) {
-		fs.String(name, strs[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
 	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note+unsupportedFlags["self-service-notification-enabled"]+")")
 }
@@ -322,6 +317,11 @@ func (o *options) routerConfig() routers.Config {
 		SMIAPIVersion:       o.trafficSplitAPIVersion,
 		NginxIngressClasses: o.nginxIngressClasses,
 		ALBIngressClasses:   o.albIngressClasses,
+
+		AmbassadorAPIVersion: o.ambassadorAPIVersion,
+		TraefikAPIGroup:      o.traefikAPIGroup,
+		TraefikAPIVersion:    o.traefikAPIVersion,
+		AppMeshCRDVersion:    o.appmeshCRDVersion,
 	}
 }
 

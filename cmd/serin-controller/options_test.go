@@ -147,20 +147,20 @@ func TestUpstreamFlagsSerinDoesNotActOnAreRefusedByName(t *testing.T) {
 		t.Fatalf("no flag set, yet refused: %v", err)
 	}
 	// ...but setting one is refused with what Serin does instead.
-	if err := fs.Parse([]string{"--ingress-threads", "5", "--ambassador-api-version", "x", "--self-service-notification-enabled"}); err != nil {
+	if err := fs.Parse([]string{"--ingress-threads", "5", "--self-service-notification-enabled"}); err != nil {
 		t.Fatal(err)
 	}
 	err := refuseUnsupportedFlags(fs)
 	if err == nil {
 		t.Fatal("unsupported flags were accepted silently")
 	}
-	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers", "--ambassador-api-version: the Ambassador router is not supported yet",
+	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers",
 		"--self-service-notification-enabled: notifications are not sent yet"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if len(unsupportedFlags) != 8 {
+	if len(unsupportedFlags) != 4 {
 		t.Errorf("%d unsupported flags listed; a flag that starts working leaves the list", len(unsupportedFlags))
 	}
 }
@@ -311,6 +311,17 @@ func TestRouterFlagsConfigureTheRouters(t *testing.T) {
 	}
 	if d := parse(t); d.awsVerifyTargetGroup || d.albTagKeyResourceID != "ingress.k8s.aws/resource" || d.targetGroupBindingVersion != "elbv2.k8s.aws/v1beta1" || strings.Join(d.albIngressClasses, ",") != "alb" {
 		t.Errorf("ALB defaults %+v, want Argo Rollouts'", d)
+	}
+	mesh := parse(t, "--ambassador-api-version", "x.getambassador.io/v3alpha1", "--traefik-api-group", "traefik.containo.us",
+		"--traefik-api-version", "traefik.containo.us/v1alpha1", "--appmesh-crd-version", "v1beta3").routerConfig()
+	got = nil
+	for _, gvr := range mesh.Resources() {
+		got = append(got, gvr.GroupVersion().String()+"/"+gvr.Resource)
+	}
+	for _, want := range []string{"x.getambassador.io/v3alpha1/ambassadormappings", "traefik.containo.us/v1alpha1/traefikservices", "appmesh.k8s.aws/v1beta3/virtualrouters"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("routers use %v, want %s among them", got, want)
+		}
 	}
 	if strings.Join(cfg.NginxIngressClasses, ",") != "internal,public" {
 		t.Errorf("nginx classes %v", cfg.NginxIngressClasses)

@@ -239,7 +239,10 @@ func referencingRollouts(indexer cache.Indexer, gvr schema.GroupVersionResource,
 			return nil
 		}
 		key := rollout.ObjectKey(gvr.Resource, u.GetNamespace(), u.GetName())
-		lookups := [][2]string{{rollout.WorkloadsIndex, key}, {rollout.RoutersIndex, key}}
+		// A router that selects objects by label is indexed under the
+		// namespace's key with no name.
+		anyName := rollout.ObjectKey(gvr.Resource, u.GetNamespace(), "")
+		lookups := [][2]string{{rollout.WorkloadsIndex, key}, {rollout.RoutersIndex, key}, {rollout.RoutersIndex, anyName}}
 		if gvr.Group == "apps" && gvr.Resource == "deployments" && services != nil {
 			for _, svc := range servicesSelecting(services, u) {
 				lookups = append(lookups, [2]string{rollout.ServicesIndex, u.GetNamespace() + "/" + svc})

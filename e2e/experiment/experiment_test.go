@@ -160,7 +160,12 @@ func TestTerminateThenRetry(t *testing.T) {
 	t.Parallel()
 	f, e := setup(t, 0.995, "")
 	e.WaitForReplicas(map[string]int32{"baseline": 2, "canary": 1})
-	e.WaitForPhase(v1alpha1.AnalysisPhaseRunning)
+	// Terminate once the run exists: an experiment terminated before its
+	// run starts never starts it, as upstream's.
+	e.WaitFor("the analysis run started", func(ex *v1alpha1.Experiment) bool {
+		r := ex.Status.AnalysisRunStatusByName("success")
+		return ex.Status.Phase == v1alpha1.AnalysisPhaseRunning && r != nil && r.AnalysisRun != ""
+	})
 	e.Terminate()
 	ex := e.WaitForPhase(v1alpha1.AnalysisPhaseSuccessful)
 	if r := ex.Status.AnalysisRunStatusByName("success"); r == nil || r.AnalysisRun == "" {

@@ -360,6 +360,10 @@ func (r *Reconciler) applyRouterWrites(ctx context.Context, ro *v1alpha1.Rollout
 		var err error
 		switch w.Op {
 		case trafficrouting.Update:
+			if w.Replace {
+				_, err = client.Update(ctx, w.Object, metav1.UpdateOptions{})
+				break
+			}
 			err = r.patchRouterObject(ctx, w)
 		case trafficrouting.Create:
 			_, err = client.Create(ctx, w.Object, metav1.CreateOptions{})

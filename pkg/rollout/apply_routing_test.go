@@ -159,3 +159,24 @@ func TestADeleteThatFailsForAnotherReasonIsAnError(t *testing.T) {
 		t.Fatalf("error = %v, want the forbidden delete of ingresses reviews-canary", err)
 	}
 }
+
+// Argo Rollouts' ClusterRole grants update but not patch on some routing
+// kinds (TraefikServices, Mappings, ApisixRoutes): a Replace write is a PUT.
+func TestAReplaceWriteIsAnUpdate(t *testing.T) {
+	dyn := routingDynamicClient(routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old"))
+	r := NewReconciler(Options{Dynamic: dyn})
+	err := r.applyRouterWrites(context.Background(), &v1alpha1.Rollout{}, []trafficrouting.Write{
+		{Op: trafficrouting.Update, Replace: true, Ref: trafficrouting.Ref{Resource: virtualServices, Namespace: "shop", Name: "reviews"},
+			Object:   routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "new"),
+			Observed: routingObject("networking.istio.io/v1beta1", "VirtualService", "reviews", "old")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := strings.Join(actionSummary(dyn), ", "); sent != "update virtualservices reviews" {
+		t.Fatalf("sent %s, want one update", sent)
+	}
+	if got := markerOf(t, dyn, virtualServices, "reviews"); got != "new" {
+		t.Fatalf("marker %q, want new", got)
+	}
+}

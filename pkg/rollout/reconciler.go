@@ -368,18 +368,8 @@ func (r *Reconciler) observeRouting(ro *v1alpha1.Rollout, st *plan.State) error 
 		return nil
 	}
 	for _, router := range st.Routers {
-		for _, ref := range router.References(ro) {
-			obj, err := r.o.Objects.Get(ref.Resource, ref.Namespace, ref.Name)
-			if err == errNotSynced {
-				return err
-			}
-			if err != nil {
-				st.RouterErrors = append(st.RouterErrors, fmt.Errorf("%s %s: %w", router.Type(), ref.Name, err))
-				continue
-			}
-			if obj != nil {
-				st.RouterObjects[ref] = obj
-			}
+		if err := r.observeRouter(ro, router, st); err != nil {
+			return err
 		}
 	}
 	return nil

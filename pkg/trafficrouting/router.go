@@ -13,11 +13,15 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
-// Ref names one object a router reads or writes.
+// Ref names one object a router reads or writes. A Ref with a Selector
+// and no Name stands for every object of the resource in the namespace
+// whose labels match the selector (a label selector in its string form):
+// the reconciler reads each of them under its own Ref, with a Name.
 type Ref struct {
 	Resource  schema.GroupVersionResource
 	Namespace string
 	Name      string
+	Selector  string
 }
 
 // Desired is the traffic split and the managed routes a Rollout wants now.
@@ -71,6 +75,11 @@ type Desired struct {
 type Change struct {
 	Ref Ref
 	*unstructured.Unstructured
+	// Replace sends an update as a whole-object update (PUT, guarded by
+	// the resourceVersion) instead of a merge patch: for kinds Argo
+	// Rollouts' ClusterRole lets the controller update but not patch
+	// (TraefikServices, Ambassador Mappings, ApisixRoutes).
+	Replace bool
 }
 
 // Writes are the changes a router plans.
@@ -136,6 +145,8 @@ type Write struct {
 	// update is sent as the merge patch from it to Object, guarded by its
 	// resourceVersion.
 	Observed *unstructured.Unstructured
+	// Replace is the Change's Replace.
+	Replace bool
 }
 
 // InOrder lists the writes in the order to apply them, stopping at the
@@ -144,7 +155,7 @@ type Write struct {
 func (w Writes) InOrder(observed map[Ref]*unstructured.Unstructured) []Write {
 	out := make([]Write, 0, len(w.Updates)+len(w.Creates)+len(w.Deletes)+len(w.Calls))
 	for _, c := range w.Updates {
-		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref]})
+		out = append(out, Write{Op: Update, Ref: c.Ref, Object: c.Unstructured, Observed: observed[c.Ref], Replace: c.Replace})
 	}
 	for _, c := range w.Creates {
 		out = append(out, Write{Op: Create, Ref: c.Ref, Object: c.Unstructured})
@@ -177,4 +188,12 @@ type Router interface {
 	// missing object the spec names is an error whose message names it, and
 	// then no write is planned, so traffic stays where it is.
 	Plan(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured, d Desired) (Writes, error)
+}
+
+// Follower is implemented by a router some of whose objects are named by
+// others: an App Mesh VirtualService names its VirtualRouter. The
+// reconciler reads the References first, then the objects Follow names
+// from what was found.
+type Follower interface {
+	Follow(ro *v1alpha1.Rollout, observed map[Ref]*unstructured.Unstructured) []Ref
 }

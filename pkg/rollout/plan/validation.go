@@ -186,18 +186,23 @@ func needsServices(c *v1alpha1.CanaryStrategy) bool {
 func validateStep(ro *v1alpha1.Rollout, step v1alpha1.CanaryStep, canary, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	tr := ro.Spec.Strategy.Canary.TrafficRouting
-	set := 0
-	for _, isSet := range []bool{step.SetWeight != nil, step.Pause != nil, step.Experiment != nil, step.Analysis != nil,
+	// As in Argo Rollouts, a step needs a type, and only setWeight, pause,
+	// experiment and analysis exclude each other.
+	set, exclusive := 0, 0
+	for i, isSet := range []bool{step.SetWeight != nil, step.Pause != nil, step.Experiment != nil, step.Analysis != nil,
 		step.SetCanaryScale != nil, step.SetHeaderRoute != nil, step.SetMirrorRoute != nil, step.Plugin != nil} {
 		if isSet {
 			set++
+			if i < 4 {
+				exclusive++
+			}
 		}
 	}
 	switch {
 	case set == 0:
 		errs = append(errs, field.Invalid(path, "no step type", msgInvalidStep))
-	case set > 1:
-		errs = append(errs, field.Invalid(path, fmt.Sprintf("%d step types", set), msgInvalidStep))
+	case exclusive > 1:
+		errs = append(errs, field.Invalid(path, fmt.Sprintf("%d step types", exclusive), msgInvalidStep))
 	}
 	if w := step.SetWeight; w != nil && (*w < 0 || *w > maxTrafficWeight(ro)) {
 		errs = append(errs, field.Invalid(path.Child("setWeight"), *w, fmt.Sprintf(msgSetWeightRange, maxTrafficWeight(ro))))

@@ -43,6 +43,10 @@ type pluginConfig struct {
 	DisableInProgressLabel bool            `json:"disableInProgressLabel,omitempty"`
 	InProgressLabelKey     string          `json:"inProgressLabelKey,omitempty"`
 	InProgressLabelValue   string          `json:"inProgressLabelValue,omitempty"`
+
+	// selectors are the route selectors, as label selector strings, by
+	// route kind.
+	selectors map[kind]string
 }
 
 // Enabled reports whether the Rollout configures the Gateway API plugin.
@@ -84,10 +88,8 @@ func parse(ro *v1alpha1.Rollout) (*pluginConfig, error) {
 	cfg.GRPCRoutes = add(cfg.GRPCRoutes, cfg.GRPCRoute)
 	cfg.TCPRoutes = add(cfg.TCPRoutes, cfg.TCPRoute)
 	cfg.TLSRoutes = add(cfg.TLSRoutes, cfg.TLSRoute)
-	for _, sel := range []json.RawMessage{cfg.HTTPRouteSelector, cfg.GRPCRouteSelector, cfg.TCPRouteSelector, cfg.TLSRouteSelector} {
-		if len(sel) > 0 && string(sel) != "null" {
-			return nil, fmt.Errorf("trafficRouting.plugins[%q]: route selectors are not supported, name the routes", PluginName)
-		}
+	if err := cfg.parseSelectors(); err != nil {
+		return nil, err
 	}
 	for _, list := range [][]routeRef{cfg.HTTPRoutes, cfg.GRPCRoutes, cfg.TCPRoutes, cfg.TLSRoutes} {
 		for _, r := range list {
@@ -96,8 +98,8 @@ func parse(ro *v1alpha1.Rollout) (*pluginConfig, error) {
 			}
 		}
 	}
-	if len(cfg.HTTPRoutes)+len(cfg.GRPCRoutes)+len(cfg.TCPRoutes)+len(cfg.TLSRoutes) == 0 {
-		return nil, fmt.Errorf("trafficRouting.plugins[%q]: no routes configured; set httpRoute(s), grpcRoute(s), tcpRoute(s) or tlsRoute(s)", PluginName)
+	if len(cfg.HTTPRoutes)+len(cfg.GRPCRoutes)+len(cfg.TCPRoutes)+len(cfg.TLSRoutes)+len(cfg.selectors) == 0 {
+		return nil, fmt.Errorf("trafficRouting.plugins[%q]: no routes configured; set httpRoute(s), grpcRoute(s), tcpRoute(s), tlsRoute(s) or a route selector", PluginName)
 	}
 	return cfg, nil
 }

@@ -100,8 +100,9 @@ func (r *Router) ref(cfg *pluginConfig, t target) trafficrouting.Ref {
 	return trafficrouting.Ref{Resource: r.gvr(t.kind), Namespace: cfg.Namespace, Name: t.ref.Name}
 }
 
-// References names the configured routes; a configuration that cannot be
-// read names none, and Plan reports why.
+// References names the configured routes, and stands for the selected
+// ones with a selector reference; a configuration that cannot be read names
+// none, and Plan reports why.
 func (r *Router) References(ro *v1alpha1.Rollout) []trafficrouting.Ref {
 	cfg, err := parse(ro)
 	if err != nil || cfg == nil {
@@ -111,7 +112,13 @@ func (r *Router) References(ro *v1alpha1.Rollout) []trafficrouting.Ref {
 	for _, t := range targets(cfg) {
 		refs = append(refs, r.ref(cfg, t))
 	}
-	return refs
+	return append(refs, r.selectorRefs(cfg)...)
+}
+
+// routes are the named routes, then the selected ones.
+func (r *Router) routes(cfg *pluginConfig, observed map[trafficrouting.Ref]*unstructured.Unstructured) []target {
+	named := targets(cfg)
+	return append(named, r.selected(cfg, named, observed)...)
 }
 
 // Validate checks the plugin configuration and that every configured route
@@ -122,9 +129,9 @@ func (r *Router) Validate(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]
 		return err
 	}
 	c := ro.Spec.Strategy.Canary
-	p := &planner{cfg: cfg, d: trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService},
-		managed: trafficrouting.ManagedRouteNames(ro)}
-	for _, t := range targets(cfg) {
+	d := trafficrouting.Desired{StableService: c.StableService, CanaryService: c.CanaryService}
+	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro), mirrors: mirrorNames(ro, d)}
+	for _, t := range r.routes(cfg, observed) {
 		ref := r.ref(cfg, t)
 		obj := observed[ref]
 		if obj == nil {
@@ -144,9 +151,9 @@ func (r *Router) Plan(ro *v1alpha1.Rollout, observed map[trafficrouting.Ref]*uns
 	if err != nil || cfg == nil {
 		return trafficrouting.Writes{}, err
 	}
-	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro)}
+	p := &planner{cfg: cfg, d: d, managed: trafficrouting.ManagedRouteNames(ro), mirrors: mirrorNames(ro, d)}
 	var w trafficrouting.Writes
-	for _, t := range targets(cfg) {
+	for _, t := range r.routes(cfg, observed) {
 		ref := r.ref(cfg, t)
 		obj := observed[ref]
 		if obj == nil {

@@ -279,7 +279,7 @@ func TestErrors(t *testing.T) {
 	trtest.ErrContains(t, err, "no routes configured")
 	trtest.ErrContains(t, r.Validate(ro, observe(trtest.Obj(t, gwRoute))), "no routes configured")
 
-	ro.Spec.Strategy.Canary.TrafficRouting.Plugins[PluginName] = []byte(`{"httpRouteSelector": {"matchLabels": {"a": "b"}}}`)
+	ro.Spec.Strategy.Canary.TrafficRouting.Plugins[PluginName] = []byte(`{"httpRouteSelector": {"matchExpressions": [{"key": "a", "operator": "Sometimes"}]}}`)
 	_, err = r.Plan(ro, nil, desired(10))
-	trtest.ErrContains(t, err, "selectors are not supported")
+	trtest.ErrContains(t, err, "httpRouteSelector", "Sometimes")
 }

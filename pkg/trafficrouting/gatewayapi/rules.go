@@ -18,6 +18,8 @@ type planner struct {
 	cfg     *pluginConfig
 	d       trafficrouting.Desired
 	managed []string
+	// mirrors are the names of the Rollout's mirror routes.
+	mirrors map[string]bool
 }
 
 func backendRefs(rule map[string]any) []map[string]any {
@@ -99,7 +101,7 @@ func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.
 			continue
 		}
 		if t.kind.headers && p.isManagedRule(rule) {
-			if !t.ref.UseHeaderRoutes {
+			if !t.ref.UseHeaderRoutes && !(t.kind == httpKind && p.isMirrorRule(rule)) {
 				own = append(own, rule)
 			}
 			continue
@@ -127,6 +129,13 @@ func (p *planner) plan(obj *unstructured.Unstructured, t target) (*unstructured.
 			return nil, err
 		}
 		own = append(own, headerRules...)
+	}
+	if t.kind == httpKind {
+		mirrorRules, err := p.mirrorRules(sources)
+		if err != nil {
+			return nil, err
+		}
+		own = append(own, mirrorRules...)
 	}
 	if spec != nil {
 		spec["rules"] = own

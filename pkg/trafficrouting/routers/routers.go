@@ -14,11 +14,15 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/trafficrouting"
 	"github.com/serin-dev/serin/pkg/trafficrouting/alb"
+	"github.com/serin-dev/serin/pkg/trafficrouting/ambassador"
+	"github.com/serin-dev/serin/pkg/trafficrouting/apisix"
+	"github.com/serin-dev/serin/pkg/trafficrouting/appmesh"
 	"github.com/serin-dev/serin/pkg/trafficrouting/gatewayapi"
 	"github.com/serin-dev/serin/pkg/trafficrouting/istio"
 	"github.com/serin-dev/serin/pkg/trafficrouting/nginx"
 	"github.com/serin-dev/serin/pkg/trafficrouting/pluginrouter"
 	"github.com/serin-dev/serin/pkg/trafficrouting/smi"
+	"github.com/serin-dev/serin/pkg/trafficrouting/traefik"
 )
 
 // Config holds the API versions the routers use. The zero value means the
@@ -36,6 +40,15 @@ type Config struct {
 	// ALBIngressClasses are the ingress classes of the AWS Load Balancer
 	// Controller (default: alb), likewise.
 	ALBIngressClasses []string
+	// AmbassadorAPIVersion, TraefikAPIGroup, TraefikAPIVersion and
+	// AppMeshCRDVersion are Argo Rollouts' --ambassador-api-version,
+	// --traefik-api-group, --traefik-api-version and --appmesh-crd-version
+	// ("" for their defaults).
+	AmbassadorAPIVersion string
+	TraefikAPIGroup      string
+	TraefikAPIVersion    string
+	AppMeshCRDVersion    string
+
 	// PluginConfigured tells whether a traffic-router plugin of this name
 	// is configured in argo-rollouts-config. nil: none is.
 	PluginConfigured func(name string) bool
@@ -75,11 +88,11 @@ func ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 }
 
 // ForRollout returns the routers a Rollout's spec enables, in the order
-// Argo Rollouts runs them: Istio, nginx, ALB, SMI, then the plugins. The
-// Gateway API plugin is Serin's built-in router unless a plugin of that
-// name is configured, whose binary then runs instead. Configured plugins
-// come in the order of their names; plugins that are not configured are
-// left out (Unsupported names them).
+// Argo Rollouts runs them: Istio, nginx, ALB, SMI, Ambassador, App Mesh,
+// Traefik, APISIX, then the plugins. The Gateway API plugin is Serin's
+// built-in router unless a plugin of that name is configured, whose binary
+// then runs instead. Configured plugins come in the order of their names;
+// plugins that are not configured are left out (Unsupported names them).
 func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 	tr := trafficrouting.Routing(ro)
 	if tr == nil {
@@ -98,6 +111,7 @@ func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 	if tr.SMI != nil {
 		out = append(out, smi.New(c.SMIAPIVersion))
 	}
+	out = append(out, c.meshRouters(tr)...)
 	if gatewayapi.Enabled(ro) && !c.plugin(gatewayapi.PluginName) {
 		out = append(out, gatewayapi.New(c.GatewayAPI))
 	}
@@ -114,26 +128,13 @@ func (c Config) ForRollout(ro *v1alpha1.Rollout) []trafficrouting.Router {
 func Unsupported(ro *v1alpha1.Rollout) []string { return Config{}.Unsupported(ro) }
 
 // Unsupported names the providers a Rollout configures that no router here
-// handles (Ambassador, App Mesh, Traefik, APISIX) and the plugins it
-// names that are not configured ("plugins.<name>"), so the caller can
-// report them instead of silently not splitting traffic.
+// handles (none of the built-in providers today) and the plugins it names
+// that are not configured ("plugins.<name>"), so the caller can report
+// them instead of silently not splitting traffic.
 func (c Config) Unsupported(ro *v1alpha1.Rollout) []string {
 	tr := trafficrouting.Routing(ro)
 	if tr == nil {
 		return nil
-	}
-	var out []string
-	if tr.Ambassador != nil {
-		out = append(out, "ambassador")
-	}
-	if tr.AppMesh != nil {
-		out = append(out, "appMesh")
-	}
-	if tr.Traefik != nil {
-		out = append(out, "traefik")
-	}
-	if tr.Apisix != nil {
-		out = append(out, "apisix")
 	}
 	var plugins []string
 	for name := range tr.Plugins {
@@ -142,7 +143,7 @@ func (c Config) Unsupported(ro *v1alpha1.Rollout) []string {
 		}
 	}
 	sort.Strings(plugins)
-	return append(out, plugins...)
+	return plugins
 }
 
 // Resources lists every GVR the routers may reference, so that informers
@@ -155,8 +156,31 @@ func (c Config) Resources() []schema.GroupVersionResource {
 		nginx.New(c.IngressAPIVersion),
 		smi.New(c.SMIAPIVersion),
 		gatewayapi.New(c.GatewayAPI),
+		ambassador.New(c.AmbassadorAPIVersion),
+		appmesh.New(c.AppMeshCRDVersion),
+		traefik.New(c.TraefikAPIGroup, c.TraefikAPIVersion),
+		apisix.New(),
 	} {
 		out = append(out, r.Resources()...)
+	}
+	return out
+}
+
+// meshRouters are the Ambassador, App Mesh, Traefik and APISIX routers the
+// traffic-routing section enables, in Argo Rollouts' order.
+func (c Config) meshRouters(tr *v1alpha1.RolloutTrafficRouting) []trafficrouting.Router {
+	var out []trafficrouting.Router
+	if tr.Ambassador != nil {
+		out = append(out, ambassador.New(c.AmbassadorAPIVersion))
+	}
+	if tr.AppMesh != nil {
+		out = append(out, appmesh.New(c.AppMeshCRDVersion))
+	}
+	if tr.Traefik != nil {
+		out = append(out, traefik.New(c.TraefikAPIGroup, c.TraefikAPIVersion))
+	}
+	if tr.Apisix != nil {
+		out = append(out, apisix.New())
 	}
 	return out
 }

@@ -21,6 +21,10 @@ spec:
         nginx: {stableIngress: web}
         smi: {}
         alb: {ingress: web, servicePort: 80}
+        ambassador: {mappings: [m]}
+        appMesh: {virtualService: {name: vs}}
+        traefik: {weightedTraefikServiceName: t}
+        apisix: {route: {name: r}}
         plugins:
           argoproj-labs/gatewayAPI: {httpRoute: r}
           example.com/other: {}
@@ -29,7 +33,7 @@ spec:
 	for _, r := range ForRollout(ro) {
 		types = append(types, r.Type())
 	}
-	if got := strings.Join(types, ","); got != "Istio,Nginx,ALB,SMI,GatewayAPI" {
+	if got := strings.Join(types, ","); got != "Istio,Nginx,ALB,SMI,Ambassador,AppMesh,Traefik,Apisix,GatewayAPI" {
 		t.Fatalf("routers %s", got)
 	}
 	if got := strings.Join(Unsupported(ro), ","); got != "plugins.example.com/other" {
@@ -42,7 +46,8 @@ spec:
 
 func TestResources(t *testing.T) {
 	var got []string
-	for _, gvr := range (Config{IstioAPIVersion: "v1beta1"}).Resources() {
+	for _, gvr := range (Config{IstioAPIVersion: "v1beta1", AmbassadorAPIVersion: "x.getambassador.io/v3alpha1",
+		AppMeshCRDVersion: "v1beta3", TraefikAPIGroup: "traefik.containo.us", TraefikAPIVersion: "traefik.containo.us/v1alpha1"}).Resources() {
 		got = append(got, gvr.String())
 	}
 	want := strings.Join([]string{
@@ -54,6 +59,12 @@ func TestResources(t *testing.T) {
 		"gateway.networking.k8s.io/v1, Resource=grpcroutes",
 		"gateway.networking.k8s.io/v1alpha2, Resource=tcproutes",
 		"gateway.networking.k8s.io/v1alpha2, Resource=tlsroutes",
+		"x.getambassador.io/v3alpha1, Resource=ambassadormappings",
+		"appmesh.k8s.aws/v1beta3, Resource=virtualservices",
+		"appmesh.k8s.aws/v1beta3, Resource=virtualrouters",
+		"appmesh.k8s.aws/v1beta3, Resource=virtualnodes",
+		"traefik.containo.us/v1alpha1, Resource=traefikservices",
+		"apisix.apache.org/v2, Resource=apisixroutes",
 	}, "\n")
 	if strings.Join(got, "\n") != want {
 		t.Fatalf("Resources:\n%s", strings.Join(got, "\n"))
