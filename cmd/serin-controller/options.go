@@ -41,6 +41,9 @@ type options struct {
 	pluginCallTimeout time.Duration
 	experimentThreads int
 	controllers       []string
+	// selfServiceNotifications also reads the notification ConfigMap and
+	// Secret of each Rollout's namespace.
+	selfServiceNotifications bool
 
 	metricsPort int
 	healthzPort int
@@ -139,6 +142,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.trafficSplitAPIVersion, "traffic-split-api-version", "v1alpha1", "API version of SMI TrafficSplits (v1alpha1, v1alpha2 or v1alpha3).")
 	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
 
+	fs.BoolVar(&o.selfServiceNotifications, "self-service-notification-enabled", false, "Also read argo-rollouts-notification-configmap and argo-rollouts-notification-secret from each Rollout's own namespace.")
+
 	addCompatibilityFlags(fs)
 	return fs
 }
@@ -160,7 +165,6 @@ var unsupportedFlags = map[string]string{
 	"traefik-api-group":                     "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"traefik-api-version":                   "the Traefik router is not supported yet; a Rollout that uses it reports InvalidSpec",
 	"appmesh-crd-version":                   "the App Mesh router is not supported yet; a Rollout that uses it reports InvalidSpec",
-	"self-service-notification-enabled":     "notifications are not sent yet",
 }
 
 // addCompatibilityFlags defines unsupportedFlags with Argo Rollouts'
@@ -189,7 +193,6 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 	fs.Bool("aws-verify-target-group", false, "verify ALB target groups"+note+unsupportedFlags["aws-verify-target-group"]+")")
 	fs.Bool("alb-verify-weight", false, "verify ALB target groups"+note+unsupportedFlags["alb-verify-weight"]+")")
 	_ = fs.MarkDeprecated("alb-verify-weight", "use --aws-verify-target-group instead")
-	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note+unsupportedFlags["self-service-notification-enabled"]+")")
 }
 
 // refuseUnsupportedFlags fails when any of unsupportedFlags was set, naming
