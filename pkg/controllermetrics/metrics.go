@@ -151,14 +151,18 @@ func (m *Metrics) ForgetRollout(namespace, name string) {
 	m.notifications.forget(namespace, name)
 }
 
-// ForgetAnalysisRun is ForgetRollout for AnalysisRuns.
+// ForgetAnalysisRun is ForgetRollout for AnalysisRuns. Notification series
+// go too: events on an AnalysisRun are notified (and timed) like a
+// Rollout's, under its own name.
 func (m *Metrics) ForgetAnalysisRun(namespace, name string) {
 	m.analysisRunReconcile.forget(namespace, name)
+	m.notifications.forget(namespace, name)
 }
 
-// ForgetExperiment is ForgetRollout for Experiments.
+// ForgetExperiment is ForgetAnalysisRun for Experiments.
 func (m *Metrics) ForgetExperiment(namespace, name string) {
 	m.experimentReconcile.forget(namespace, name)
+	m.notifications.forget(namespace, name)
 }
 
 // boolValue is 1 for true and 0 for false, the value of one-hot phase gauges.

@@ -194,4 +194,13 @@ notification_send_success{name="web",namespace="shop",reason="RolloutCompleted",
 	if n := testutil.CollectAndCount(m.notifications.failed) + testutil.CollectAndCount(m.notifications.send); n != 0 {
 		t.Errorf("after ForgetRollout(web): %d error/send series left, want 0", n)
 	}
+	// Events on AnalysisRuns and Experiments are timed too; their series
+	// go with them.
+	m.ObserveNotificationSend("shop", "web-run-1", time.Millisecond)
+	m.ObserveNotificationSend("shop", "web-exp-1", time.Millisecond)
+	m.ForgetAnalysisRun("shop", "web-run-1")
+	m.ForgetExperiment("shop", "web-exp-1")
+	if n := testutil.CollectAndCount(m.notifications.send); n != 0 {
+		t.Errorf("after forgetting the run and the experiment: %d send series left, want 0", n)
+	}
 }
