@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
@@ -16,8 +17,9 @@ import (
 // notifications sends what argo-rollouts-notification-configmap asks for:
 // on recorded events, and on Rollout conditions.
 type notifications struct {
-	notifier *notify.Notifier
-	// conditions runs the condition path; nil with --controllers=analysis.
+	// notifier is nil with --controllers=analysis, which, as upstream's
+	// analysis-only controller, sends no notifications.
+	notifier   *notify.Notifier
 	conditions func(ctx context.Context, workers int)
 	workers    int
 }
@@ -26,6 +28,9 @@ type notifications struct {
 // with --self-service-notification-enabled, of every namespace) and routes
 // the engine's own logs to ours, redacted.
 func newNotifications(ctx context.Context, o *options, kube kubernetes.Interface, dyn dynamic.Interface, inf *informers, ownNS string, m *controllermetrics.Metrics) (*notifications, error) {
+	if !o.runsRollouts() {
+		return &notifications{}, nil
+	}
 	v1 := inf.argo.Argoproj().V1alpha1()
 	n, err := notify.New(notify.Options{
 		Kube:         kube,
@@ -39,19 +44,26 @@ func newNotifications(ctx context.Context, o *options, kube kubernetes.Interface
 		return nil, err
 	}
 	notify.RouteEngineLogs(klog.FromContext(ctx), n.Redactor())
-	out := &notifications{notifier: n, workers: o.rolloutThreads}
-	if o.runsRollouts() {
-		out.conditions = n.Conditions(dyn.Resource(v1alpha1.SchemeGroupVersion.WithResource("rollouts")), v1.Rollouts().Informer())
+	rollouts := dyn.Resource(v1alpha1.SchemeGroupVersion.WithResource("rollouts"))
+	return &notifications{notifier: n, workers: o.rolloutThreads,
+		conditions: n.Conditions(rollouts, v1.Rollouts().Informer())}, nil
+}
+
+// recorder wraps rec so that its events are notified.
+func (n *notifications) recorder(rec record.EventRecorderLogger) record.EventRecorderLogger {
+	if n.notifier == nil {
+		return rec
 	}
-	return out, nil
+	return n.notifier.Recorder(rec)
 }
 
 // run sends notifications until ctx is done; the caches it reads must be
 // running.
 func (n *notifications) run(ctx context.Context) {
-	if n.conditions != nil {
-		go n.conditions(ctx, n.workers)
+	if n.notifier == nil {
+		return
 	}
+	go n.conditions(ctx, n.workers)
 	if err := n.notifier.Run(ctx); err != nil {
 		klog.FromContext(ctx).Error(err, "Notifications stopped")
 	}

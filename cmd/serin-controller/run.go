@@ -219,7 +219,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	if err != nil {
 		return nil, err
 	}
-	recorder := notes.notifier.Recorder(counted)
+	recorder := notes.recorder(counted)
 
 	v1 := inf.argo.Argoproj().V1alpha1()
 	m.MustRegister(controllermetrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
