@@ -30,14 +30,21 @@ const NotifiedAnnotation = "notified.notifications.argoproj.io"
 // it holds. A failed send is not recorded, so the next change retries it.
 //
 // rollouts must cache *v1alpha1.Rollout: the patched Rollout the engine puts
-// back in the cache is converted to one first.
+// back in the cache is converted to one first. The returned function runs
+// the controller with workers goroutines until ctx is done, once Run has
+// loaded the configuration: evaluated before, a condition that holds would
+// wait for the Rollout's next change.
 func (n *Notifier) Conditions(client dynamic.NamespaceableResourceInterface, rollouts cache.SharedIndexInformer) func(ctx context.Context, workers int) {
 	newController := notifycontroller.NewController
 	if n.opts.SelfService {
 		newController = notifycontroller.NewControllerWithNamespaceSupport
 	}
 	c := newController(client, typedInformer{rollouts}, n.factory, notifycontroller.WithToUnstructured(toUnstructured))
-	return func(ctx context.Context, workers int) { c.Run(workers, ctx.Done()) }
+	return func(ctx context.Context, workers int) {
+		if cache.WaitForCacheSync(ctx.Done(), n.synced...) {
+			c.Run(workers, ctx.Done())
+		}
+	}
 }
 
 // toUnstructured is the Rollout as the engine evaluates it.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned"
@@ -144,4 +145,33 @@ func setPhase(t *testing.T, argo versioned.Interface, phase v1alpha1.RolloutPhas
 	if _, err := argo.ArgoprojV1alpha1().Rollouts("shop").Patch(context.Background(), "web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The condition path waits for the configuration: started before the
+// Notifier has loaded it, it still sends for a condition that already holds,
+// instead of evaluating it against an empty configuration and then waiting
+// for the Rollout's next change.
+func TestConditionsWaitForTheConfiguration(t *testing.T) {
+	r := newReceiver(t)
+	cm := config(controllerNS, r.srv.URL, map[string]string{
+		"trigger.on-healthy": "- when: rollout.status.phase == 'Healthy'\n  send: [done]\n",
+	})
+	n, err := New(Options{Kube: fake.NewClientset(cm, secret(controllerNS)), Namespace: controllerNS, Metrics: newFakeMetrics()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := rollout("shop", "web", subscribe("on-healthy", "hook", ""))
+	ro.Status.Phase = v1alpha1.RolloutPhaseHealthy
+	argo := argofake.NewSimpleClientset(ro)
+	inf := externalversions.NewSharedInformerFactory(argo, 0)
+	run := n.Conditions(patchOnly{argo: argo}, inf.Argoproj().V1alpha1().Rollouts().Informer())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inf.Start(ctx.Done())
+	inf.WaitForCacheSync(ctx.Done())
+	go run(ctx, 1)
+	// Time for a controller that did not wait to evaluate the Rollout.
+	time.Sleep(200 * time.Millisecond)
+	go func() { _ = n.Run(ctx) }()
+	expectBody(t, r, "web")
 }

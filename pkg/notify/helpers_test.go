@@ -145,9 +145,16 @@ func subscribe(trigger, service, recipients string) map[string]string {
 	return map[string]string{"notifications.argoproj.io/subscribe." + trigger + "." + service: recipients}
 }
 
+// expectBody waits for the receiver's next message; 30s without one fails
+// the test instead of hanging it.
 func expectBody(t *testing.T, r *receiver, want string) {
 	t.Helper()
-	got := <-r.bodies
+	var got string
+	select {
+	case got = <-r.bodies:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no message arrived; want one containing %q", want)
+	}
 	if !strings.Contains(got, want) {
 		t.Errorf("receiver got %q, want it to contain %q", got, want)
 	}
