@@ -4,18 +4,22 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"log"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+
+	"github.com/serin-dev/serin/pkg/metric"
 )
 
 // Redacted is what a secret value is replaced with.
-const Redacted = "******"
+const Redacted = metric.Redacted
 
 // Redactor hides the values of the cached notification Secrets in text
 // meant for logs. It reads the cache on every call, so a rotated value is
@@ -52,22 +56,42 @@ func (r *Redactor) Redact(s string) string {
 		}
 	}
 	slices.SortFunc(values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	for _, v := range values {
-		s = strings.ReplaceAll(s, v, Redacted)
-	}
-	return s
+	// Each value in its quoted, JSON, URL-encoded and base64 forms too, as
+	// analysis redaction does.
+	return metric.Redact(s, values)
 }
 
 // RouteEngineLogs sends what the notifications engine logs (through
 // logrus's standard logger) to logger instead of stderr, redacted: errors as
 // errors, warnings at level 0, information at level 2 and debugging at
-// level 4. It changes logrus's global logger, so a process calls it once.
+// level 4. The retrying HTTP client the engine's webhook service uses logs
+// each request's URL, where a secret may stand, through its own default
+// logger: that goes to logger at level 4, redacted, too. It changes both
+// libraries' global loggers, so a process calls it once.
 func RouteEngineLogs(logger klog.Logger, r *Redactor) {
+	logger = logger.WithName("notifications")
 	std := logrus.StandardLogger()
 	std.SetOutput(io.Discard)
 	std.SetLevel(logrus.DebugLevel)
 	std.ReplaceHooks(logrus.LevelHooks{})
-	std.AddHook(&engineLogHook{logger: logger.WithName("notifications"), redactor: r})
+	std.AddHook(&engineLogHook{logger: logger, redactor: r})
+	// Every retryablehttp client starts with the library's one default
+	// logger, a *log.Logger writing to stderr.
+	if l, ok := retryablehttp.NewClient().Logger.(*log.Logger); ok {
+		l.SetFlags(0)
+		l.SetOutput(&redactingWriter{logger: logger.V(4), redactor: r})
+	}
+}
+
+// redactingWriter logs each line written to it, redacted.
+type redactingWriter struct {
+	logger   klog.Logger
+	redactor *Redactor
+}
+
+func (w *redactingWriter) Write(p []byte) (int, error) {
+	w.logger.Info(w.redactor.Redact(strings.TrimRight(string(p), "\n")))
+	return len(p), nil
 }
 
 type engineLogHook struct {

@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/argoproj/notifications-engine/pkg/services"
 	"github.com/go-logr/logr/funcr"
+	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,5 +93,33 @@ func TestEngineLogsAreRoutedAndRedacted(t *testing.T) {
 	}
 	if !strings.Contains(out, "failed") || !strings.Contains(out, "Sending request") {
 		t.Errorf("engine logs did not reach the logger:\n%s", out)
+	}
+}
+
+// The retrying HTTP client of the engine's webhook service logs each
+// request's URL through its own logger; a Secret's value in the URL, as
+// written or URL-encoded, never reaches the log.
+func TestWebhookClientLogsAreRoutedAndRedacted(t *testing.T) {
+	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
+	if err := store.Add(secret(controllerNS)); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	RouteEngineLogs(funcr.New(func(prefix, args string) { logs.add(prefix + " " + args) }, funcr.Options{Verbosity: 4}), NewRedactor(store))
+	client := retryablehttp.NewClient()
+	client.RetryMax = 0
+	req, err := retryablehttp.NewRequest("POST", "http://127.0.0.1:9/hooks/"+secretToken+"?k="+url.QueryEscape(secretToken+" x"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Do(req); err == nil {
+		t.Fatal("a request to a closed port succeeded")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "/hooks/") {
+		t.Fatalf("the client's log did not reach the logger:\n%s", out)
+	}
+	if strings.Contains(out, secretToken) || strings.Contains(out, url.QueryEscape(secretToken)) {
+		t.Errorf("the client's log shows the secret:\n%s", out)
 	}
 }
