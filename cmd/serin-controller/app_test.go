@@ -154,6 +154,22 @@ func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	if names := controllerNames(a); !slices.Equal(names, []string{"AnalysisRuns"}) {
 		t.Errorf("controllers %v with --controllers=analysis, want only AnalysisRuns", names)
 	}
+	// As upstream's analysis-only controller, it sends no notifications.
+	if a.notifications.notifier != nil {
+		t.Error("--controllers=analysis sends notifications")
+	}
+}
+
+// The full controller notifies: its events go through the notifier.
+func TestTheRolloutControllerNotifies(t *testing.T) {
+	a, err := newApp(context.Background(), parse(t), kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.broadcaster.Shutdown()
+	if a.notifications.notifier == nil || a.notifications.conditions == nil {
+		t.Error("the Rollout controller sends no notifications")
+	}
 }
 
 func controllerNames(a *app) []string {

@@ -41,6 +41,9 @@ type options struct {
 	pluginCallTimeout time.Duration
 	experimentThreads int
 	controllers       []string
+	// selfServiceNotifications also reads the notification ConfigMap and
+	// Secret of each Rollout's namespace.
+	selfServiceNotifications bool
 
 	metricsPort int
 	healthzPort int
@@ -154,6 +157,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringArrayVar(&o.nginxIngressClasses, "nginx-ingress-classes", []string{"nginx"}, "Ingress classes of the NGINX controller: a change to an Ingress of one of these classes re-runs the Rollouts that use it.")
 	addALBFlags(fs, o)
 
+	fs.BoolVar(&o.selfServiceNotifications, "self-service-notification-enabled", false, "Also read argo-rollouts-notification-configmap and argo-rollouts-notification-secret from each Rollout's own namespace.")
+
 	addCompatibilityFlags(fs)
 	return fs
 }
@@ -166,7 +171,6 @@ var unsupportedFlags = map[string]string{
 	"ingress-threads":                       "Ingress changes are handled by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-threads":            "pod metadata is updated by the Rollout workers (--rollout-threads)",
 	"ephemeral-metadata-update-pod-retries": "a pod metadata update that fails is retried by the next reconcile of its Rollout",
-	"self-service-notification-enabled":     "notifications are not sent yet",
 }
 
 // addCompatibilityFlags defines unsupportedFlags with Argo Rollouts'
@@ -180,7 +184,6 @@ func addCompatibilityFlags(fs *pflag.FlagSet) {
 	for _, name := range slices.Sorted(maps.Keys(ints)) {
 		fs.Int(name, ints[name], strings.ReplaceAll(name, "-", " ")+note+unsupportedFlags[name]+")")
 	}
-	fs.Bool("self-service-notification-enabled", false, "read notification config from each Rollout's namespace"+note+unsupportedFlags["self-service-notification-enabled"]+")")
 }
 
 // refuseUnsupportedFlags fails when any of unsupportedFlags was set, naming

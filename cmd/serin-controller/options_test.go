@@ -147,20 +147,19 @@ func TestUpstreamFlagsSerinDoesNotActOnAreRefusedByName(t *testing.T) {
 		t.Fatalf("no flag set, yet refused: %v", err)
 	}
 	// ...but setting one is refused with what Serin does instead.
-	if err := fs.Parse([]string{"--ingress-threads", "5", "--self-service-notification-enabled"}); err != nil {
+	if err := fs.Parse([]string{"--ingress-threads", "5"}); err != nil {
 		t.Fatal(err)
 	}
 	err := refuseUnsupportedFlags(fs)
 	if err == nil {
 		t.Fatal("unsupported flags were accepted silently")
 	}
-	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers",
-		"--self-service-notification-enabled: notifications are not sent yet"} {
+	for _, want := range []string{"--ingress-threads: Ingress changes are handled by the Rollout workers"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if len(unsupportedFlags) != 4 {
+	if len(unsupportedFlags) != 3 {
 		t.Errorf("%d unsupported flags listed; a flag that starts working leaves the list", len(unsupportedFlags))
 	}
 }
@@ -325,5 +324,24 @@ func TestRouterFlagsConfigureTheRouters(t *testing.T) {
 	}
 	if strings.Join(cfg.NginxIngressClasses, ",") != "internal,public" {
 		t.Errorf("nginx classes %v", cfg.NginxIngressClasses)
+	}
+}
+
+// --self-service-notification-enabled is accepted and turns on reading each
+// Rollout's namespace for notification configuration; it is off by default.
+func TestSelfServiceNotificationFlag(t *testing.T) {
+	if parse(t).selfServiceNotifications {
+		t.Error("self-service notifications are on by default")
+	}
+	o := &options{}
+	fs := newFlagSet(o)
+	if err := fs.Parse([]string{"--self-service-notification-enabled"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := refuseUnsupportedFlags(fs); err != nil {
+		t.Errorf("the flag is refused: %v", err)
+	}
+	if !o.selfServiceNotifications {
+		t.Error("the flag did not turn self-service notifications on")
 	}
 }

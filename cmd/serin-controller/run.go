@@ -187,6 +187,8 @@ type app struct {
 	broadcaster record.EventBroadcaster
 	// plugins are killed before an exit that skips deferred clean-up.
 	plugins *host.Host
+	// notifications send what the notification ConfigMap asks for.
+	notifications *notifications
 }
 
 // newApp builds caches, metrics collectors and controllers; nothing runs
@@ -209,9 +211,15 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartStructuredLogging(0)
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
-	recorder := m.EventRecorder(broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}))
-	report := tolerant.EventReporter(recorder, klog.FromContext(ctx))
+	counted := m.EventRecorder(broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}))
+	report := tolerant.EventReporter(counted, klog.FromContext(ctx))
 	inf := newInformers(kube, argo, dyn, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second, report)
+	ownNamespace := controllerNamespace(os.LookupEnv, os.ReadFile)
+	notes, err := newNotifications(ctx, o, kube, dyn, inf, ownNamespace, m)
+	if err != nil {
+		return nil, err
+	}
+	recorder := notes.recorder(counted)
 
 	v1 := inf.argo.Argoproj().V1alpha1()
 	m.MustRegister(controllermetrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
@@ -228,10 +236,10 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
 	}
 
-	a := &app{informers: inf, broadcaster: broadcaster, plugins: plugins}
+	a := &app{informers: inf, broadcaster: broadcaster, plugins: plugins, notifications: notes}
 	d := &deps{opts: o, kube: kube, rollouts: argo, dynamic: dyn, watchNamespace: watchNamespace, ctx: ctx,
 		informers: inf, recorder: recorder, metrics: m,
-		ownNamespace: controllerNamespace(os.LookupEnv, os.ReadFile), plugins: plugins}
+		ownNamespace: ownNamespace, plugins: plugins}
 	for _, def := range controllerDefs {
 		if !def.analysis && !o.runsRollouts() {
 			continue // --controllers=analysis
@@ -268,6 +276,7 @@ func (a *app) run(ctx context.Context) error {
 	logger.Info("Caches synced; starting controllers", "controllers", len(a.controllers))
 
 	var wg sync.WaitGroup
+	wg.Go(func() { a.notifications.run(ctx) })
 	for _, c := range a.controllers {
 		wg.Go(func() { c.Run(ctx) })
 	}

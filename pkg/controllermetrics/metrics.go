@@ -49,6 +49,8 @@ type Metrics struct {
 	queues *workqueueMetrics
 
 	k8sRequests *prometheus.CounterVec
+
+	notifications notificationMetrics
 }
 
 // New returns Metrics with a fresh registry holding the Go runtime and
@@ -70,6 +72,7 @@ func New(version string) *Metrics {
 		durations:            newUpdateDurations(),
 		queues:               newWorkqueueMetrics(),
 		k8sRequests:          newK8sRequests(),
+		notifications:        newNotificationMetrics(),
 	}
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "argo_rollouts_controller_info",
@@ -88,6 +91,7 @@ func New(version string) *Metrics {
 		m.k8sRequests,
 	)
 	m.registry.MustRegister(m.durations.collectors()...)
+	m.registry.MustRegister(m.notifications.collectors()...)
 	m.queues.register(m.registry)
 	return m
 }
@@ -144,16 +148,21 @@ func (m *Metrics) CountRolloutEvent(namespace, name, eventType, reason string) {
 func (m *Metrics) ForgetRollout(namespace, name string) {
 	m.rolloutReconcile.forget(namespace, name)
 	m.rolloutEvents.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	m.notifications.forget(namespace, name)
 }
 
-// ForgetAnalysisRun is ForgetRollout for AnalysisRuns.
+// ForgetAnalysisRun is ForgetRollout for AnalysisRuns. Notification series
+// go too: events on an AnalysisRun are notified (and timed) like a
+// Rollout's, under its own name.
 func (m *Metrics) ForgetAnalysisRun(namespace, name string) {
 	m.analysisRunReconcile.forget(namespace, name)
+	m.notifications.forget(namespace, name)
 }
 
-// ForgetExperiment is ForgetRollout for Experiments.
+// ForgetExperiment is ForgetAnalysisRun for Experiments.
 func (m *Metrics) ForgetExperiment(namespace, name string) {
 	m.experimentReconcile.forget(namespace, name)
+	m.notifications.forget(namespace, name)
 }
 
 // boolValue is 1 for true and 0 for false, the value of one-hot phase gauges.

@@ -163,3 +163,44 @@ func oneRollout(t *testing.T) rolloutlisters.RolloutLister {
 	t.Helper()
 	return rolloutlisters.NewRolloutLister(indexer(t, &v1alpha1.Rollout{ObjectMeta: objMeta("shop", "web")}))
 }
+
+func TestNotificationMetricsCountPerEventAndAreForgotten(t *testing.T) {
+	m := New("test")
+	m.NotificationSent("shop", "web", corev1.EventTypeNormal, v1alpha1.EventRolloutCompleted)
+	m.NotificationSent("shop", "web", corev1.EventTypeNormal, v1alpha1.EventRolloutCompleted)
+	m.NotificationFailed("shop", "web", corev1.EventTypeWarning, v1alpha1.EventRolloutAborted)
+	m.NotificationSent("shop", "api", corev1.EventTypeNormal, v1alpha1.EventRolloutPaused)
+	m.ObserveNotificationSend("shop", "web", 200*time.Millisecond)
+
+	want := `
+# HELP notification_send_error Number of notifications that could not be sent, by the event that triggered them.
+# TYPE notification_send_error counter
+notification_send_error{name="web",namespace="shop",reason="RolloutAborted",type="Warning"} 1
+# HELP notification_send_success Number of notifications sent, by the event that triggered them.
+# TYPE notification_send_success counter
+notification_send_success{name="api",namespace="shop",reason="RolloutPaused",type="Normal"} 1
+notification_send_success{name="web",namespace="shop",reason="RolloutCompleted",type="Normal"} 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "notification_send_success", "notification_send_error"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(m.notifications.send); n != 1 {
+		t.Errorf("notification_send: %d series, want 1", n)
+	}
+	m.ForgetRollout("shop", "web")
+	if n := testutil.CollectAndCount(m.notifications.success); n != 1 {
+		t.Errorf("after ForgetRollout(web): %d success series, want 1 (api)", n)
+	}
+	if n := testutil.CollectAndCount(m.notifications.failed) + testutil.CollectAndCount(m.notifications.send); n != 0 {
+		t.Errorf("after ForgetRollout(web): %d error/send series left, want 0", n)
+	}
+	// Events on AnalysisRuns and Experiments are timed too; their series
+	// go with them.
+	m.ObserveNotificationSend("shop", "web-run-1", time.Millisecond)
+	m.ObserveNotificationSend("shop", "web-exp-1", time.Millisecond)
+	m.ForgetAnalysisRun("shop", "web-run-1")
+	m.ForgetExperiment("shop", "web-exp-1")
+	if n := testutil.CollectAndCount(m.notifications.send); n != 0 {
+		t.Errorf("after forgetting the run and the experiment: %d send series left, want 0", n)
+	}
+}
