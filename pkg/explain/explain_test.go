@@ -1,0 +1,64 @@
+package explain
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// The explanation of each recorded rollout matches its golden file.
+func TestGoldenExplanations(t *testing.T) {
+	for name, in := range map[string]Input{"passed": passed(), "aborted": aborted(), "inconclusive": inconclusive()} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteText(&buf, Build(in)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != string(want) {
+				t.Errorf("explanation differs from %s:\n%s", path, buf.String())
+			}
+		})
+	}
+}
+
+// The decision names the run, the metric and the exact measurement that
+// stopped the release: the failed 0.8 for the abort, the inconclusive 0.97
+// for the pause; a healthy release has none, and an abort without a failed
+// analysis is put down to a person.
+func TestDecisionNamesTheDecidingMeasurement(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in                Input
+		kind, value, verd string
+	}{
+		"aborted":      {aborted(), "abort", "[0.8]", "Failed"},
+		"inconclusive": {inconclusive(), "pause", "[0.97]", "Inconclusive"},
+	} {
+		d := Build(tc.in).Decision
+		if d == nil || d.Kind != tc.kind || d.Run != "guestbook-v3hash-2" || d.Metric != "success-rate" ||
+			d.Measurement == nil || d.Measurement.Value != tc.value || d.Measurement.Verdict != tc.verd {
+			t.Errorf("%s: decision = %+v", name, d)
+		}
+	}
+	if d := Build(passed()).Decision; d != nil {
+		t.Errorf("passed: decision = %+v, want none", d)
+	}
+	manual := aborted()
+	manual.AnalysisRuns = manual.AnalysisRuns[:1]
+	if d := Build(manual).Decision; d == nil || d.Kind != "abort" || d.Run != "" {
+		t.Errorf("manual abort: decision = %+v, want one by a person", d)
+	}
+}
