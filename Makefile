@@ -15,8 +15,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 IMAGE_REPOSITORY ?= ghcr.io/serin-dev/serin-controller
 
 .PHONY: build
-build: ## Build the controller into bin/serin-controller.
+build: ## Build the controller into bin/serin-controller and the kubectl plugin into bin/kubectl-serin.
 	go build -o $(BIN)/serin-controller ./cmd/serin-controller
+	go build -o $(BIN)/kubectl-serin ./cmd/kubectl-serin
 
 .PHONY: image
 image: ## Build the controller's OCI image into bin/serin-controller-image (no Docker) and name it by tag and digest in manifests/base.

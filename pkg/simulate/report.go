@@ -89,6 +89,12 @@ func (r *Report) record(w *world, start time.Time, waiting string) {
 		r.Rows[n-1].Waiting = row.Waiting
 		return
 	}
+	// A state passed through at the same instant, in the same step and
+	// waiting for nothing, is replaced by the one it settled in.
+	if n := len(r.Rows); n > 0 && r.Rows[n-1].Waiting == "" && r.Rows[n-1].At == row.At && r.Rows[n-1].Step == row.Step {
+		r.Rows[n-1] = row
+		return
+	}
 	r.Rows = append(r.Rows, row)
 }
 
