@@ -105,3 +105,22 @@ func TestStatusWatchWaitsForAFinalPhase(t *testing.T) {
 		t.Fatalf("exit %d, output %s%s", code, out, errOut)
 	}
 }
+
+// status --watch --timeout on a Rollout that never becomes final exits 6.
+func TestStatusWatchTimeout(t *testing.T) {
+	c, rollouts := fakeClients(rolloutWith(v1alpha1.RolloutPhasePaused, false))
+	w := watch.NewFake()
+	rollouts.PrependWatchReactor("rollouts", func(k8stesting.Action) (bool, watch.Interface, error) {
+		go func() {
+			mark := rolloutWith(v1alpha1.RolloutPhasePaused, false)
+			mark.ResourceVersion = "1"
+			mark.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: "true"}
+			w.Add(rolloutWith(v1alpha1.RolloutPhasePaused, false))
+			w.Action(watch.Bookmark, mark)
+		}()
+		return true, w, nil
+	})
+	if code, out, errOut := runWith(t, c, "status", "guestbook", "--watch", "--timeout", "100ms"); code != 6 {
+		t.Fatalf("exit %d, want 6; %s%s", code, out, errOut)
+	}
+}

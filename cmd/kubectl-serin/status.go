@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -59,8 +58,8 @@ func (o *options) status(ctx context.Context, c *clients, name string, wait bool
 	v := rolloutstatus.Of(ro)
 	if wait && !v.Final {
 		if ro, err = untilFinal(ctx, c.rollouts, c.namespace, name); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, watchtools.ErrWatchClosed) && ctx.Err() != nil {
-				return withCode(rolloutstatus.ExitTimeout, fmt.Errorf("rollout %s/%s is still %s: %w", c.namespace, name, v.Phase, err))
+			if ctx.Err() != nil {
+				return withCode(rolloutstatus.ExitTimeout, fmt.Errorf("rollout %s/%s is still %s: %w", c.namespace, name, v.Phase, ctx.Err()))
 			}
 			return err
 		}
