@@ -58,7 +58,7 @@ e2e-serin-crds: build cluster-binaries ## Every end-to-end suite, on Serin's own
 # and the demo bring their own clusters with Serin's CRDs. The two runs are
 # sequential: each package starts its own control plane, and four at once
 # would overload two cores.
-UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates ./fault ./experiment ./plugins
+UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates ./fault ./experiment ./plugins ./cli
 
 .PHONY: e2e-upstream-crds
 e2e-upstream-crds: build cluster-binaries ## Every end-to-end suite that installs CRDs, on Argo Rollouts' own CRDs.
