@@ -1,7 +1,8 @@
 // Command demo shows Serin doing its job on a local cluster: it starts a real
 // control plane, runs the Serin controller against it, and narrates a canary
 // release through its steps, a promotion, and a bad release that is aborted
-// with every pod back on the stable version.
+// with every pod back on the stable version; it ends with kubectl serin
+// explaining that abort and planning the next release.
 //
 //	make demo                 # builds what is missing first
 //	go run ./cmd/demo -exit   # do not wait for Ctrl-C at the end
@@ -40,8 +41,11 @@ func run(exitAtEnd bool) error {
 		return err
 	}
 	controllerBin := filepath.Join(root, "bin", "serin-controller")
-	if _, err := os.Stat(controllerBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make demo`, which builds it", controllerBin)
+	serinBin := filepath.Join(root, "bin", "kubectl-serin")
+	for _, bin := range []string{controllerBin, serinBin} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%s is missing: run `make demo`, which builds it", bin)
+		}
 	}
 
 	say("Starting a local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,")
@@ -72,6 +76,7 @@ func run(exitAtEnd bool) error {
 		return err
 	}
 	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, dynamic: c.Dynamic(), ns: "demo", prometheus: c.PrometheusURL(),
+		serinBin: serinBin, kubeconfig: c.Kubeconfig(),
 		setSuccessRate: func(v float64) error {
 			c.Exporter().Set("success_rate", map[string]string{"service": "guestbook-canary"}, v)
 			return c.WaitForPrometheusValue(ctx, `success_rate{service="guestbook-canary"}`, v)
@@ -99,6 +104,7 @@ func sayHowToLook(root, kubeconfig, logPath string) {
 	say("  export KUBECONFIG=%s", kubeconfig)
 	say("  %s get rollout -n demo -o wide", kubectl)
 	say("  %s get replicasets,services -n demo --show-labels", kubectl)
+	say("  %s explain rollout guestbook -n demo   # or: kubectl serin ..., with bin/ on PATH", rel(root, filepath.Join(root, "bin", "kubectl-serin")))
 	say("Serin's log: %s", logPath)
 }
 
