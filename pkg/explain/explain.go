@@ -60,11 +60,21 @@ type Release struct {
 	Started  *time.Time `json:"started,omitempty"`
 	Ended    *time.Time `json:"ended,omitempty"`
 	// Replicas and Available are the ReplicaSet's now.
-	Replicas  int32        `json:"replicas"`
-	Available int32        `json:"available"`
-	Steps     []Step       `json:"steps,omitempty"`
-	Analyses  []Analysis   `json:"analyses,omitempty"`
-	Events    []EventEntry `json:"events,omitempty"`
+	Replicas  int32      `json:"replicas"`
+	Available int32      `json:"available"`
+	Steps     []Step     `json:"steps,omitempty"`
+	Analyses  []Analysis `json:"analyses,omitempty"`
+	// Experiments are the release's Experiments (experiment steps).
+	Experiments []ExperimentEntry `json:"experiments,omitempty"`
+	Events      []EventEntry      `json:"events,omitempty"`
+}
+
+// ExperimentEntry is one Experiment of a release.
+type ExperimentEntry struct {
+	Name    string     `json:"name"`
+	Phase   string     `json:"phase"`
+	Message string     `json:"message,omitempty"`
+	Started *time.Time `json:"started,omitempty"`
 }
 
 // Step is one canary step of a release.

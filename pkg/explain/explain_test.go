@@ -6,6 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -60,5 +64,22 @@ func TestDecisionNamesTheDecidingMeasurement(t *testing.T) {
 	manual.AnalysisRuns = manual.AnalysisRuns[:1]
 	if d := Build(manual).Decision; d == nil || d.Kind != "abort" || d.Run != "" {
 		t.Errorf("manual abort: decision = %+v, want one by a person", d)
+	}
+}
+
+// An Experiment is listed under the release whose pod template hash it
+// carries, and only there.
+func TestExperimentsBelongToTheirRelease(t *testing.T) {
+	in := aborted()
+	ex := &v1alpha1.Experiment{ObjectMeta: metav1.ObjectMeta{Name: "guestbook-v3hash-3-1",
+		Labels: map[string]string{v1alpha1.LabelPodTemplateHash: "v3hash"}}}
+	ex.Status.Phase = v1alpha1.AnalysisPhaseFailed
+	in.Experiments = []*v1alpha1.Experiment{ex}
+	r := Build(in)
+	if got := r.Releases[0].Experiments; len(got) != 1 || got[0].Name != ex.Name || got[0].Phase != "Failed" {
+		t.Fatalf("current release's experiments = %+v", got)
+	}
+	if got := r.Releases[1].Experiments; len(got) != 0 {
+		t.Fatalf("previous release's experiments = %+v, want none", got)
 	}
 }

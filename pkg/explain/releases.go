@@ -76,7 +76,26 @@ func release(in Input, rs *appsv1.ReplicaSet, win window, events []EventEntry, c
 		r.Steps = steps(ro, rs.Name, r, win, current)
 	}
 	r.Analyses = analyses(in.AnalysisRuns, hash)
+	r.Experiments = experiments(in.Experiments, hash)
 	return r
+}
+
+// experiments lists the Experiments of one revision, oldest first.
+func experiments(exps []*v1alpha1.Experiment, hash string) []ExperimentEntry {
+	var out []ExperimentEntry
+	for _, ex := range exps {
+		if ex.Labels[v1alpha1.LabelPodTemplateHash] != hash {
+			continue
+		}
+		e := ExperimentEntry{Name: ex.Name, Phase: string(ex.Status.Phase), Message: ex.Status.Message}
+		if !ex.CreationTimestamp.IsZero() {
+			at := ex.CreationTimestamp.Time
+			e.Started = &at
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return deref(out[i].Started).Before(deref(out[j].Started)) })
+	return out
 }
 
 // outcome says how a release ended, and when, from the status (for the

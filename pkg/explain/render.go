@@ -73,6 +73,9 @@ func (p *printer) release(rel Release) {
 			}
 		}
 	}
+	for _, x := range rel.Experiments {
+		p.line("  experiment %s: %s%s, started %s", x.Name, x.Phase, suffix(x.Message), stamp(deref(x.Started)))
+	}
 	for _, e := range rel.Events {
 		p.line("  event %s %s %s: %s", stamp(e.At), e.Object, e.Reason, e.Message)
 	}
