@@ -40,12 +40,9 @@ func run(exitAtEnd bool) error {
 	if err != nil {
 		return err
 	}
-	controllerBin := filepath.Join(root, "bin", "serin-controller")
-	serinBin := filepath.Join(root, "bin", "kubectl-serin")
-	for _, bin := range []string{controllerBin, serinBin} {
-		if _, err := os.Stat(bin); err != nil {
-			return fmt.Errorf("%s is missing: run `make demo`, which builds it", bin)
-		}
+	controllerBin, serinBin, err := binaries(root)
+	if err != nil {
+		return err
 	}
 
 	say("Starting a local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,")
@@ -94,6 +91,19 @@ func run(exitAtEnd bool) error {
 	<-ctx.Done()
 	say("Stopping.")
 	return nil
+}
+
+// binaries returns the paths of the controller and the kubectl serin
+// plugin that make build put in bin/.
+func binaries(root string) (controller, serin string, err error) {
+	controller = filepath.Join(root, "bin", "serin-controller")
+	serin = filepath.Join(root, "bin", "kubectl-serin")
+	for _, bin := range []string{controller, serin} {
+		if _, err := os.Stat(bin); err != nil {
+			return "", "", fmt.Errorf("%s is missing: run `make demo`, which builds it", bin)
+		}
+	}
+	return controller, serin, nil
 }
 
 // sayHowToLook tells how to reach the cluster the demo leaves running.
