@@ -113,6 +113,8 @@ type Next struct {
 	progress.Estimate
 	// ETA is when the update should complete, when that is known.
 	ETA *time.Time `json:"eta,omitempty"`
+	// RemainingSeconds is Remaining in seconds, for scripts.
+	RemainingSeconds float64 `json:"remainingSeconds"`
 }
 
 // Build explains the Rollout.
@@ -125,7 +127,7 @@ func Build(in Input) Report {
 	r.Decision = decide(in, r.Releases)
 	r.Writers = writers(ro)
 	e := progress.Of(ro, in.Now, in.AnalysisDuration)
-	r.Next = Next{Estimate: e}
+	r.Next = Next{Estimate: e, RemainingSeconds: e.Remaining.Seconds()}
 	if e.Known() && !e.Complete {
 		eta := in.Now.Add(e.Remaining)
 		r.Next.ETA = &eta

@@ -24,6 +24,8 @@ type Report struct {
 	// MinimumDuration is the least time to full promotion: indefinite
 	// pauses count as promoted at once, analyses as passing.
 	MinimumDuration time.Duration `json:"minimumDuration"`
+	// MinimumSeconds is MinimumDuration in seconds, for scripts.
+	MinimumSeconds float64 `json:"minimumSeconds"`
 	// PromoteWaits counts the pauses that wait for a person.
 	PromoteWaits int `json:"promoteWaits"`
 	// Completed tells that the simulation reached full promotion.
@@ -36,8 +38,10 @@ type Report struct {
 
 // Row is one settled state of the rollout.
 type Row struct {
-	// At is the simulated time since the start.
-	At time.Duration `json:"at"`
+	// At is the simulated time since the start; AtSeconds the same in
+	// seconds.
+	At        time.Duration `json:"at"`
+	AtSeconds float64       `json:"atSeconds"`
 	// Step is the current canary step (1-based, "3/4") and what it does;
 	// for blue-green, the stage.
 	Step string `json:"step"`
@@ -68,7 +72,7 @@ func (r *Report) addInvalid(msg string) {
 
 // record adds a row for the current state, unless it repeats the last one.
 func (r *Report) record(w *world, start time.Time, waiting string) {
-	row := Row{At: w.now.Sub(start), Step: stepLabel(w.ro), Phase: string(w.ro.Status.Phase), Waiting: waiting}
+	row := Row{At: w.now.Sub(start), AtSeconds: w.now.Sub(start).Round(time.Second).Seconds(), Step: stepLabel(w.ro), Phase: string(w.ro.Status.Phase), Waiting: waiting}
 	w.countReplicas(&row)
 	if weight, ok := progress.CanaryWeight(w.ro); ok {
 		row.CanaryWeight = &weight
@@ -99,7 +103,7 @@ func (r *Report) record(w *world, start time.Time, waiting string) {
 }
 
 func sameRow(a, b Row) bool {
-	a.At, b.At, a.Waiting, b.Waiting = 0, 0, "", ""
+	a.At, b.At, a.AtSeconds, b.AtSeconds, a.Waiting, b.Waiting = 0, 0, 0, 0, "", ""
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
@@ -173,6 +177,7 @@ func describeStep(st v1alpha1.CanaryStep) string {
 func (r *Report) finish(w *world, start time.Time) Report {
 	r.Completed = progress.Of(w.ro, w.now, nil).Complete
 	r.MinimumDuration = w.now.Sub(start)
+	r.MinimumSeconds = r.MinimumDuration.Round(time.Second).Seconds()
 	if len(w.routers) == 0 && w.ro.Spec.Strategy.Canary != nil && w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		r.Notes = append(r.Notes, "no traffic-routing objects given: the weights are those the steps set, no router object is shown")
 	}
