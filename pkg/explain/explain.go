@@ -8,6 +8,7 @@ package explain
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -153,11 +154,18 @@ func eventTime(e corev1.Event) time.Time {
 	return e.FirstTimestamp.Time
 }
 
+// combinedPrefix starts the message of an event client-go's recorder
+// aggregated from similar ones.
+const combinedPrefix = "(combined from similar events): "
+
 func sortedEvents(in []corev1.Event) []EventEntry {
 	out := make([]EventEntry, 0, len(in))
 	for _, e := range in {
+		// The event recorder folds many similar events into one whose
+		// message carries this prefix.
+		msg := strings.TrimPrefix(e.Message, combinedPrefix)
 		out = append(out, EventEntry{At: eventTime(e), Object: e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name,
-			Reason: e.Reason, Message: e.Message})
+			Reason: e.Reason, Message: msg})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out

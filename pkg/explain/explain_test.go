@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,5 +82,32 @@ func TestExperimentsBelongToTheirRelease(t *testing.T) {
 	}
 	if got := r.Releases[1].Experiments; len(got) != 0 {
 		t.Fatalf("previous release's experiments = %+v, want none", got)
+	}
+}
+
+// As the controller writes it, an aborted Rollout's currentStepIndex is
+// back at 0, and the event recorder folds similar events into one whose
+// message starts with "(combined from similar events): ". The step the
+// release was aborted at still comes from its completed steps and its
+// failed step analysis.
+func TestAbortedStepFromEventsAndTheFailedAnalysis(t *testing.T) {
+	in := aborted()
+	zero := int32(0)
+	in.Rollout.Status.CurrentStepIndex = &zero
+	for i, e := range in.Events {
+		if e.Message == "Rollout step 2/5 completed (pause)" && e.LastTimestamp.Time.Equal(ts(260).Time) {
+			in.Events[i].Message = "(combined from similar events): " + e.Message
+		}
+	}
+	steps := Build(in).Releases[0].Steps
+	var states []string
+	for _, s := range steps {
+		states = append(states, s.State)
+	}
+	if got := strings.Join(states, ","); got != "done,done,aborted here,pending,pending" {
+		t.Fatalf("states = %s", got)
+	}
+	if steps[1].Ended == nil || !steps[1].Ended.Equal(ts(260).Time) {
+		t.Fatalf("step 2 ended %v, want at t0+260s", steps[1].Ended)
 	}
 }

@@ -158,6 +158,7 @@ func steps(ro *v1alpha1.Rollout, rsName string, r Release, win window, current b
 	if len(ended) == 0 && !current {
 		return nil // a first deploy, or a release that skipped its steps
 	}
+	reached := reachedStep(ro, r, ended)
 	out := make([]Step, 0, len(specSteps))
 	start := win.from
 	var weight int32
@@ -166,7 +167,7 @@ func steps(ro *v1alpha1.Rollout, rsName string, r Release, win window, current b
 			weight = *st.SetWeight
 		}
 		s := Step{Number: i + 1, Description: describe(st), Weight: weight}
-		s.State = stepState(ro, i, current, r.Outcome)
+		s.State = stepState(ro, i, current, r.Outcome, reached)
 		if end, ok := ended[i+1]; ok {
 			from, to := start, end
 			s.Started, s.Ended, start = &from, &to, end
@@ -186,21 +187,41 @@ func steps(ro *v1alpha1.Rollout, rsName string, r Release, win window, current b
 	return out
 }
 
-// stepState says where a step is in the release.
-func stepState(ro *v1alpha1.Rollout, i int, current bool, outcome string) string {
+// reachedStep is the index of the step the current release is at. An
+// aborted Rollout's status points back at step 0 (as upstream writes it),
+// so then the step is the one after the last completed step, or that of
+// the step analysis that failed, whichever is later.
+func reachedStep(ro *v1alpha1.Rollout, r Release, ended map[int]time.Time) int {
 	idx := -1
 	if ro.Status.CurrentStepIndex != nil {
 		idx = int(*ro.Status.CurrentStepIndex)
 	}
+	if !ro.Status.Abort {
+		return idx
+	}
+	for n := range ended {
+		idx = max(idx, n) // step n (1-based) completed: index n is next
+	}
+	for _, a := range r.Analyses {
+		if a.Step != nil && (a.Phase == string(v1alpha1.AnalysisPhaseFailed) || a.Phase == string(v1alpha1.AnalysisPhaseError)) {
+			idx = max(idx, *a.Step-1)
+		}
+	}
+	return idx
+}
+
+// stepState says where a step is in the release; reached is the index of
+// the current release's step.
+func stepState(ro *v1alpha1.Rollout, i int, current bool, outcome string, reached int) string {
 	switch {
 	case !current:
 		if outcome == "promoted" || outcome == "stable" {
 			return "done"
 		}
 		return "not reached"
-	case i < idx:
+	case i < reached:
 		return "done"
-	case i > idx:
+	case i > reached:
 		return "pending"
 	case ro.Status.Abort:
 		return "aborted here"
