@@ -111,3 +111,16 @@ func TestAbortedStepFromEventsAndTheFailedAnalysis(t *testing.T) {
 		t.Fatalf("step 2 ended %v, want at t0+260s", steps[1].Ended)
 	}
 }
+
+// With no step event left in the release's window (the API server keeps
+// events an hour), the failed step analysis alone places the abort.
+func TestAbortedStepFromTheFailedAnalysisAlone(t *testing.T) {
+	in := aborted()
+	zero := int32(0)
+	in.Rollout.Status.CurrentStepIndex = &zero
+	in.Events = nil
+	steps := Build(in).Releases[0].Steps
+	if steps[2].State != "aborted here" || steps[1].State != "done" || steps[3].State != "pending" {
+		t.Fatalf("steps = %+v", steps)
+	}
+}

@@ -72,10 +72,10 @@ func release(in Input, rs *appsv1.ReplicaSet, win window, events []EventEntry, c
 		}
 	}
 	r.Outcome, r.Ended = outcome(ro, r, current)
+	r.Analyses = analyses(in.AnalysisRuns, hash) // before the steps: an abort's step comes from them
 	if ro.Spec.Strategy.Canary != nil {
 		r.Steps = steps(ro, rs.Name, r, win, current)
 	}
-	r.Analyses = analyses(in.AnalysisRuns, hash)
 	r.Experiments = experiments(in.Experiments, hash)
 	return r
 }
