@@ -126,8 +126,18 @@ func hasCount(run *v1alpha1.AnalysisRun) bool {
 	return true
 }
 
-// Supported refuses metrics whose provider cannot answer as of a past
-// time, naming the provider.
+// UnsupportedError is a metric whose provider cannot answer as of a past
+// time.
+type UnsupportedError struct {
+	Metric, Provider, Why string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("metric %q: not supported for provider %s: %s", e.Metric, e.Provider, e.Why)
+}
+
+// Supported refuses, with an *UnsupportedError, metrics whose provider
+// cannot answer as of a past time.
 func Supported(metrics []v1alpha1.Metric) error {
 	for _, m := range metrics {
 		p := m.Provider
@@ -135,11 +145,11 @@ func Supported(metrics []v1alpha1.Metric) error {
 		case p.Prometheus != nil:
 			continue
 		case p.Web != nil:
-			return fmt.Errorf("metric %q: not supported for provider web: a web metric calls a URL that answers for now, with no time range to ask for the past", m.Name)
+			return &UnsupportedError{m.Name, "web", "a web metric calls a URL that answers for now, with no time range to ask for the past"}
 		case p.Datadog != nil:
-			return fmt.Errorf("metric %q: not supported for provider datadog yet: its API takes a time range, but Serin's Datadog provider always asks for the last interval", m.Name)
+			return &UnsupportedError{m.Name, "datadog", "its API takes a time range, but Serin's Datadog provider always asks for the last interval"}
 		}
-		return fmt.Errorf("metric %q: not supported for its provider: only Prometheus metrics can be backtested", m.Name)
+		return &UnsupportedError{m.Name, "other than prometheus", "only Prometheus metrics can be backtested"}
 	}
 	return nil
 }
