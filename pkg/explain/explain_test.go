@@ -124,3 +124,19 @@ func TestAbortedStepFromTheFailedAnalysisAlone(t *testing.T) {
 		t.Fatalf("steps = %+v", steps)
 	}
 }
+
+// A blue-green release has no steps; its pre-promotion analysis that
+// failed decides the abort, and the next step is a retry.
+func TestBlueGreenAbortedByPrePromotionAnalysis(t *testing.T) {
+	in := aborted()
+	in.Rollout.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "active", PreviewService: "preview"}}
+	in.AnalysisRuns[1].Labels[v1alpha1.LabelRolloutType] = v1alpha1.RolloutTypePrePromotion
+	delete(in.AnalysisRuns[1].Labels, v1alpha1.LabelStepIndex)
+	r := Build(in)
+	if r.Strategy != "blueGreen" || len(r.Releases[0].Steps) != 0 || r.Releases[0].Outcome != "aborted" {
+		t.Fatalf("report = %+v", r.Releases[0])
+	}
+	if d := r.Decision; d == nil || d.Measurement == nil || d.Measurement.Value != "[0.8]" || r.Releases[0].Analyses[0].Type != "PrePromotion" {
+		t.Fatalf("decision = %+v", d)
+	}
+}
