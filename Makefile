@@ -15,8 +15,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 IMAGE_REPOSITORY ?= ghcr.io/serin-dev/serin-controller
 
 .PHONY: build
-build: ## Build the controller into bin/serin-controller.
+build: ## Build the controller into bin/serin-controller and the kubectl plugin into bin/kubectl-serin.
 	go build -o $(BIN)/serin-controller ./cmd/serin-controller
+	go build -o $(BIN)/kubectl-serin ./cmd/kubectl-serin
 
 .PHONY: image
 image: ## Build the controller's OCI image into bin/serin-controller-image (no Docker) and name it by tag and digest in manifests/base.
@@ -57,7 +58,7 @@ e2e-serin-crds: build cluster-binaries ## Every end-to-end suite, on Serin's own
 # and the demo bring their own clusters with Serin's CRDs. The two runs are
 # sequential: each package starts its own control plane, and four at once
 # would overload two cores.
-UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates ./fault ./experiment ./plugins ./routers ./alb ./notify
+UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates ./fault ./experiment ./plugins ./routers ./alb ./notify ./cli
 
 .PHONY: e2e-upstream-crds
 e2e-upstream-crds: build cluster-binaries ## Every end-to-end suite that installs CRDs, on Argo Rollouts' own CRDs.

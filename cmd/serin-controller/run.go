@@ -233,6 +233,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	m.MustRegister(controllermetrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
 	if o.runsRollouts() {
 		m.MustRegister(controllermetrics.NewRolloutCollector(v1.Rollouts().Lister()))
+		m.MustRegister(controllermetrics.NewRolloutProgressCollector(v1.Rollouts().Lister(), time.Now))
 		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
 	}
 

@@ -1,7 +1,8 @@
 // Command demo shows Serin doing its job on a local cluster: it starts a real
 // control plane, runs the Serin controller against it, and narrates a canary
 // release through its steps, a promotion, and a bad release that is aborted
-// with every pod back on the stable version.
+// with every pod back on the stable version; it ends with kubectl serin
+// explaining that abort and planning the next release.
 //
 //	make demo                 # builds what is missing first
 //	go run ./cmd/demo -exit   # do not wait for Ctrl-C at the end
@@ -39,9 +40,9 @@ func run(exitAtEnd bool) error {
 	if err != nil {
 		return err
 	}
-	controllerBin := filepath.Join(root, "bin", "serin-controller")
-	if _, err := os.Stat(controllerBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make demo`, which builds it", controllerBin)
+	controllerBin, serinBin, err := binaries(root)
+	if err != nil {
+		return err
 	}
 
 	say("Starting a local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,")
@@ -72,6 +73,7 @@ func run(exitAtEnd bool) error {
 		return err
 	}
 	s := &story{ctx: ctx, kube: c.Client(), rollouts: rollouts, dynamic: c.Dynamic(), ns: "demo", prometheus: c.PrometheusURL(),
+		serinBin: serinBin, kubeconfig: c.Kubeconfig(),
 		setSuccessRate: func(v float64) error {
 			c.Exporter().Set("success_rate", map[string]string{"service": "guestbook-canary"}, v)
 			return c.WaitForPrometheusValue(ctx, `success_rate{service="guestbook-canary"}`, v)
@@ -91,6 +93,19 @@ func run(exitAtEnd bool) error {
 	return nil
 }
 
+// binaries returns the paths of the controller and the kubectl serin
+// plugin that make build put in bin/.
+func binaries(root string) (controller, serin string, err error) {
+	controller = filepath.Join(root, "bin", "serin-controller")
+	serin = filepath.Join(root, "bin", "kubectl-serin")
+	for _, bin := range []string{controller, serin} {
+		if _, err := os.Stat(bin); err != nil {
+			return "", "", fmt.Errorf("%s is missing: run `make demo`, which builds it", bin)
+		}
+	}
+	return controller, serin, nil
+}
+
 // sayHowToLook tells how to reach the cluster the demo leaves running.
 func sayHowToLook(root, kubeconfig, logPath string) {
 	kubectl := rel(root, filepath.Join(root, "bin", "kubectl"))
@@ -99,6 +114,7 @@ func sayHowToLook(root, kubeconfig, logPath string) {
 	say("  export KUBECONFIG=%s", kubeconfig)
 	say("  %s get rollout -n demo -o wide", kubectl)
 	say("  %s get replicasets,services -n demo --show-labels", kubectl)
+	say("  %s explain rollout guestbook -n demo   # or: kubectl serin ..., with bin/ on PATH", rel(root, filepath.Join(root, "bin", "kubectl-serin")))
 	say("Serin's log: %s", logPath)
 }
 

@@ -132,13 +132,15 @@ type story struct {
 	prometheus string
 	// setSuccessRate sets the canary's success rate that Prometheus scrapes.
 	setSuccessRate func(float64) error
+	// serinBin is bin/kubectl-serin; kubeconfig reaches the demo's cluster.
+	serinBin, kubeconfig string
 }
 
 func (s *story) tell() error {
 	if err := s.setUp(); err != nil {
 		return err
 	}
-	for _, chapter := range []func() error{s.firstDeploy, s.goodRelease, s.badRelease, s.blueGreen} {
+	for _, chapter := range []func() error{s.firstDeploy, s.goodRelease, s.badRelease, s.blueGreen, s.explainAndPlan} {
 		if err := chapter(); err != nil {
 			return err
 		}
