@@ -10,6 +10,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -40,12 +41,17 @@ func startAWSController(f *framework.T, ingress, actionKey string) *awsControlle
 		lbARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/" + name + "/0123456789abcdef"}
 	elb.Add(&elbfake.LoadBalancer{ARN: c.lbARN, Name: name, DNSName: name + ".us-east-1.elb.amazonaws.com"})
 	client := f.Env.Cluster.Dynamic().Resource(ingresses).Namespace(f.Namespace)
-	ing, err := client.Get(context.Background(), ingress, metav1.GetOptions{})
+	// The controller may write the Ingress meanwhile: read it again on a conflict.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := client.Get(context.Background(), ingress, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ing.Object["status"] = map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": name + ".us-east-1.elb.amazonaws.com"}}}}
+		_, err = client.UpdateStatus(context.Background(), ing, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		f.Fatal(err)
-	}
-	ing.Object["status"] = map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": name + ".us-east-1.elb.amazonaws.com"}}}}
-	if _, err := client.UpdateStatus(context.Background(), ing, metav1.UpdateOptions{}); err != nil {
 		f.Fatalf("setting the Ingress's load balancer: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -43,12 +43,13 @@ func TestInstallManifestsApplyServerSide(t *testing.T) {
 	if _, err := kube.CoreV1().Services("argo-rollouts").Get(t.Context(), "argo-rollouts-metrics", metav1.GetOptions{}); err != nil {
 		t.Fatalf("the metrics Service was not created: %v", err)
 	}
-	// Only what a least-privilege controller needs: Secrets are read one by one.
+	// Only what a least-privilege controller needs: Secrets are read one by
+	// one, or watched by name (the notification Secret); never written.
 	role, _ := kube.RbacV1().ClusterRoles().Get(t.Context(), "serin-controller", metav1.GetOptions{})
 	for _, rule := range role.Rules {
 		for _, res := range rule.Resources {
-			if res == "secrets" && strings.Join(rule.Verbs, ",") != "get" {
-				t.Errorf("the ClusterRole grants %v on Secrets, want only get", rule.Verbs)
+			if res == "secrets" && strings.Join(rule.Verbs, ",") != "get,list,watch" {
+				t.Errorf("the ClusterRole grants %v on Secrets, want get, list and watch only", rule.Verbs)
 			}
 		}
 	}
