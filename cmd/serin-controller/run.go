@@ -221,21 +221,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	}
 	recorder := notes.recorder(counted)
 
-	v1 := inf.argo.Argoproj().V1alpha1()
-	m.MustRegister(controllermetrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
-	// ClusterAnalysisTemplates are cluster-scoped: a namespaced install has
-	// no RBAC for them, so their informer must not even be created (it
-	// would never sync).
-	var clusterTemplates rolloutlisters.ClusterAnalysisTemplateLister
-	if watchNamespace == metav1.NamespaceAll {
-		clusterTemplates = v1.ClusterAnalysisTemplates().Lister()
-	}
-	m.MustRegister(controllermetrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
-	if o.runsRollouts() {
-		m.MustRegister(controllermetrics.NewRolloutCollector(v1.Rollouts().Lister()))
-		m.MustRegister(controllermetrics.NewRolloutProgressCollector(v1.Rollouts().Lister(), time.Now))
-		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
-	}
+	registerCollectors(m, inf, o, watchNamespace)
 
 	a := &app{informers: inf, broadcaster: broadcaster, plugins: plugins, notifications: notes}
 	d := &deps{opts: o, kube: kube, rollouts: argo, dynamic: dyn, watchNamespace: watchNamespace, ctx: ctx,
@@ -257,6 +243,26 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 		klog.FromContext(ctx).Info("No controller to run with these flags; serving metrics only", "controllers", o.controllers)
 	}
 	return a, nil
+}
+
+// registerCollectors registers the metrics read from the caches at scrape
+// time.
+func registerCollectors(m *controllermetrics.Metrics, inf *informers, o *options, watchNamespace string) {
+	v1 := inf.argo.Argoproj().V1alpha1()
+	m.MustRegister(controllermetrics.NewAnalysisRunCollector(v1.AnalysisRuns().Lister()))
+	// ClusterAnalysisTemplates are cluster-scoped: a namespaced install has
+	// no RBAC for them, so their informer must not even be created (it
+	// would never sync).
+	var clusterTemplates rolloutlisters.ClusterAnalysisTemplateLister
+	if watchNamespace == metav1.NamespaceAll {
+		clusterTemplates = v1.ClusterAnalysisTemplates().Lister()
+	}
+	m.MustRegister(controllermetrics.NewAnalysisTemplateCollector(v1.AnalysisTemplates().Lister(), clusterTemplates))
+	if o.runsRollouts() {
+		m.MustRegister(controllermetrics.NewRolloutCollector(v1.Rollouts().Lister()))
+		m.MustRegister(controllermetrics.NewRolloutProgressCollector(v1.Rollouts().Lister(), time.Now))
+		m.MustRegister(controllermetrics.NewExperimentCollector(v1.Experiments().Lister()))
+	}
 }
 
 // run fills the caches, runs every controller until ctx is done and waits

@@ -69,6 +69,14 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 		s.ALB, s.ALBs = p.alb.ALB, p.alb.ALBs
 	}
 	s.Canary.StepPluginStatuses = old.Canary.StepPluginStatuses
+	p.carryGates(&s, c)
+	return s
+}
+
+// carryGates records the AnalysisRuns and the Experiment in force: those
+// this reconcile decided, or else the observed ones.
+func (p *planner) carryGates(s *v1alpha1.RolloutStatus, c carried) {
+	old := p.ro.Status
 	s.Canary.CurrentStepAnalysisRunStatus = old.Canary.CurrentStepAnalysisRunStatus
 	s.Canary.CurrentBackgroundAnalysisRunStatus = old.Canary.CurrentBackgroundAnalysisRunStatus
 	s.BlueGreen.PrePromotionAnalysisRunStatus = old.BlueGreen.PrePromotionAnalysisRunStatus
@@ -87,5 +95,4 @@ func (p *planner) carryStatus(c carried) v1alpha1.RolloutStatus {
 			s.Canary.CurrentExperiment = e.current.Name
 		}
 	}
-	return s
 }
