@@ -146,3 +146,16 @@ func AllowsRolloutsFrom(obj *unstructured.Unstructured, namespace string) bool {
 	}
 	return false
 }
+
+// Names is a router's list of object names, given either as a list (which
+// wins when set) or as one name, as the ingress/ingresses and
+// stableIngress/stableIngresses fields are.
+func Names(list []string, one string) []string {
+	if list != nil {
+		return list
+	}
+	if one != "" {
+		return []string{one}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package trafficrouting
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,5 +49,22 @@ func TestSameContentIgnoresNumberTypes(t *testing.T) {
 	b.Object["w"] = float64(10.5)
 	if SameContent(a, b) {
 		t.Fatal("10 and 10.5 are the same")
+	}
+}
+
+func TestNamesPrefersTheListThenTheOneName(t *testing.T) {
+	for _, c := range []struct {
+		list []string
+		one  string
+		want []string
+	}{
+		{[]string{"a", "b"}, "c", []string{"a", "b"}},
+		{nil, "c", []string{"c"}},
+		{nil, "", nil},
+		{[]string{}, "c", []string{}},
+	} {
+		if got := Names(c.list, c.one); !slices.Equal(got, c.want) || (got == nil) != (c.want == nil) {
+			t.Errorf("Names(%v, %q) = %v, want %v", c.list, c.one, got, c.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@
 package alb
 
 import (
+	"cmp"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -70,20 +71,11 @@ func Config(ro *v1alpha1.Rollout) *v1alpha1.ALBTrafficRouting {
 // Ingresses are the names of the Ingresses the Rollout splits traffic on:
 // ingresses when set, else ingress.
 func Ingresses(cfg *v1alpha1.ALBTrafficRouting) []string {
-	if cfg.Ingresses != nil {
-		return cfg.Ingresses
-	}
-	if cfg.Ingress != "" {
-		return []string{cfg.Ingress}
-	}
-	return nil
+	return trafficrouting.Names(cfg.Ingresses, cfg.Ingress)
 }
 
 func prefix(cfg *v1alpha1.ALBTrafficRouting) string {
-	if cfg.AnnotationPrefix != "" {
-		return cfg.AnnotationPrefix
-	}
-	return DefaultAnnotationPrefix
+	return cmp.Or(cfg.AnnotationPrefix, DefaultAnnotationPrefix)
 }
 
 // ActionService is the Service whose rules carry the weighted forward

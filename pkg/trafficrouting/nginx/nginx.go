@@ -5,6 +5,7 @@
 package nginx
 
 import (
+	"cmp"
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,20 +66,11 @@ func config(ro *v1alpha1.Rollout) *v1alpha1.NginxTrafficRouting {
 }
 
 func stableIngresses(cfg *v1alpha1.NginxTrafficRouting) []string {
-	if cfg.StableIngresses != nil {
-		return cfg.StableIngresses
-	}
-	if cfg.StableIngress != "" {
-		return []string{cfg.StableIngress}
-	}
-	return nil
+	return trafficrouting.Names(cfg.StableIngresses, cfg.StableIngress)
 }
 
 func prefix(cfg *v1alpha1.NginxTrafficRouting) string {
-	if cfg.AnnotationPrefix != "" {
-		return cfg.AnnotationPrefix
-	}
-	return DefaultAnnotationPrefix
+	return cmp.Or(cfg.AnnotationPrefix, DefaultAnnotationPrefix)
 }
 
 // CanaryIngressName is "<rollout>-<stable ingress>-canary", the first part
