@@ -67,3 +67,14 @@ func TestParseMetricsRejectsGarbage(t *testing.T) {
 		t.Fatal("want an error for malformed input")
 	}
 }
+
+func TestVMHWMReadsPeakRSSInBytes(t *testing.T) {
+	status := "Name:\tserin-controller\nVmPeak:\t 1000 kB\nVmHWM:\t   79104 kB\nVmRSS:\t 70000 kB\n"
+	got, err := vmHWM(strings.NewReader(status))
+	if err != nil || got != 79104*1024 {
+		t.Fatalf("vmHWM = %v, %v; want %v", got, err, 79104*1024)
+	}
+	if _, err := vmHWM(strings.NewReader("Name:\tx\n")); err == nil {
+		t.Error("want an error when VmHWM is missing")
+	}
+}

@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+const mib = 1 << 20
+
+// wave changes the image of N Deployments (the floor: the same change
+// done by kube-controller-manager on the same cluster), then of N
+// Rollouts, and compares the times to convergence; the controller's CPU,
+// peak RSS and requests are taken over the Rollouts' wave.
+func (r *run) wave(ctx context.Context) error {
+	if err := r.ensureFleets(ctx); err != nil {
+		return err
+	}
+	next := imageV2
+	if r.converged == imageV2 {
+		next = imageV1
+	}
+	n := r.opts.N
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+
+	r.progress.Printf("floor: changing the image of %d Deployments", n)
+	began := time.Now()
+	if err := setDeploymentImages(ctx, r.kube, n, next); err != nil {
+		return err
+	}
+	ended, err := waitAll(ctx, r.progress, "Deployments rolled", r.watches.deployments, n, deploymentDone(next))
+	if err != nil {
+		return err
+	}
+	floor := ended.Sub(began)
+	r.progress.Printf("floor: %d Deployments rolled in %.1fs", n, floor.Seconds())
+
+	before, err := r.ctrl.Scrape(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.ctrl.ResetPeakRSS(); err != nil {
+		return err
+	}
+	r.progress.Printf("wave: changing the template of %d Rollouts", n)
+	began = time.Now()
+	if err := setRolloutImages(ctx, r.argo, n, next); err != nil {
+		return err
+	}
+	ended, err = waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, n, rolloutDone(next))
+	if err != nil {
+		return err
+	}
+	wave := ended.Sub(began)
+	r.converged = next
+	r.progress.Printf("wave: %d Rollouts Healthy in %.1fs; 5 s for the controller's last writes", n, wave.Seconds())
+	time.Sleep(5 * time.Second)
+	after, err := r.ctrl.Scrape(ctx)
+	if err != nil {
+		return err
+	}
+	peak, err := r.ctrl.PeakRSS()
+	if err != nil {
+		return err
+	}
+	r.recordWave(floor, wave, after.Since(before), peak)
+	return nil
+}
+
+func (r *run) recordWave(floor, wave time.Duration, d Snapshot, peak float64) {
+	n := float64(r.opts.N)
+	sc := fmt.Sprintf("wave N=%d", r.opts.N)
+	rep := r.report
+	rep.Add(sc, "Deployments all rolled (floor)", floor.Seconds(), "s")
+	rep.Add(sc, "Rollouts all Healthy", wave.Seconds(), "s")
+	rep.AddTarget(sc, "Rollouts / floor", wave.Seconds()/floor.Seconds(), "×", 1.2)
+	rep.Add(sc, "controller CPU", d.CPUSeconds, "CPU-s")
+	rep.AddTarget(sc, "controller CPU per Rollout", d.CPUSeconds/n*1000, "ms", 5)
+	rep.Add(sc, "controller peak RSS", peak/mib, "MiB")
+	for _, verb := range slices.Sorted(maps.Keys(d.Requests)) {
+		rep.Add(sc, "requests: "+verb, d.Requests[verb], "requests")
+	}
+	rep.Add(sc, "writes per Rollout", d.Writes()/n, "requests")
+}
