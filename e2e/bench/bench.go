@@ -23,7 +23,7 @@ import (
 )
 
 // Scenarios the suite knows, in the order it runs them.
-var Scenarios = []string{"wave", "idle", "coldstart"}
+var Scenarios = []string{"wave", "idle", "coldstart", "reaction"}
 
 // Options choose what a run measures.
 type Options struct {
@@ -32,6 +32,8 @@ type Options struct {
 	Scenarios []string
 	// N is the number of Rollouts (and of Deployments for the floor).
 	N int
+	// ReactionN is the number of Istio canaries of the reaction scenario.
+	ReactionN int
 	// IdleWindow is how long the idle scenario watches.
 	IdleWindow time.Duration
 	// OutDir receives the JSON report, profiles and the controller's log.
@@ -55,6 +57,9 @@ func (o Options) Validate() error {
 		if !slices.Contains(Scenarios, s) {
 			return fmt.Errorf("unknown scenario %q; known: %s", s, strings.Join(Scenarios, ", "))
 		}
+	}
+	if slices.Contains(o.Scenarios, "reaction") && o.ReactionN < 1 {
+		return fmt.Errorf("the reaction scenario needs at least 1 canary, got %d", o.ReactionN)
 	}
 	if slices.Contains(o.Scenarios, "idle") && o.IdleWindow < 10*time.Second {
 		return fmt.Errorf("the idle window must be at least 10s, got %s", o.IdleWindow)
@@ -120,6 +125,8 @@ func (r *run) scenario(ctx context.Context, name string) error {
 		return r.idle(ctx)
 	case "coldstart":
 		return r.coldStart(ctx)
+	case "reaction":
+		return r.reaction(ctx)
 	}
 	return fmt.Errorf("unknown scenario %q", name)
 }

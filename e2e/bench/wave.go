@@ -47,7 +47,7 @@ func (r *run) wave(ctx context.Context) error {
 	}
 	r.progress.Printf("wave: changing the template of %d Rollouts", n)
 	began = time.Now()
-	if err := setRolloutImages(ctx, r.argo, n, next); err != nil {
+	if err := setRolloutImages(ctx, r.argo, RolloutNamespace, n, next); err != nil {
 		return err
 	}
 	ended, err = waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, n, rolloutDone(next))

@@ -110,10 +110,10 @@ func setDeploymentImages(ctx context.Context, kube kubernetes.Interface, n int, 
 	})
 }
 
-func setRolloutImages(ctx context.Context, argo versioned.Interface, n int, image string) error {
+func setRolloutImages(ctx context.Context, argo versioned.Interface, namespace string, n int, image string) error {
 	body := imagePatch(image) // a JSON merge patch: the one container is replaced whole
 	return forEach(ctx, n, func(ctx context.Context, i int) error {
-		_, err := argo.ArgoprojV1alpha1().Rollouts(RolloutNamespace).Patch(ctx, objectName(i), types.MergePatchType, body, metav1.PatchOptions{})
+		_, err := argo.ArgoprojV1alpha1().Rollouts(namespace).Patch(ctx, objectName(i), types.MergePatchType, body, metav1.PatchOptions{})
 		return err
 	})
 }

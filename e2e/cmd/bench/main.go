@@ -40,6 +40,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	scenarios := fs.String("scenarios", strings.Join(bench.Scenarios, ","), "Comma-separated scenarios to run: "+strings.Join(bench.Scenarios, ", "))
 	n := fs.Int("n", 300, "Rollouts (and Deployments for the wave's floor) per scenario")
+	reactionN := fs.Int("reaction-n", 50, "Istio canaries of the reaction scenario")
 	idle := fs.Duration("idle", 10*time.Minute, "Length of the idle window")
 	outDir := fs.String("out", out, "Directory for bench.json, profiles and the controller's log")
 	ctrlArgs := fs.String("controller-args", "", "Extra space-separated arguments for serin-controller")
@@ -49,6 +50,7 @@ func run(args []string) error {
 	opts := bench.Options{
 		Scenarios:      strings.Split(*scenarios, ","),
 		N:              *n,
+		ReactionN:      *reactionN,
 		IdleWindow:     *idle,
 		OutDir:         *outDir,
 		Command:        command(args),
