@@ -23,7 +23,7 @@ import (
 )
 
 // Scenarios the suite knows, in the order it runs them.
-var Scenarios = []string{"wave", "idle", "coldstart", "reaction"}
+var Scenarios = []string{"wave", "idle", "coldstart", "reaction", "fanout"}
 
 // Options choose what a run measures.
 type Options struct {
@@ -34,6 +34,8 @@ type Options struct {
 	N int
 	// ReactionN is the number of Istio canaries of the reaction scenario.
 	ReactionN int
+	// FanoutN is the number of concurrent AnalysisRuns of the fan-out scenario.
+	FanoutN int
 	// IdleWindow is how long the idle scenario watches.
 	IdleWindow time.Duration
 	// OutDir receives the JSON report, profiles and the controller's log.
@@ -60,6 +62,9 @@ func (o Options) Validate() error {
 	}
 	if slices.Contains(o.Scenarios, "reaction") && o.ReactionN < 1 {
 		return fmt.Errorf("the reaction scenario needs at least 1 canary, got %d", o.ReactionN)
+	}
+	if slices.Contains(o.Scenarios, "fanout") && o.FanoutN < 1 {
+		return fmt.Errorf("the fan-out scenario needs at least 1 AnalysisRun, got %d", o.FanoutN)
 	}
 	if slices.Contains(o.Scenarios, "idle") && o.IdleWindow < 10*time.Second {
 		return fmt.Errorf("the idle window must be at least 10s, got %s", o.IdleWindow)
@@ -127,6 +132,8 @@ func (r *run) scenario(ctx context.Context, name string) error {
 		return r.coldStart(ctx)
 	case "reaction":
 		return r.reaction(ctx)
+	case "fanout":
+		return r.fanout(ctx)
 	}
 	return fmt.Errorf("unknown scenario %q", name)
 }

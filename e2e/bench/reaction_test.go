@@ -108,3 +108,22 @@ func TestPercentileIsNearestRank(t *testing.T) {
 		t.Errorf("p50 of none = %v, want 0", p)
 	}
 }
+
+func TestMeasurementLogLatenessAgainstTheInterval(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := &measurementLog{seen: map[string][]time.Time{}, now: c.now}
+	run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "r"}}
+	run.Status.MetricResults = []v1alpha1.MetricResult{{Count: 1}}
+	l.record(run)
+	c.t = c.t.Add(10*time.Second + 300*time.Millisecond)
+	run.Status.MetricResults[0].Count = 2
+	l.record(run)
+	l.record(run) // the same status again adds nothing
+	c.t = c.t.Add(10*time.Second + 50*time.Millisecond)
+	run.Status.MetricResults[0].Count = 3
+	l.record(run)
+	got := l.lateness(10 * time.Second)
+	if len(got) != 2 || percentile(got, 99) != 300*time.Millisecond || percentile(got, 50) != 50*time.Millisecond {
+		t.Fatalf("lateness = %v, want [300ms 50ms]", got)
+	}
+}

@@ -41,6 +41,7 @@ func run(args []string) error {
 	scenarios := fs.String("scenarios", strings.Join(bench.Scenarios, ","), "Comma-separated scenarios to run: "+strings.Join(bench.Scenarios, ", "))
 	n := fs.Int("n", 300, "Rollouts (and Deployments for the wave's floor) per scenario")
 	reactionN := fs.Int("reaction-n", 50, "Istio canaries of the reaction scenario")
+	fanoutN := fs.Int("fanout-n", 1000, "Concurrent AnalysisRuns of the fan-out scenario")
 	idle := fs.Duration("idle", 10*time.Minute, "Length of the idle window")
 	outDir := fs.String("out", out, "Directory for bench.json, profiles and the controller's log")
 	ctrlArgs := fs.String("controller-args", "", "Extra space-separated arguments for serin-controller")
@@ -51,6 +52,7 @@ func run(args []string) error {
 		Scenarios:      strings.Split(*scenarios, ","),
 		N:              *n,
 		ReactionN:      *reactionN,
+		FanoutN:        *fanoutN,
 		IdleWindow:     *idle,
 		OutDir:         *outDir,
 		Command:        command(args),
