@@ -7,6 +7,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,19 +108,28 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.start(ctx); err != nil {
 		return nil, err
 	}
+	// A failed scenario is reported and the next one still runs: one bug
+	// should not cost the figures of the others.
+	var failed []error
 	for _, name := range Scenarios {
 		if !slices.Contains(opts.Scenarios, name) {
 			continue
 		}
-		r.progress.Printf("scenario %s (N=%d)", name, opts.N)
+		r.progress.Printf("scenario %s", name)
 		if err := r.scenario(ctx, name); err != nil {
-			return r.report, fmt.Errorf("scenario %s: %w", name, err)
+			err = fmt.Errorf("scenario %s: %w", name, err)
+			r.progress.Printf("%v", err)
+			r.report.Errors = append(r.report.Errors, err.Error())
+			failed = append(failed, err)
 		}
 		if err := r.report.Save(filepath.Join(opts.OutDir, "bench.json")); err != nil {
 			return r.report, err
 		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return r.report, nil
+	return r.report, errors.Join(failed...)
 }
 
 func (r *run) scenario(ctx context.Context, name string) error {

@@ -30,6 +30,8 @@ type Report struct {
 	Machine  string    `json:"machine"`
 	Figures  []Figure  `json:"figures"`
 	Profiles []string  `json:"profiles,omitempty"`
+	// Errors are the scenarios that failed, with why.
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Add records a figure without a target.
@@ -80,6 +82,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("| Scenario | Figure | Value | Unit | Target |\n|---|---|---:|---|---|\n")
 	for _, f := range r.Figures {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.Scenario, f.Name, format(f.Value), f.Unit, strings.TrimSpace(f.Target+" "+verdict(f)))
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "\nNot measured: %s\n", e)
 	}
 	fmt.Fprintf(&b, "\nMeasured %s on %s with `%s`.\n", r.Started.UTC().Format("2006-01-02"), r.Machine, r.Command)
 	_, err := io.WriteString(w, b.String())
