@@ -90,6 +90,22 @@ func TestReactionLogMeasuresFailureToWeightZero(t *testing.T) {
 	}
 }
 
+func TestReactionLogTakesAWeightZeroSeenBeforeTheFailure(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newReactionLog(c.now)
+	l.virtualService(vsWith(t, "a", 40))
+	c.t = c.t.Add(time.Second)
+	l.virtualService(vsWith(t, "a", 0))
+	c.t = c.t.Add(3 * time.Millisecond)
+	run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "a-1", OwnerReferences: []metav1.OwnerReference{{Name: "a"}}}}
+	run.Status.MetricResults = []v1alpha1.MetricResult{{Measurements: []v1alpha1.Measurement{{Phase: v1alpha1.AnalysisPhaseFailed}}}}
+	l.analysisRun(run)
+	got, ok := l.failureToZero([]string{"a"})
+	if !ok || len(got) != 1 || got[0] != -3*time.Millisecond {
+		t.Fatalf("failureToZero = %v, %v; want [-3ms]", got, ok)
+	}
+}
+
 func TestPercentileIsNearestRank(t *testing.T) {
 	var ds []time.Duration
 	for i := 100; i >= 1; i-- {

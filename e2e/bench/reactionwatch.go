@@ -107,6 +107,24 @@ func (l *reactionLog) firstWeightAfter(name string, w int64, t time.Time) (time.
 	return time.Time{}, false
 }
 
+// zeroAfterTraffic is when name's canary weight was seen back at 0
+// after it last carried traffic.
+func (l *reactionLog) zeroAfterTraffic(name string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	changes := l.weights[name]
+	last := -1
+	for i, c := range changes {
+		if c.weight > 0 {
+			last = i
+		}
+	}
+	if last < 0 || last == len(changes)-1 {
+		return time.Time{}, false
+	}
+	return changes[last+1].seen, true
+}
+
 // pauseToWeight is, for each canary, the time from its timed pause's end
 // to its second weight seen written.
 func (l *reactionLog) pauseToWeight(names []string, pause time.Duration) ([]time.Duration, error) {
@@ -138,10 +156,13 @@ func (l *reactionLog) failureToZero(names []string) ([]time.Duration, bool) {
 		if !ok {
 			return nil, false
 		}
-		zero, ok := l.firstWeightAfter(name, 0, failed)
+		zero, ok := l.zeroAfterTraffic(name)
 		if !ok {
 			return nil, false
 		}
+		// The two watches are separate streams: a quick controller's
+		// weight 0 can be seen a hair before the failure that caused it,
+		// which shows as a small negative time.
 		out = append(out, zero.Sub(failed))
 	}
 	return out, true
