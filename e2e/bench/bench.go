@@ -37,6 +37,9 @@ type Options struct {
 	ReactionN int
 	// FanoutN is the number of concurrent AnalysisRuns of the fan-out scenario.
 	FanoutN int
+	// WaveProfile is how long the CPU profile taken from the start of the
+	// Rollouts' wave lasts (the wave's length is not known in advance).
+	WaveProfile time.Duration
 	// IdleWindow is how long the idle scenario watches.
 	IdleWindow time.Duration
 	// OutDir receives the JSON report, profiles and the controller's log.
@@ -66,6 +69,9 @@ func (o Options) Validate() error {
 	}
 	if slices.Contains(o.Scenarios, "fanout") && o.FanoutN < 1 {
 		return fmt.Errorf("the fan-out scenario needs at least 1 AnalysisRun, got %d", o.FanoutN)
+	}
+	if slices.Contains(o.Scenarios, "wave") && o.WaveProfile < time.Second {
+		return fmt.Errorf("the wave's CPU profile must last at least 1s, got %s", o.WaveProfile)
 	}
 	if slices.Contains(o.Scenarios, "idle") && o.IdleWindow < 10*time.Second {
 		return fmt.Errorf("the idle window must be at least 10s, got %s", o.IdleWindow)

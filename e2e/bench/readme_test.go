@@ -29,7 +29,7 @@ func TestReplaceTableWantsMarkers(t *testing.T) {
 }
 
 func TestValidateRefusesBadOptions(t *testing.T) {
-	good := Options{Scenarios: []string{"wave", "idle"}, N: 10, IdleWindow: time.Minute}
+	good := Options{Scenarios: []string{"wave", "idle"}, N: 10, IdleWindow: time.Minute, WaveProfile: time.Minute}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good options refused: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -45,7 +46,10 @@ func (r *run) wave(ctx context.Context) error {
 	if err := r.ctrl.ResetPeakRSS(); err != nil {
 		return err
 	}
-	r.progress.Printf("wave: changing the template of %d Rollouts", n)
+	profile := filepath.Join(r.opts.OutDir, "wave-cpu.pprof")
+	profiled := make(chan error, 1)
+	go func() { profiled <- r.ctrl.CPUProfile(ctx, r.opts.WaveProfile, profile) }()
+	r.progress.Printf("wave: changing the template of %d Rollouts (CPU profile of the first %s to %s)", n, r.opts.WaveProfile, profile)
 	began = time.Now()
 	if err := setRolloutImages(ctx, r.argo, RolloutNamespace, n, next); err != nil {
 		return err
@@ -67,6 +71,10 @@ func (r *run) wave(ctx context.Context) error {
 		return err
 	}
 	r.recordWave(floor, wave, after.Since(before), peak)
+	if err := <-profiled; err != nil {
+		return fmt.Errorf("CPU profile: %w", err)
+	}
+	r.report.Profiles = append(r.report.Profiles, profile)
 	return nil
 }
 

@@ -42,6 +42,7 @@ func run(args []string) error {
 	n := fs.Int("n", 300, "Rollouts (and Deployments for the wave's floor) per scenario")
 	reactionN := fs.Int("reaction-n", 50, "Istio canaries of the reaction scenario")
 	fanoutN := fs.Int("fanout-n", 1000, "Concurrent AnalysisRuns of the fan-out scenario")
+	waveProfile := fs.Duration("wave-profile", time.Minute, "Length of the CPU profile taken from the start of the Rollouts' wave")
 	idle := fs.Duration("idle", 10*time.Minute, "Length of the idle window")
 	outDir := fs.String("out", out, "Directory for bench.json, profiles and the controller's log")
 	ctrlArgs := fs.String("controller-args", "", "Extra space-separated arguments for serin-controller")
@@ -53,6 +54,7 @@ func run(args []string) error {
 		N:              *n,
 		ReactionN:      *reactionN,
 		FanoutN:        *fanoutN,
+		WaveProfile:    *waveProfile,
 		IdleWindow:     *idle,
 		OutDir:         *outDir,
 		Command:        command(args),
