@@ -27,18 +27,10 @@ func (r *run) wave(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
 
-	r.progress.Printf("floor: changing the image of %d Deployments", n)
-	began := time.Now()
-	if err := setDeploymentImages(ctx, r.kube, n, next); err != nil {
-		return err
-	}
-	ended, err := waitAll(ctx, r.progress, "Deployments rolled", r.watches.deployments, n, deploymentDone(next))
+	floor, err := r.floor(ctx, next)
 	if err != nil {
 		return err
 	}
-	floor := ended.Sub(began)
-	r.progress.Printf("floor: %d Deployments rolled in %.1fs", n, floor.Seconds())
-
 	before, err := r.ctrl.Scrape(ctx)
 	if err != nil {
 		return err
@@ -50,11 +42,11 @@ func (r *run) wave(ctx context.Context) error {
 	profiled := make(chan error, 1)
 	go func() { profiled <- r.ctrl.CPUProfile(ctx, r.opts.WaveProfile, profile) }()
 	r.progress.Printf("wave: changing the template of %d Rollouts (CPU profile of the first %s to %s)", n, r.opts.WaveProfile, profile)
-	began = time.Now()
+	began := time.Now()
 	if err := setRolloutImages(ctx, r.argo, RolloutNamespace, n, next); err != nil {
 		return err
 	}
-	ended, err = waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, n, rolloutDone(next))
+	ended, err := waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, n, rolloutDone(next))
 	if err != nil {
 		return err
 	}
@@ -76,6 +68,24 @@ func (r *run) wave(ctx context.Context) error {
 	}
 	r.report.Profiles = append(r.report.Profiles, profile)
 	return nil
+}
+
+// floor changes every Deployment's image to next and returns how long
+// until all of them had rolled.
+func (r *run) floor(ctx context.Context, next string) (time.Duration, error) {
+	n := r.opts.N
+	r.progress.Printf("floor: changing the image of %d Deployments", n)
+	began := time.Now()
+	if err := setDeploymentImages(ctx, r.kube, n, next); err != nil {
+		return 0, err
+	}
+	ended, err := waitAll(ctx, r.progress, "Deployments rolled", r.watches.deployments, n, deploymentDone(next))
+	if err != nil {
+		return 0, err
+	}
+	floor := ended.Sub(began)
+	r.progress.Printf("floor: %d Deployments rolled in %.1fs", n, floor.Seconds())
+	return floor, nil
 }
 
 func (r *run) recordWave(floor, wave time.Duration, d Snapshot, peak float64) {
