@@ -48,7 +48,8 @@ type Options struct {
 	Command string
 	// ControllerArgs are added to the controller's arguments.
 	ControllerArgs []string
-	Out            io.Writer
+	// Out receives the progress lines and the cluster's messages.
+	Out io.Writer
 }
 
 // Validate refuses options the suite cannot run.
