@@ -24,6 +24,12 @@ func (r *run) idle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// CPU from /proc, read after the first scrape and before the last, so
+	// that serving /metrics does not count as idle work.
+	cpuBefore, err := r.ctrl.CPUSeconds()
+	if err != nil {
+		return err
+	}
 	profile := filepath.Join(r.opts.OutDir, "idle-cpu.pprof")
 	profiled := make(chan error, 1)
 	go func() { profiled <- r.ctrl.CPUProfile(ctx, window, profile) }()
@@ -37,12 +43,18 @@ func (r *run) idle(ctx context.Context) error {
 	if err := <-profiled; err != nil {
 		return fmt.Errorf("CPU profile: %w", err)
 	}
+	cpuAfter, err := r.ctrl.CPUSeconds()
+	if err != nil {
+		return err
+	}
 	after, err := r.ctrl.Scrape(ctx)
 	if err != nil {
 		return err
 	}
+	d := after.Since(before)
+	d.CPUSeconds = cpuAfter - cpuBefore
 	r.report.Profiles = append(r.report.Profiles, profile)
-	r.recordIdle(window, after.Since(before), after.RSSBytes)
+	r.recordIdle(window, d, after.RSSBytes)
 	return nil
 }
 

@@ -78,3 +78,16 @@ func TestVMHWMReadsPeakRSSInBytes(t *testing.T) {
 		t.Error("want an error when VmHWM is missing")
 	}
 }
+
+func TestStatCPUSecondsReadsUtimeAndStime(t *testing.T) {
+	stat := "4242 (serin (ctl) x) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 566 0 0 20 0 30 0 100 0 0"
+	got, err := statCPUSeconds(stat)
+	if err != nil || got != 18 {
+		t.Fatalf("statCPUSeconds = %v, %v; want 18 (1800 ticks)", got, err)
+	}
+	for _, bad := range []string{"no name here", "1 (x) S 1 2", "1 (x) S 1 2 3 4 5 6 7 8 9 10 x 0"} {
+		if _, err := statCPUSeconds(bad); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
