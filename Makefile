@@ -64,6 +64,19 @@ UPSTREAM_CRD_SUITES := ./foundation ./rollout ./analysis ./restart ./gates ./fau
 e2e-upstream-crds: build cluster-binaries ## Every end-to-end suite that installs CRDs, on Argo Rollouts' own CRDs.
 	cd e2e && SERIN_E2E=1 SERIN_E2E_CRDS=upstream go test -count=1 -timeout 40m $(UPSTREAM_CRD_SUITES)
 
+.PHONY: bench
+# The benchmark suite on its own local cluster; not part of `make test`.
+# BENCH_FLAGS picks scenarios and sizes, e.g.
+#   make bench BENCH_FLAGS='--scenarios wave,coldstart --n 100'
+#   make bench BENCH_FLAGS='--scenarios idle --idle 2m'
+BENCH_FLAGS ?=
+bench: build cluster-binaries ## Run the benchmark suite (e2e/bench): table on stdout, JSON and profiles in bin/bench/.
+	cd e2e && go run ./cmd/bench $(BENCH_FLAGS)
+
+.PHONY: bench-readme
+bench-readme: ## Write the table of the last `make bench` (bin/bench/bench.json) into README.md.
+	cd e2e && go run ./cmd/bench readme
+
 .PHONY: cluster-binaries
 cluster-binaries: ## Build etcd, the Kubernetes control plane, kubectl and kwok from Go modules; install Prometheus.
 	cd e2e && go run ./cmd/cluster build
