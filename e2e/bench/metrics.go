@@ -19,6 +19,10 @@ type Snapshot struct {
 	// Requests counts controller_clientset_k8s_request_total by verb
 	// (Get, List, Watch, Create, Update, Patch, Delete).
 	Requests map[string]float64
+	// WritesByKind counts the writes (Create, Update, Patch, Delete) of
+	// controller_clientset_k8s_request_total by resource (rollouts,
+	// replicasets, events, ...).
+	WritesByKind map[string]float64
 	// Reconciled is how many Rollouts have been reconciled at least once
 	// (series of rollout_reconcile with a non-zero count).
 	Reconciled int
@@ -31,7 +35,7 @@ func ParseMetrics(r io.Reader) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("parsing /metrics: %w", err)
 	}
-	s := Snapshot{Requests: map[string]float64{}}
+	s := Snapshot{Requests: map[string]float64{}, WritesByKind: map[string]float64{}}
 	if f := families["process_cpu_seconds_total"]; f != nil && len(f.GetMetric()) > 0 {
 		s.CPUSeconds = value(f.GetMetric()[0])
 	}
@@ -40,7 +44,11 @@ func ParseMetrics(r io.Reader) (Snapshot, error) {
 	}
 	if f := families["controller_clientset_k8s_request_total"]; f != nil {
 		for _, m := range f.GetMetric() {
-			s.Requests[labelValue(m, "verb")] += value(m)
+			verb := labelValue(m, "verb")
+			s.Requests[verb] += value(m)
+			if writeVerbs[verb] {
+				s.WritesByKind[labelValue(m, "kind")] += value(m)
+			}
 		}
 	}
 	if f := families["rollout_reconcile"]; f != nil {
@@ -74,13 +82,26 @@ func labelValue(m *dto.Metric, name string) string {
 	return ""
 }
 
+var writeVerbs = map[string]bool{"Create": true, "Update": true, "Patch": true, "Delete": true}
+
 // Since is the change from before to s: CPU-seconds and request counts
 // become differences; RSS and Reconciled stay s's.
 func (s Snapshot) Since(before Snapshot) Snapshot {
-	d := Snapshot{CPUSeconds: s.CPUSeconds - before.CPUSeconds, RSSBytes: s.RSSBytes, Reconciled: s.Reconciled, Requests: map[string]float64{}}
-	for verb, n := range s.Requests {
-		if diff := n - before.Requests[verb]; diff != 0 {
-			d.Requests[verb] = diff
+	return Snapshot{
+		CPUSeconds:   s.CPUSeconds - before.CPUSeconds,
+		RSSBytes:     s.RSSBytes,
+		Reconciled:   s.Reconciled,
+		Requests:     difference(s.Requests, before.Requests),
+		WritesByKind: difference(s.WritesByKind, before.WritesByKind),
+	}
+}
+
+// difference is after minus before, key by key, without the zeroes.
+func difference(after, before map[string]float64) map[string]float64 {
+	d := map[string]float64{}
+	for k, n := range after {
+		if diff := n - before[k]; diff != 0 {
+			d[k] = diff
 		}
 	}
 	return d
@@ -88,7 +109,11 @@ func (s Snapshot) Since(before Snapshot) Snapshot {
 
 // Writes is the number of requests that change objects.
 func (s Snapshot) Writes() float64 {
-	return s.Requests["Create"] + s.Requests["Update"] + s.Requests["Patch"] + s.Requests["Delete"]
+	total := 0.0
+	for verb := range writeVerbs {
+		total += s.Requests[verb]
+	}
+	return total
 }
 
 // BeyondWatches is every request but the long-lived watches.

@@ -42,20 +42,27 @@ func TestParseMetricsSumsRequestsByVerb(t *testing.T) {
 	if s.Reconciled != 1 {
 		t.Errorf("reconciled = %d, want 1 (b has no reconcile yet)", s.Reconciled)
 	}
+	if len(s.WritesByKind) != 2 || s.WritesByKind["rollouts"] != 4 || s.WritesByKind["replicasets"] != 3 {
+		t.Errorf("writes by kind %v, want rollouts 4 and replicasets 3", s.WritesByKind)
+	}
 	if s.Writes() != 7 || s.BeyondWatches() != 8 {
 		t.Errorf("writes %v beyond watches %v, want 7 and 8", s.Writes(), s.BeyondWatches())
 	}
 }
 
 func TestSinceTakesDifferences(t *testing.T) {
-	before := Snapshot{CPUSeconds: 2, Requests: map[string]float64{"Watch": 3, "Get": 1}}
-	after := Snapshot{CPUSeconds: 2.5, RSSBytes: 10, Requests: map[string]float64{"Watch": 5, "Get": 1, "Patch": 2}}
+	before := Snapshot{CPUSeconds: 2, Requests: map[string]float64{"Watch": 3, "Get": 1}, WritesByKind: map[string]float64{"events": 4}}
+	after := Snapshot{CPUSeconds: 2.5, RSSBytes: 10, Requests: map[string]float64{"Watch": 5, "Get": 1, "Patch": 2},
+		WritesByKind: map[string]float64{"events": 4, "rollouts": 2}}
 	d := after.Since(before)
 	if d.CPUSeconds != 0.5 || d.RSSBytes != 10 {
 		t.Errorf("cpu %v rss %v, want 0.5 and 10", d.CPUSeconds, d.RSSBytes)
 	}
 	if len(d.Requests) != 2 || d.Requests["Watch"] != 2 || d.Requests["Patch"] != 2 {
 		t.Errorf("requests %v, want Watch 2 and Patch 2 only", d.Requests)
+	}
+	if len(d.WritesByKind) != 1 || d.WritesByKind["rollouts"] != 2 {
+		t.Errorf("writes by kind %v, want rollouts 2 only", d.WritesByKind)
 	}
 	if d.BeyondWatches() != 2 {
 		t.Errorf("beyond watches %v, want 2", d.BeyondWatches())

@@ -102,4 +102,7 @@ func (r *run) recordWave(floor, wave time.Duration, d Snapshot, peak float64) {
 		rep.Add(sc, "requests: "+verb, d.Requests[verb], "requests")
 	}
 	rep.Add(sc, "writes per Rollout", d.Writes()/n, "requests")
+	for _, kind := range slices.Sorted(maps.Keys(d.WritesByKind)) {
+		rep.Add(sc, "writes per Rollout: "+kind, d.WritesByKind[kind]/n, "requests")
+	}
 }

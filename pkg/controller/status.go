@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
 
 	"github.com/serin-dev/serin/pkg/event"
 	"github.com/serin-dev/serin/pkg/mergepatch"
@@ -72,7 +75,18 @@ func (p *StatusPatcher[T]) Patch(ctx context.Context, obj metav1.Object, resourc
 		return fmt.Errorf("patching status of %s: %w", p.Describe(obj), err)
 	}
 	p.Writes.Wrote(cache.MetaObjectToName(obj), resourceVersion, updated.GetResourceVersion())
+	klog.FromContext(ctx).V(4).Info("Patched status", "object", p.Describe(obj), "fields", changedFields(diff))
 	return nil
+}
+
+// changedFields names the top-level status fields of a merge patch, for a
+// debug log that shows what a write changed without its values.
+func changedFields(diff []byte) []string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(diff, &fields) != nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(fields))
 }
 
 // RecordEvents records a plan's events on obj, as Warning or Normal events.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -151,5 +152,15 @@ func TestRecordEventsRecordsWarningsAndNormalEventsInOrder(t *testing.T) {
 	want := []string{"Normal Started it began", "Warning Failed it broke"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("events %q, want %q", got, want)
+	}
+}
+
+func TestChangedFieldsNamesTopLevelKeysOnly(t *testing.T) {
+	got := changedFields([]byte(`{"phase":"Paused","canary":{"weights":{"canary":{"weight":5}}},"HPAReplicas":1}`))
+	if want := []string{"HPAReplicas", "canary", "phase"}; !slices.Equal(got, want) {
+		t.Errorf("changedFields = %v, want %v", got, want)
+	}
+	if got := changedFields([]byte(`not json`)); got != nil {
+		t.Errorf("changedFields(not json) = %v, want nil", got)
 	}
 }
