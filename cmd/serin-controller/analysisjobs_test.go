@@ -41,7 +41,7 @@ func TestAnalysisJobsOfDeletedRunsAreDeleted(t *testing.T) {
 	dyn := fakeDynamic(t, alive)
 	o := parse(t, "--controllers", "analysis")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(alive), dyn, metav1.NamespaceAll, controllermetrics.New("test"), nil)
+	a, err := newApp(ctx, o, clients{kube: kube, argo: argofake.NewSimpleClientset(alive), dynamic: dyn}, metav1.NamespaceAll, controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 	o := parse(t, "--rollout-threads", "2")
 	m := controllermetrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argo, fakeDynamic(t, web, foreign), metav1.NamespaceAll, m, nil)
+	a, err := newApp(ctx, o, clients{kube: kube, argo: argo, dynamic: fakeDynamic(t, web, foreign)}, metav1.NamespaceAll, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestAppReconcilesThroughTheWiring(t *testing.T) {
 
 func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 	o := parse(t, "--controllers", "analysis", "--namespaced")
-	a, err := newApp(context.Background(), o, kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"), nil)
+	a, err := newApp(context.Background(), o, clients{kube: kubefake.NewClientset(), argo: argofake.NewSimpleClientset(), dynamic: fakeDynamic(t)}, "shop", controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestAnalysisOnlyRunsNoRolloutController(t *testing.T) {
 
 // The full controller notifies: its events go through the notifier.
 func TestTheRolloutControllerNotifies(t *testing.T) {
-	a, err := newApp(context.Background(), parse(t), kubefake.NewClientset(), argofake.NewSimpleClientset(), fakeDynamic(t), "shop", controllermetrics.New("test"), nil)
+	a, err := newApp(context.Background(), parse(t), clients{kube: kubefake.NewClientset(), argo: argofake.NewSimpleClientset(), dynamic: fakeDynamic(t)}, "shop", controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestNamespacedCreatesNoClusterScopedInformer(t *testing.T) {
 	})
 	o := parse(t, "--namespaced")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, o, kube, argofake.NewSimpleClientset(), argo, "shop", controllermetrics.New("test"), nil)
+	a, err := newApp(ctx, o, clients{kube: kube, argo: argofake.NewSimpleClientset(), dynamic: argo}, "shop", controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +244,9 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	kube := kubefake.NewClientset()
+	events := kubefake.NewClientset() // Events go through a client of their own
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, parse(t), kube, argofake.NewSimpleClientset(good, bad), dyn, metav1.NamespaceAll, controllermetrics.New("test"), nil)
+	a, err := newApp(ctx, parse(t), clients{kube: kube, events: events, argo: argofake.NewSimpleClientset(good, bad), dynamic: dyn}, metav1.NamespaceAll, controllermetrics.New("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 		return seen
 	}
 	malformedEvent := func() string {
-		evs, _ := kube.CoreV1().Events("shop").List(ctx, metav1.ListOptions{})
+		evs, _ := events.CoreV1().Events("shop").List(ctx, metav1.ListOptions{})
 		for _, e := range evs.Items {
 			if e.Reason == "MalformedObject" && e.InvolvedObject.Name == "bad" && e.Type == corev1.EventTypeWarning {
 				return e.Message
@@ -278,6 +279,9 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("ReplicaSets made for %v, malformed event %q; want both Rollouts reconciled and the event", owners(), malformedEvent())
+	}
+	if evs, _ := kube.CoreV1().Events("").List(ctx, metav1.ListOptions{}); len(evs.Items) != 0 {
+		t.Errorf("%d Events written through the main client, want none there", len(evs.Items))
 	}
 	if msg := malformedEvent(); !strings.Contains(msg, "spec.template.spec.containers[0].resources.requests.memory") {
 		t.Errorf("event %q does not name the field", msg)

@@ -64,7 +64,7 @@ func TestExperimentsReconcileThroughTheWiring(t *testing.T) {
 	kube, argo := kubefake.NewClientset(), argofake.NewSimpleClientset(ex)
 	m := controllermetrics.New("test")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, parse(t, "--experiment-threads", "2"), kube, argo, fakeDynamic(t, ex), metav1.NamespaceAll, m, nil)
+	a, err := newApp(ctx, parse(t, "--experiment-threads", "2"), clients{kube: kube, argo: argo, dynamic: fakeDynamic(t, ex)}, metav1.NamespaceAll, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

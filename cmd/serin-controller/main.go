@@ -49,6 +49,7 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	o.rateLimitGiven = fs.Changed("qps") || fs.Changed("burst")
 	if o.printVersion {
 		fmt.Fprintln(stdout, versionString())
 		return 0

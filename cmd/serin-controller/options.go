@@ -59,6 +59,9 @@ type options struct {
 
 	qps   float32
 	burst int
+	// rateLimitGiven is true when --qps or --burst was on the command
+	// line; see decideClientLimit.
+	rateLimitGiven bool
 
 	// Traffic routers: API versions, and the ingress classes whose
 	// Ingresses re-run the Rollouts that use them.
@@ -142,7 +145,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.logFormat, "logformat", "text", "Log format: text or json.")
 	fs.IntVar(&o.klogLevel, "kloglevel", 0, "klog verbosity, for the Kubernetes client libraries' own logs.")
 
-	fs.Float32Var(&o.qps, "qps", defaultQPS, "Maximum queries per second to the Kubernetes API server.")
+	fs.Float32Var(&o.qps, "qps", defaultQPS, "Maximum queries per second to the Kubernetes API server. Unless --qps or --burst is given, there is no client-side limit when the API server runs API Priority and Fairness.")
 	fs.IntVar(&o.burst, "burst", defaultBurst, "Maximum burst of queries to the Kubernetes API server.")
 
 	fs.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")

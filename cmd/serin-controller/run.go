@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -191,9 +192,21 @@ type app struct {
 	notifications *notifications
 }
 
+// clients are the API clients of the controller.
+type clients struct {
+	kube kubernetes.Interface
+	// events, when set, writes Events: a client of its own, so that the
+	// events of a release wave never hold up the writes of a reconcile
+	// behind a client-side rate limit. Default: kube.
+	events  kubernetes.Interface
+	argo    versioned.Interface
+	dynamic dynamic.Interface
+}
+
 // newApp builds caches, metrics collectors and controllers; nothing runs
 // until app.run.
-func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo versioned.Interface, dyn dynamic.Interface, watchNamespace string, m *controllermetrics.Metrics, plugins *host.Host) (*app, error) {
+func newApp(ctx context.Context, o *options, c clients, watchNamespace string, m *controllermetrics.Metrics, plugins *host.Host) (*app, error) {
+	kube, argo, dyn := c.kube, c.argo, c.dynamic
 	if plugins == nil {
 		plugins = host.New(host.Options{})
 	}
@@ -210,7 +223,7 @@ func newApp(ctx context.Context, o *options, kube kubernetes.Interface, argo ver
 	}
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartStructuredLogging(0)
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cmp.Or(c.events, kube).CoreV1().Events("")})
 	counted := m.EventRecorder(broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}))
 	report := tolerant.EventReporter(counted, klog.FromContext(ctx))
 	inf := newInformers(kube, argo, dyn, watchNamespace, selector, time.Duration(o.resyncSeconds)*time.Second, report)
@@ -300,7 +313,6 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client configuration: %w", err)
 	}
-	cfg.QPS, cfg.Burst = o.qps, o.burst
 	cfg.UserAgent = "serin-controller/" + versionString()
 	watchNS, err := o.watchNamespace(cc)
 	if err != nil {
@@ -308,6 +320,9 @@ func run(ctx context.Context, o *options) error {
 	}
 	ownNS := controllerNamespace(os.LookupEnv, os.ReadFile)
 	logStartup(logger, o, watchNS, ownNS, cfg.Host)
+	limit := decideClientLimit(o, o.rateLimitGiven, func() (bool, error) { return priorityAndFairness(ctx, cfg) })
+	limitClients(cfg, limit)
+	logger.Info("Client-side rate limit", "unlimited", limit.unlimited(), "qps", limit.qps, "burst", limit.burst, "reason", limit.reason)
 
 	// Every client's requests are counted (controller_clientset_k8s_request_total).
 	m := controllermetrics.New(versionString())
@@ -330,7 +345,11 @@ func run(ctx context.Context, o *options) error {
 	}
 	plugins := startPlugins(ctx, o, kube, ownNS)
 	defer plugins.Shutdown()
-	a, err := newApp(ctx, o, kube, argo, dyn, watchNS, m, plugins)
+	events, err := kubernetes.NewForConfig(cfg) // its own rate limiter
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, o, clients{kube: kube, events: events, argo: argo, dynamic: dyn}, watchNS, m, plugins)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // the controller.
 func (r *run) start(ctx context.Context) error {
 	r.progress.Printf("starting the local cluster")
-	c, err := cluster.Start(ctx, cluster.Options{RepoRoot: r.root, Build: true, Out: r.opts.Out, Timeout: 5 * time.Minute})
+	c, err := cluster.Start(ctx, cluster.Options{RepoRoot: r.root, Build: true, Out: r.opts.Out, Timeout: 5 * time.Minute, PriorityAndFairness: true})
 	if err != nil {
 		return fmt.Errorf("starting the cluster: %w", err)
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	// <RepoRoot>/manifests/crds: Argo Rollouts' own, as a user's Helm chart
 	// installed them, say.
 	ArgoCRDDir string
+	// PriorityAndFairness turns on the API server's API Priority and
+	// Fairness (off by default, so that only requests in flight are
+	// limited).
+	PriorityAndFairness bool
 	// Timeout bounds the start; default 2 minutes.
 	Timeout time.Duration
 }

@@ -74,7 +74,11 @@ func etcdArgs(f files, p ports) []string {
 	}
 }
 
-func apiserverArgs(f files, p ports) []string {
+// apiserverArgs are kube-apiserver's flags. Without priorityAndFairness
+// the server limits only requests in flight (2000, 1000 mutating), which is
+// all the e2e suites need; the benchmarks turn API Priority and Fairness on,
+// as on a real cluster.
+func apiserverArgs(f files, p ports, priorityAndFairness bool) []string {
 	return []string{
 		"--etcd-servers=http://" + local(p.etcd),
 		"--bind-address=127.0.0.1",
@@ -89,7 +93,7 @@ func apiserverArgs(f files, p ports) []string {
 		// The only address is loopback, which Endpoints may not hold.
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
-		"--enable-priority-and-fairness=false",
+		"--enable-priority-and-fairness=" + strconv.FormatBool(priorityAndFairness),
 		"--max-requests-inflight=2000",
 		"--max-mutating-requests-inflight=1000",
 		"--profiling=false",

@@ -184,7 +184,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd *process) (*process, 
 	if err := waitHTTP(ctx, etcd, insecureClient, "http://"+local(c.ports.etcd)+"/health", ""); err != nil {
 		return nil, err
 	}
-	apiserver, err := c.launch("kube-apiserver", apiserverArgs(c.files, c.ports))
+	apiserver, err := c.launch("kube-apiserver", apiserverArgs(c.files, c.ports, c.opts.PriorityAndFairness))
 	if err != nil {
 		return nil, err
 	}
