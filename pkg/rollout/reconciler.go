@@ -148,7 +148,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key cache.ObjectName) (contr
 	r.observeALB(ctx, ro, &state)
 	r.observeTargets(ctx, ro, &state)
 	r.callStepPlugins(ctx, &state)
-	p := plan.Compute(state)
+	p := plan.Settle(state)
 	if err := r.apply(ctx, ro, p); err != nil {
 		if errors.Is(err, errRolloutGone) {
 			// Deleted while we worked: nothing is left to do for this key. If

@@ -71,7 +71,7 @@ func (w *world) drive(r *Report, start time.Time) {
 		before := w.snapshot()
 		st := w.state()
 		st.StepPluginAnswers = answerStepPlugins(plan.StepPluginCalls(st))
-		last := plan.Compute(st)
+		last := plan.Settle(st)
 		w.apply(last)
 		w.kubelet()
 		if msg := invalidSpec(w.ro.Status); msg != "" {

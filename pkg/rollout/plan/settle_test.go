@@ -1,0 +1,143 @@
+package plan
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
+	"github.com/serin-dev/serin/pkg/event"
+)
+
+// stepUntilStatusOnlyAdvance reconciles (Compute only) until the next plan
+// would move currentStepIndex from `from` while writing nothing but the
+// status, and returns the state it would plan from.
+func stepUntilStatusOnlyAdvance(w *world, from int32) State {
+	w.t.Helper()
+	for range 30 {
+		st := w.state()
+		p := Compute(st)
+		if !p.writesBeyondStatus() && stepIndex(st.Rollout.Status) == from && stepIndex(p.Status) == from+1 {
+			return st
+		}
+		w.step()
+	}
+	w.t.Fatalf("step %d never completed with a status-only plan; status %+v", from, w.ro.Status)
+	return State{}
+}
+
+func stepIndex(s v1alpha1.RolloutStatus) int32 {
+	if s.CurrentStepIndex == nil {
+		return -1
+	}
+	return *s.CurrentStepIndex
+}
+
+func reasons(events []event.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+func TestSettleStartsThePauseInTheWriteThatCompletesTheStep(t *testing.T) {
+	// One replica, as in the release wave of the benchmarks: the canary
+	// pod is the whole Rollout, so nothing is left to scale up when the
+	// last step ends.
+	ro := canaryRollout(setWeight(20), pauseFor("10s"))
+	ro.Spec.Replicas = int32Ptr(1)
+	w := newWorld(t, ro)
+	w.settle()
+	w.setImage("demo:v2")
+	st := stepUntilStatusOnlyAdvance(w, 0)
+
+	if alone := Compute(st); len(alone.Status.PauseConditions) != 0 {
+		t.Fatalf("Compute alone already paused (%+v): this test no longer shows a chain", alone.Status.PauseConditions)
+	}
+	p := Settle(st)
+	if p.writesBeyondStatus() {
+		t.Fatalf("the settled plan writes beyond the status: %+v", p)
+	}
+	if stepIndex(p.Status) != 1 || len(p.Status.PauseConditions) != 1 || p.Status.Phase != v1alpha1.RolloutPhasePaused {
+		t.Fatalf("settled status: step %d, pause %+v, phase %s; want step 1 paused", stepIndex(p.Status), p.Status.PauseConditions, p.Status.Phase)
+	}
+	if got, want := reasons(p.Events), []string{v1alpha1.EventRolloutStepCompleted, v1alpha1.EventRolloutPaused}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v in that order", got, want)
+	}
+	if p.RequeueAfter != 10*time.Second {
+		t.Errorf("requeue after %s, want the pause's 10s", p.RequeueAfter)
+	}
+
+	// The pause ends on the last step: the same write promotes.
+	w.ro.Status = p.Status
+	w.advance(11 * time.Second)
+	p = Settle(w.state())
+	if stepIndex(p.Status) != 2 || p.Status.StableRS != w.hash() || len(p.Status.PauseConditions) != 0 {
+		t.Fatalf("after the pause: step %d, stableRS %q (want %q), pause %+v", stepIndex(p.Status), p.Status.StableRS, w.hash(), p.Status.PauseConditions)
+	}
+	if got := reasons(p.Events); !slices.Contains(got, v1alpha1.EventRolloutResumed) || !slices.Contains(got, v1alpha1.EventRolloutCompleted) {
+		t.Errorf("events %v, want RolloutResumed and RolloutCompleted", got)
+	}
+}
+
+func TestSettleKeepsAPlanThatWritesMoreThanTheStatus(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	w.setImage("demo:v2")
+	st := w.state()
+	p, alone := Settle(st), Compute(st)
+	if p.Create == nil || !reflect.DeepEqual(p, alone) {
+		t.Fatalf("a reconcile that creates the canary ReplicaSet must plan as Compute does")
+	}
+}
+
+func TestSettleStopsBeforeAStepPluginMustBeAsked(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), v1alpha1.CanaryStep{Plugin: &v1alpha1.PluginStep{Name: "acme/gate"}}))
+	w.settle()
+	w.setImage("demo:v2")
+	st := stepUntilStatusOnlyAdvance(w, 0)
+	if p, alone := Settle(st), Compute(st); !reflect.DeepEqual(p, alone) {
+		t.Fatalf("the chain went on into a plugin step whose plugin was not asked: %+v", p.Status.Canary.StepPluginStatuses)
+	}
+}
+
+func TestSettleStopsWhenNothingMoreChanges(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+	w.settle()
+	st := w.state()
+	if p, alone := Settle(st), Compute(st); !reflect.DeepEqual(p, alone) {
+		t.Fatal("a converged Rollout must plan as Compute does")
+	}
+}
+
+// Every field of Plan that writes something must stop the chain; a new one
+// must be added to writesBeyondStatus.
+func TestWritesBeyondStatusCoversEveryWriteOfAPlan(t *testing.T) {
+	notWrites := map[string]bool{"Status": true, "Events": true, "Finished": true, "RequeueAfter": true}
+	typ := reflect.TypeOf(Plan{})
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		var p Plan
+		v := reflect.ValueOf(&p).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Pointer:
+			v.Set(reflect.New(f.Type.Elem()))
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(f.Type, 1, 1))
+		default:
+			if !notWrites[f.Name] {
+				t.Errorf("field %s (%s): classify it in writesBeyondStatus", f.Name, f.Type)
+			}
+			continue
+		}
+		if got := p.writesBeyondStatus(); got == notWrites[f.Name] {
+			t.Errorf("field %s set: writesBeyondStatus = %v", f.Name, got)
+		}
+	}
+}
