@@ -77,3 +77,14 @@ func TestPriorityAndFairnessReportsAnUnreachableServer(t *testing.T) {
 		t.Fatal("want an error for a server that is gone")
 	}
 }
+
+func TestBuiltinKindsSpeakProtobufWithoutChangingTheConfig(t *testing.T) {
+	cfg := &rest.Config{Host: "https://example", QPS: 5}
+	c := builtinKinds(cfg)
+	if c.ContentType != "application/vnd.kubernetes.protobuf" || !strings.HasPrefix(c.AcceptContentTypes, "application/vnd.kubernetes.protobuf,") || c.QPS != 5 {
+		t.Errorf("builtinKinds = content %q accept %q qps %v", c.ContentType, c.AcceptContentTypes, c.QPS)
+	}
+	if cfg.ContentType != "" || cfg.AcceptContentTypes != "" {
+		t.Error("builtinKinds changed the config it was given")
+	}
+}

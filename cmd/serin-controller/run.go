@@ -331,7 +331,7 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubernetes.NewForConfig(builtinKinds(cfg))
 	if err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func run(ctx context.Context, o *options) error {
 	}
 	plugins := startPlugins(ctx, o, kube, ownNS)
 	defer plugins.Shutdown()
-	events, err := kubernetes.NewForConfig(cfg) // its own rate limiter
+	events, err := kubernetes.NewForConfig(builtinKinds(cfg)) // its own rate limiter
 	if err != nil {
 		return err
 	}
