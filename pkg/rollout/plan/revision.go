@@ -80,15 +80,25 @@ func sortRevisions(ro *v1alpha1.Rollout, rss []*appsv1.ReplicaSet) revisions {
 // releases used, then by comparing templates, so that ReplicaSets created by
 // earlier controllers are adopted instead of replaced.
 func findNewReplicaSet(ro *v1alpha1.Rollout, all []*appsv1.ReplicaSet, hash string) *appsv1.ReplicaSet {
-	for _, want := range []string{hash, deploymentStyleHash(&ro.Spec.Template, ro.Status.CollisionCount)} {
-		for _, rs := range all {
-			if rs.Labels[v1alpha1.LabelPodTemplateHash] == want {
-				return rs
-			}
-		}
+	if rs := withHash(all, hash); rs != nil {
+		return rs
+	}
+	// The Deployment-style hash is costly (a spew dump of the template):
+	// only looked for when the usual one is not there.
+	if rs := withHash(all, deploymentStyleHash(&ro.Spec.Template, ro.Status.CollisionCount)); rs != nil {
+		return rs
 	}
 	for _, rs := range all {
 		if templatesMatch(ro, rs) {
+			return rs
+		}
+	}
+	return nil
+}
+
+func withHash(all []*appsv1.ReplicaSet, hash string) *appsv1.ReplicaSet {
+	for _, rs := range all {
+		if rs.Labels[v1alpha1.LabelPodTemplateHash] == hash {
 			return rs
 		}
 	}
