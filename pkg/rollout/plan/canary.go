@@ -160,7 +160,9 @@ func (p *planner) pauseStep() {
 		if !p.ro.Status.ControllerPause {
 			p.pause.add(v1alpha1.PauseReasonCanaryPauseStep)
 			if step.Pause.Duration != nil {
-				p.plan.requeue(time.Duration(step.Pause.DurationSeconds()) * time.Second)
+				// From the start as stored: whole seconds (see applyPauseWithEvents).
+				end := p.now.Truncate(time.Second).Add(time.Duration(step.Pause.DurationSeconds()) * time.Second)
+				p.plan.requeue(end.Sub(p.now))
 			}
 		}
 		return

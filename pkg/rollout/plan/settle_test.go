@@ -141,3 +141,18 @@ func TestWritesBeyondStatusCoversEveryWriteOfAPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestATimedPauseEndsWhenItsStoredStartSays(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("10s")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.advance(700 * time.Millisecond) // the API server keeps whole seconds
+	w.settle()
+	pc := w.ro.Status.PauseConditions
+	if len(pc) != 1 || !pc[0].StartTime.Time.Equal(w.now.Truncate(time.Second)) {
+		t.Fatalf("pause conditions %+v, want one started at %s", pc, w.now.Truncate(time.Second))
+	}
+	if w.last.RequeueAfter != 9300*time.Millisecond {
+		t.Errorf("requeue after %s, want 9.3s: the stored pause ends then", w.last.RequeueAfter)
+	}
+}

@@ -99,7 +99,9 @@ func (p *planner) applyPauseWithEvents(s *v1alpha1.RolloutStatus) {
 	}
 	for _, r := range d.added {
 		if !seen[r] {
-			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: metav1.NewTime(p.now)})
+			// Whole seconds, as the API server keeps them: the timer set now
+			// fires when the stored pause ends, not up to a second later.
+			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: metav1.NewTime(p.now.Truncate(time.Second))})
 			seen[r] = true
 			controllerPause = true
 			p.event(false, v1alpha1.EventRolloutPaused, fmt.Sprintf(v1alpha1.EventMessageRolloutPaused, r))
