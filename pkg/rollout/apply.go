@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	appsv1 "k8s.io/api/apps/v1"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -23,8 +24,9 @@ import (
 )
 
 // apply carries out a plan in a fixed order, each write only when the plan
-// asks for it: the Rollout's own metadata and spec, the ReplicaSet create,
-// updates and deletes, the workload scale, router writes, Experiments,
+// asks for it: the Rollout's own metadata and spec, the ReplicaSet create
+// and the ReplicaSets that grow, the workload scale, router writes, the
+// other ReplicaSet updates and the deletes, Experiments,
 // AnalysisRuns, pod patches, evictions, Service switches, and the status
 // last. Events are recorded once the writes succeeded.
 func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Plan) error {
@@ -56,7 +58,7 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 			return fmt.Errorf("creating ReplicaSet %s: %w", p.Create.Name, err)
 		}
 	}
-	if err := r.updateAndDeleteReplicaSets(ctx, p); err != nil {
+	if err := r.updateReplicaSets(ctx, p.Grows); err != nil {
 		return err
 	}
 	if p.WorkloadReplicas != nil {
@@ -65,6 +67,12 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		}
 	}
 	if err := r.applyRouterWrites(ctx, ro, p.RouterWrites); err != nil {
+		return err
+	}
+	if err := r.updateReplicaSets(ctx, p.Updates); err != nil {
+		return err
+	}
+	if err := r.deleteReplicaSets(ctx, p.Deletes); err != nil {
 		return err
 	}
 	if err := r.applyExperiments(ctx, ro, &p); err != nil {
@@ -84,15 +92,20 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 	return r.writeStatus(ctx, ro, resourceVersion, p)
 }
 
-// updateAndDeleteReplicaSets applies the plan's ReplicaSet updates, then its
-// deletes; a ReplicaSet already gone counts as deleted.
-func (r *Reconciler) updateAndDeleteReplicaSets(ctx context.Context, p plan.Plan) error {
-	for _, rs := range p.Updates {
+// updateReplicaSets writes changed ReplicaSets, in order.
+func (r *Reconciler) updateReplicaSets(ctx context.Context, updates []*appsv1.ReplicaSet) error {
+	for _, rs := range updates {
 		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("updating ReplicaSet %s: %w", rs.Name, err)
 		}
 	}
-	for _, rs := range p.Deletes {
+	return nil
+}
+
+// deleteReplicaSets deletes ReplicaSets past the history limit; one already
+// gone counts as deleted.
+func (r *Reconciler) deleteReplicaSets(ctx context.Context, deletes []*appsv1.ReplicaSet) error {
+	for _, rs := range deletes {
 		precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &rs.UID, ResourceVersion: &rs.ResourceVersion}}
 		if err := r.o.KubeClient.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, precondition); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting ReplicaSet %s: %w", rs.Name, err)

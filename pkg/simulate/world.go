@@ -97,7 +97,7 @@ func (w *world) apply(p plan.Plan) {
 		rs.CreationTimestamp = metav1.NewTime(w.now)
 		w.rss[rs.Name] = rs
 	}
-	for _, u := range p.Updates {
+	for _, u := range p.ReplicaSetUpdates() {
 		if _, ok := w.rss[u.Name]; ok {
 			w.rss[u.Name] = u.DeepCopy()
 		}

@@ -106,7 +106,7 @@ func TestALBCanaryMovesWeightsAndAbortTakesThemAwayInOneReconcile(t *testing.T) 
 	p := w.step()
 	w.expectALB(map[string]int64{"demo-stable": 100, "demo-canary": 0})
 	// Traffic leaves the canary before any of its pods does.
-	for _, rs := range p.Updates {
+	for _, rs := range p.ReplicaSetUpdates() {
 		if rs.Labels[v1alpha1.LabelPodTemplateHash] == w.hash() && rsReplicas(rs) < 3 {
 			t.Fatalf("the canary was scaled down to %d in the reconcile that moved its traffic", rsReplicas(rs))
 		}

@@ -26,7 +26,7 @@ func BenchmarkComputeConverged(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p := Compute(st)
-		if p.Create != nil || len(p.Updates) > 0 {
+		if p.Create != nil || len(p.ReplicaSetUpdates()) > 0 {
 			b.Fatal("a converged Rollout planned writes")
 		}
 	}

@@ -75,8 +75,8 @@ func TestOutOfBoundsNumbersAreInvalidSpecNamingTheField(t *testing.T) {
 			if c == nil || !strings.Contains(c.Message, tc.field) {
 				t.Fatalf("want InvalidSpec naming %s, got %+v", tc.field, c)
 			}
-			if p.Create != nil || len(p.Updates) > 0 || len(p.RouterWrites) > 0 {
-				t.Fatalf("an out-of-bounds Rollout still writes: create %v, %d updates", p.Create != nil, len(p.Updates))
+			if p.Create != nil || len(p.ReplicaSetUpdates()) > 0 || len(p.RouterWrites) > 0 {
+				t.Fatalf("an out-of-bounds Rollout still writes: create %v, %d updates", p.Create != nil, len(p.ReplicaSetUpdates()))
 			}
 		})
 	}

@@ -47,7 +47,7 @@ func TestConvergedRolloutPlansNothing(t *testing.T) {
 	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
 	w.settle()
 	p := Compute(w.state())
-	if p.Create != nil || len(p.Updates) != 0 || len(p.Deletes) != 0 || len(p.ServiceSwitches) != 0 || p.Revision != "" || len(p.Events) != 0 {
+	if p.Create != nil || len(p.ReplicaSetUpdates()) != 0 || len(p.Deletes) != 0 || len(p.ServiceSwitches) != 0 || p.Revision != "" || len(p.Events) != 0 {
 		t.Fatalf("a converged rollout planned writes: %+v", p)
 	}
 	if p.RequeueAfter != 0 {
@@ -264,7 +264,7 @@ func TestInvalidSpecStopsWithAClearMessage(t *testing.T) {
 			tc.mutate(ro)
 			w := newWorld(t, ro)
 			p := w.step()
-			if p.Create != nil || len(p.Updates) != 0 || len(p.ServiceSwitches) != 0 {
+			if p.Create != nil || len(p.ReplicaSetUpdates()) != 0 || len(p.ServiceSwitches) != 0 {
 				t.Fatalf("an invalid Rollout must not change anything, plan %+v", p)
 			}
 			c := condition(p.Status, v1alpha1.InvalidSpec)

@@ -80,7 +80,7 @@ func expectRefusedQuietly(t *testing.T, p Plan) {
 	if condition(p.Status, v1alpha1.InvalidSpec) == nil {
 		t.Fatalf("an invalid spec was planned for: %+v", p.Status)
 	}
-	if p.Create != nil || len(p.Updates)+len(p.Deletes)+len(p.RouterWrites)+len(p.ServiceSwitches) > 0 {
+	if p.Create != nil || len(p.ReplicaSetUpdates())+len(p.Deletes)+len(p.RouterWrites)+len(p.ServiceSwitches) > 0 {
 		t.Fatal("an invalid spec was written for")
 	}
 }
@@ -91,7 +91,7 @@ func (w *world) checkBounds(t *testing.T, p Plan) {
 	replicas := specReplicas(w.ro)
 	surge, _ := surgeAndUnavailable(w.ro)
 	most := replicas + surge
-	for _, rs := range append(p.Updates, p.Create) {
+	for _, rs := range append(p.ReplicaSetUpdates(), p.Create) {
 		if rs == nil {
 			continue
 		}

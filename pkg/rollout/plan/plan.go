@@ -369,8 +369,8 @@ func (p *planner) update(rs *appsv1.ReplicaSet) {
 }
 
 // finishReplicaSets puts the latest copy of every ReplicaSet that changed
-// into the plan: the one to create, or an update, in the order they first
-// changed.
+// into the plan: the one to create, a grow or an update, in the order they
+// first changed.
 func (p *planner) finishReplicaSets() {
 	for _, name := range p.changed {
 		i := slices.IndexFunc(p.revs.all, func(rs *appsv1.ReplicaSet) bool { return rs.Name == name })
@@ -382,8 +382,22 @@ func (p *planner) finishReplicaSets() {
 			p.plan.Create = rs
 			continue
 		}
+		if rsReplicas(rs) > p.observedReplicas(name) {
+			p.plan.Grows = append(p.plan.Grows, rs)
+			continue
+		}
 		p.plan.Updates = append(p.plan.Updates, rs)
 	}
+}
+
+// observedReplicas is spec.replicas of the ReplicaSet as observed.
+func (p *planner) observedReplicas(name string) int32 {
+	for _, rs := range p.st.ReplicaSets {
+		if rs.Name == name {
+			return rsReplicas(rs)
+		}
+	}
+	return 0
 }
 
 // scaleWithEvent resizes a ReplicaSet, recording the event, and keeps the

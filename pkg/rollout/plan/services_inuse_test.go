@@ -47,9 +47,9 @@ func expectRefused(t *testing.T, p Plan, parts ...string) {
 			t.Errorf("InvalidSpec message %q does not name %s", c.Message, part)
 		}
 	}
-	if len(p.ServiceSwitches) > 0 || p.Create != nil || len(p.Updates) > 0 || len(p.RouterWrites) > 0 {
+	if len(p.ServiceSwitches) > 0 || p.Create != nil || len(p.ReplicaSetUpdates()) > 0 || len(p.RouterWrites) > 0 {
 		t.Fatalf("a refused Rollout still writes: %d switches, create %v, %d updates, %d router writes",
-			len(p.ServiceSwitches), p.Create != nil, len(p.Updates), len(p.RouterWrites))
+			len(p.ServiceSwitches), p.Create != nil, len(p.ReplicaSetUpdates()), len(p.RouterWrites))
 	}
 }
 

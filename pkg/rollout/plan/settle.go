@@ -1,6 +1,11 @@
 package plan
 
-import "k8s.io/apimachinery/pkg/api/equality"
+import (
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+)
 
 // maxSettle bounds the plans one reconcile chains (see Settle).
 const maxSettle = 4
@@ -53,8 +58,14 @@ func Settle(st State) Plan {
 // Rollout's status (events are not writes of the Rollout's world).
 func (p Plan) writesBeyondStatus() bool {
 	return p.DefaultReplicas || p.Revision != "" || p.WorkloadGeneration != "" || p.WorkloadReplicas != nil ||
-		p.Create != nil || len(p.Updates) > 0 || len(p.Deletes) > 0 || len(p.PodPatches) > 0 ||
+		p.Create != nil || len(p.Grows) > 0 || len(p.Updates) > 0 || len(p.Deletes) > 0 || len(p.PodPatches) > 0 ||
 		len(p.CreateRuns) > 0 || len(p.TerminateRuns) > 0 || len(p.DeleteRuns) > 0 ||
 		p.CreateExperiment != nil || len(p.TerminateExperiments) > 0 || len(p.DeleteExperiments) > 0 ||
 		len(p.RouterWrites) > 0 || len(p.Evictions) > 0 || len(p.ServiceSwitches) > 0
+}
+
+// ReplicaSetUpdates is every ReplicaSet update of the plan: the grows, then
+// the other updates.
+func (p Plan) ReplicaSetUpdates() []*appsv1.ReplicaSet {
+	return append(slices.Clip(p.Grows), p.Updates...)
 }

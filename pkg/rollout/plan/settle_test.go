@@ -156,3 +156,30 @@ func TestATimedPauseEndsWhenItsStoredStartSays(t *testing.T) {
 		t.Errorf("requeue after %s, want 9.3s: the stored pause ends then", w.last.RequeueAfter)
 	}
 }
+
+func TestGrowsHoldTheReplicaSetsThatScaleUp(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(40), pauseFor("")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.ro.Status.Abort = true
+	st := w.state()
+	p := Compute(st)
+	observed := map[string]int32{}
+	for _, rs := range st.ReplicaSets {
+		observed[rs.Name] = *rs.Spec.Replicas
+	}
+	if len(p.Grows) == 0 {
+		t.Fatal("an abort of a basic canary must scale the stable ReplicaSet back up")
+	}
+	for _, rs := range p.Grows {
+		if *rs.Spec.Replicas <= observed[rs.Name] {
+			t.Errorf("grow %s: %d replicas, observed %d", rs.Name, *rs.Spec.Replicas, observed[rs.Name])
+		}
+	}
+	for _, rs := range p.Updates {
+		if *rs.Spec.Replicas > observed[rs.Name] {
+			t.Errorf("update %s scales up (%d > %d): it belongs with the grows", rs.Name, *rs.Spec.Replicas, observed[rs.Name])
+		}
+	}
+}

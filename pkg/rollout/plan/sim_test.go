@@ -172,7 +172,7 @@ func (w *world) step() Plan {
 		rs.CreationTimestamp = metav1.NewTime(w.now)
 		w.rss[rs.Name] = rs
 	}
-	for _, u := range p.Updates {
+	for _, u := range p.ReplicaSetUpdates() {
 		if _, ok := w.rss[u.Name]; !ok {
 			w.t.Fatalf("plan updates %s, which does not exist", u.Name)
 		}

@@ -103,7 +103,13 @@ type Plan struct {
 	WorkloadReplicas *int32
 	// Create is a ReplicaSet to create.
 	Create *appsv1.ReplicaSet
-	// Updates are changed copies of existing ReplicaSets (scale, annotations).
+	// Grows are changed copies of existing ReplicaSets whose spec.replicas
+	// go up: written before the router writes, so that pods are asked for
+	// before any traffic is sent their way.
+	Grows []*appsv1.ReplicaSet
+	// Updates are the other changed copies of existing ReplicaSets (scale
+	// downs, annotations): written after the router writes, so that traffic
+	// leaves pods before they go and an abort's first write moves traffic.
 	Updates []*appsv1.ReplicaSet
 	// Deletes are ReplicaSets past the revision history limit.
 	Deletes []*appsv1.ReplicaSet
