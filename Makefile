@@ -74,8 +74,10 @@ bench: build cluster-binaries ## Run the benchmark suite (e2e/bench): table on s
 	cd e2e && go run ./cmd/bench $(BENCH_FLAGS)
 
 .PHONY: bench-readme
-bench-readme: ## Write the table of the last `make bench` (bin/bench/bench.json) into README.md.
-	cd e2e && go run ./cmd/bench readme
+# BENCH_README_FLAGS='--in a.json,b.json' puts the figures of several runs in one table.
+BENCH_README_FLAGS ?=
+bench-readme: ## Write the table of the last `make bench` (bin/bench/bench.json, or BENCH_README_FLAGS' --in) into README.md.
+	cd e2e && go run ./cmd/bench readme $(BENCH_README_FLAGS)
 
 .PHONY: cluster-binaries
 cluster-binaries: ## Build etcd, the Kubernetes control plane, kubectl and kwok from Go modules; install Prometheus.

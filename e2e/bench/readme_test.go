@@ -22,6 +22,26 @@ func TestReplaceTableKeepsTheRestOfTheReadme(t *testing.T) {
 	}
 }
 
+func TestSeveralRunsMakeOneTable(t *testing.T) {
+	day := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	a := &Report{Started: day, Command: "make bench BENCH_FLAGS='--n 1000'", Machine: "m"}
+	a.Add("wave N=1000", "Rollouts all Healthy", 9, "s")
+	b := &Report{Started: day, Command: "make bench BENCH_FLAGS='--scenarios coldstart --n 10000'", Machine: "m", Errors: []string{"idle: stopped"}}
+	b.AddTarget("cold start N=10000", "writes", 0, "requests", 0)
+	got, err := ReplaceTable(ReadmeBegin+"\n"+ReadmeEnd+"\n", a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Index(got, "| wave N=1000 |") >= 0 && strings.Index(got, "| wave N=1000 |") < strings.Index(got, "| cold start N=10000 | writes | 0 | requests | ≤ 0 met |")
+	if !rows || strings.Count(got, "| Scenario |") != 1 {
+		t.Errorf("want one table with a's rows before b's:\n%s", got)
+	}
+	if !strings.Contains(got, "with `make bench BENCH_FLAGS='--n 1000'`") || !strings.Contains(got, "--scenarios coldstart --n 10000'`") ||
+		!strings.Contains(got, "Not measured: idle: stopped") {
+		t.Errorf("want each run's command and errors:\n%s", got)
+	}
+}
+
 func TestReplaceTableWantsMarkers(t *testing.T) {
 	if _, err := ReplaceTable("# no markers\n", &Report{}); err == nil {
 		t.Fatal("want an error without markers")

@@ -76,17 +76,29 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-// WriteMarkdown prints the figures as a Markdown table, for the README.
-func (r *Report) WriteMarkdown(w io.Writer) error {
+// WriteMarkdown prints the figures of one or more runs as one Markdown
+// table, for the README, then what was not measured and how each run was
+// made.
+func WriteMarkdown(w io.Writer, runs ...*Report) error {
 	var b strings.Builder
 	b.WriteString("| Scenario | Figure | Value | Unit | Target |\n|---|---|---:|---|---|\n")
-	for _, f := range r.Figures {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.Scenario, f.Name, format(f.Value), f.Unit, strings.TrimSpace(f.Target+" "+verdict(f)))
+	for _, r := range runs {
+		for _, f := range r.Figures {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.Scenario, f.Name, format(f.Value), f.Unit, strings.TrimSpace(f.Target+" "+verdict(f)))
+		}
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "\nNot measured: %s\n", e)
+	b.WriteString("\n")
+	for _, r := range runs {
+		for _, e := range r.Errors {
+			fmt.Fprintf(&b, "Not measured: %s\n\n", e)
+		}
 	}
-	fmt.Fprintf(&b, "\nMeasured %s on %s with `%s`.\n", r.Started.UTC().Format("2006-01-02"), r.Machine, r.Command)
+	for i, r := range runs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Measured %s on %s with `%s`.\n", r.Started.UTC().Format("2006-01-02"), r.Machine, r.Command)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

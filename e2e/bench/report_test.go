@@ -22,7 +22,7 @@ func TestReportRoundTripsAndJudgesTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	var md strings.Builder
-	if err := got.WriteMarkdown(&md); err != nil {
+	if err := WriteMarkdown(&md, got); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

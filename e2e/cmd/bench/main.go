@@ -75,16 +75,20 @@ func run(args []string) error {
 // readme writes the table of a saved run into the README.
 func readme(args []string, root, out string) error {
 	fs := flag.NewFlagSet("bench readme", flag.ContinueOnError)
-	in := fs.String("in", filepath.Join(out, "bench.json"), "Report to read")
+	in := fs.String("in", filepath.Join(out, "bench.json"), "Comma-separated reports to read, in the order their figures go in the table")
 	doc := fs.String("readme", filepath.Join(root, "README.md"), "README to update")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	report, err := bench.Load(*in)
-	if err != nil {
-		return err
+	var runs []*bench.Report
+	for _, path := range strings.Split(*in, ",") {
+		r, err := bench.Load(path)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
 	}
-	return bench.UpdateReadme(*doc, report)
+	return bench.UpdateReadme(*doc, runs...)
 }
 
 // command is how to run the same benchmark again.
