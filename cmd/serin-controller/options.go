@@ -90,15 +90,21 @@ type options struct {
 
 // Defaults, from Argo Rollouts.
 const (
-	defaultResyncSeconds     = 15 * 60
-	defaultMetricsPort       = 8090
-	defaultHealthzPort       = 8080
-	defaultQPS               = 40
-	defaultBurst             = 80
-	defaultLeaseDuration     = 15 * time.Second
-	defaultRenewDeadline     = 10 * time.Second
-	defaultRetryPeriod       = 2 * time.Second
-	defaultRolloutThreads    = 10
+	defaultResyncSeconds = 15 * 60
+	defaultMetricsPort   = 8090
+	defaultHealthzPort   = 8080
+	defaultQPS           = 40
+	defaultBurst         = 80
+	defaultLeaseDuration = 15 * time.Second
+	defaultRenewDeadline = 10 * time.Second
+	defaultRetryPeriod   = 2 * time.Second
+	// defaultRolloutThreads is Serin's own (Argo Rollouts: 10). A reconcile
+	// mostly waits on the API server, and with 10 workers the Rollouts whose
+	// pauses end, or whose analyses fail, in the same moment waited in line
+	// for each other: 50 canaries reacting together took 0.5-0.65 s at the
+	// 99th percentile with 10 workers and 0.12-0.13 s with 50 (make bench,
+	// reaction scenario).
+	defaultRolloutThreads    = 50
 	defaultAnalysisThreads   = 30
 	defaultExperimentThreads = 10
 )
@@ -125,7 +131,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", defaultRenewDeadline, "How long the leader keeps retrying to renew before it gives up leadership (and exits). At most the lease duration.")
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", defaultRetryPeriod, "Time between attempts to acquire or renew the Lease.")
 
-	fs.IntVar(&o.rolloutThreads, "rollout-threads", defaultRolloutThreads, "Rollouts reconciled in parallel.")
+	fs.IntVar(&o.rolloutThreads, "rollout-threads", defaultRolloutThreads, "Rollouts reconciled in parallel (Argo Rollouts' default is 10).")
 	fs.IntVar(&o.serviceThreads, "service-threads", 10, "Services released in parallel once no Rollout uses them.")
 	fs.IntVar(&o.analysisThreads, "analysis-threads", defaultAnalysisThreads, "AnalysisRuns reconciled in parallel.")
 	fs.IntVar(&o.experimentThreads, "experiment-threads", defaultExperimentThreads, "Experiments reconciled in parallel.")

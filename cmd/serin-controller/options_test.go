@@ -36,7 +36,7 @@ func TestFlagDefaults(t *testing.T) {
 		"leader-election-lease-duration": {o.leaseDuration, 15 * time.Second},
 		"leader-election-renew-deadline": {o.renewDeadline, 10 * time.Second},
 		"leader-election-retry-period":   {o.retryPeriod, 2 * time.Second},
-		"rollout-threads":                {o.rolloutThreads, 10},
+		"rollout-threads":                {o.rolloutThreads, 50},
 		"analysis-threads":               {o.analysisThreads, 30},
 		"experiment-threads":             {o.experimentThreads, 10},
 		"metricsPort":                    {o.metricsPort, 8090},
