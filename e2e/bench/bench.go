@@ -40,6 +40,10 @@ type Options struct {
 	// WaveProfile is how long the CPU profile taken from the start of the
 	// Rollouts' wave lasts (the wave's length is not known in advance).
 	WaveProfile time.Duration
+	// ColdRevisions is how many ReplicaSets each Rollout has when the cold
+	// start begins: the Rollouts are released ColdRevisions-1 more times
+	// first (the 10 000 Rollouts with 30 000 ReplicaSets is 3).
+	ColdRevisions int
 	// IdleWindow is how long the idle scenario watches.
 	IdleWindow time.Duration
 	// OutDir receives the JSON report, profiles and the controller's log.
@@ -94,6 +98,9 @@ type run struct {
 	// converged is the image every Rollout runs, Healthy; "" before the
 	// fleets exist.
 	converged string
+	// released counts the releases of every Rollout since they were
+	// created (each leaves one more ReplicaSet).
+	released int
 }
 
 // Run runs the chosen scenarios and returns the report, which it has also

@@ -20,6 +20,13 @@ func (r *run) coldStart(ctx context.Context) error {
 	if err := r.ensureFleets(ctx); err != nil {
 		return err
 	}
+	for i := r.revisions(); i < r.opts.ColdRevisions; i++ {
+		r.progress.Printf("cold start: releasing the %d Rollouts once more (revision %d of %d)", r.opts.N, i+1, r.opts.ColdRevisions)
+		if err := r.release(ctx); err != nil {
+			return err
+		}
+		r.released++
+	}
 	r.progress.Printf("cold start: stopping the controller")
 	r.ctrl.Stop()
 	r.ctrl = nil
@@ -47,7 +54,7 @@ func (r *run) coldStart(ctx context.Context) error {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	r.report.Profiles = append(r.report.Profiles, heap)
-	sc := fmt.Sprintf("cold start N=%d", r.opts.N)
+	sc := fmt.Sprintf("cold start N=%d, %d ReplicaSets", r.opts.N, r.opts.N*max(r.revisions(), 1))
 	rep := r.report
 	rep.AddTarget(sc, "time to every Rollout reconciled", ready.Seconds(), "s", 30)
 	rep.AddTarget(sc, "writes", s.Writes(), "requests", 0)
@@ -56,4 +63,14 @@ func (r *run) coldStart(ctx context.Context) error {
 	}
 	rep.AddTarget(sc, "controller peak RSS", peak/mib, "MiB", 512)
 	return nil
+}
+
+// revisions is how many ReplicaSets each Rollout has: one for its first
+// revision and one per release since (the revision history limit, 10 by
+// default, is not reached here).
+func (r *run) revisions() int {
+	if r.converged == "" {
+		return 0
+	}
+	return 1 + r.released
 }

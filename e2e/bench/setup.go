@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/serin-dev/serin/e2e/cluster"
@@ -60,26 +61,55 @@ const (
 	imageV2 = "registry.example/bench:v2"
 )
 
-// ensureFleets creates N Deployments and N Rollouts at imageV1, once, and
-// waits until all are available and Healthy.
+// ensureFleets creates N Rollouts at imageV1, and N Deployments when the
+// wave runs (they are its floor), once, and waits until all are available
+// and Healthy.
 func (r *run) ensureFleets(ctx context.Context) error {
 	if r.converged != "" {
 		return nil
 	}
 	n := r.opts.N
-	r.progress.Printf("creating %d Deployments and %d Rollouts", n, n)
-	if err := createFleets(ctx, r.kube, r.argo, n, imageV1); err != nil {
+	withDeployments := slices.Contains(r.opts.Scenarios, "wave")
+	r.progress.Printf("creating %d Rollouts (and Deployments: %v)", n, withDeployments)
+	if err := createFleets(ctx, r.kube, r.argo, n, imageV1, withDeployments); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, fleetTimeout(n))
 	defer cancel()
-	if _, err := waitAll(ctx, r.progress, "Deployments available", r.watches.deployments, n, deploymentDone(imageV1)); err != nil {
-		return err
+	if withDeployments {
+		if _, err := waitAll(ctx, r.progress, "Deployments available", r.watches.deployments, n, deploymentDone(imageV1)); err != nil {
+			return err
+		}
 	}
 	if _, err := waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, n, rolloutDone(imageV1)); err != nil {
 		return err
 	}
 	r.converged = imageV1
-	r.progress.Printf("both fleets converged")
+	r.progress.Printf("the fleet converged")
+	return nil
+}
+
+// fleetTimeout bounds the creation of n Rollouts: 10 minutes, and more for
+// very large fleets.
+func fleetTimeout(n int) time.Duration {
+	return max(10*time.Minute, time.Duration(n)*100*time.Millisecond)
+}
+
+// release changes every Rollout's image to the other one and waits until
+// all are Healthy.
+func (r *run) release(ctx context.Context) error {
+	next := imageV2
+	if r.converged == imageV2 {
+		next = imageV1
+	}
+	ctx, cancel := context.WithTimeout(ctx, fleetTimeout(r.opts.N))
+	defer cancel()
+	if err := setRolloutImages(ctx, r.argo, RolloutNamespace, r.opts.N, next); err != nil {
+		return err
+	}
+	if _, err := waitAll(ctx, r.progress, "Rollouts Healthy", r.watches.rollouts, r.opts.N, rolloutDone(next)); err != nil {
+		return err
+	}
+	r.converged = next
 	return nil
 }

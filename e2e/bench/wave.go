@@ -52,6 +52,7 @@ func (r *run) wave(ctx context.Context) error {
 	}
 	wave := ended.Sub(began)
 	r.converged = next
+	r.released++
 	r.progress.Printf("wave: %d Rollouts Healthy in %.1fs; 5 s for the controller's last writes", n, wave.Seconds())
 	time.Sleep(5 * time.Second)
 	after, err := r.ctrl.Scrape(ctx)

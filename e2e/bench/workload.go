@@ -85,11 +85,13 @@ func forEach(ctx context.Context, n int, f func(ctx context.Context, i int) erro
 	return g.Wait()
 }
 
-// createFleets creates n Deployments and n Rollouts with image.
-func createFleets(ctx context.Context, kube kubernetes.Interface, argo versioned.Interface, n int, image string) error {
+// createFleets creates n Rollouts, and n Deployments if asked, with image.
+func createFleets(ctx context.Context, kube kubernetes.Interface, argo versioned.Interface, n int, image string, withDeployments bool) error {
 	return forEach(ctx, n, func(ctx context.Context, i int) error {
-		if _, err := kube.AppsV1().Deployments(DeploymentNamespace).Create(ctx, deployment(objectName(i), image), metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("creating Deployment %d: %w", i, err)
+		if withDeployments {
+			if _, err := kube.AppsV1().Deployments(DeploymentNamespace).Create(ctx, deployment(objectName(i), image), metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating Deployment %d: %w", i, err)
+			}
 		}
 		if _, err := argo.ArgoprojV1alpha1().Rollouts(RolloutNamespace).Create(ctx, rollout(objectName(i), image), metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating Rollout %d: %w", i, err)

@@ -43,6 +43,7 @@ func run(args []string) error {
 	reactionN := fs.Int("reaction-n", 50, "Istio canaries of the reaction scenario")
 	fanoutN := fs.Int("fanout-n", 1000, "Concurrent AnalysisRuns of the fan-out scenario")
 	waveProfile := fs.Duration("wave-profile", time.Minute, "Length of the CPU profile taken from the start of the Rollouts' wave")
+	coldRevisions := fs.Int("coldstart-revisions", 3, "ReplicaSets per Rollout when the cold start begins (the Rollouts are released that many times less one first)")
 	idle := fs.Duration("idle", 10*time.Minute, "Length of the idle window")
 	outDir := fs.String("out", out, "Directory for bench.json, profiles and the controller's log")
 	ctrlArgs := fs.String("controller-args", "", "Extra space-separated arguments for serin-controller")
@@ -56,6 +57,7 @@ func run(args []string) error {
 		FanoutN:        *fanoutN,
 		WaveProfile:    *waveProfile,
 		IdleWindow:     *idle,
+		ColdRevisions:  *coldRevisions,
 		OutDir:         *outDir,
 		Command:        command(args),
 		ControllerArgs: strings.Fields(*ctrlArgs),
