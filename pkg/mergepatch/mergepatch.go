@@ -4,6 +4,7 @@
 package mergepatch
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 )
@@ -12,11 +13,25 @@ import (
 // whether there is any difference. Objects are compared key by key; arrays
 // and scalars are replaced whole, as merge patch defines.
 func Create(original, modified any) ([]byte, bool, error) {
-	a, err := toGeneric(original)
+	ajson, err := json.Marshal(original)
 	if err != nil {
 		return nil, false, err
 	}
-	b, err := toGeneric(modified)
+	bjson, err := json.Marshal(modified)
+	if err != nil {
+		return nil, false, err
+	}
+	if bytes.Equal(ajson, bjson) {
+		// The common case of a reconcile that changes nothing: encoding/json
+		// writes struct fields in order and map keys sorted, so equal values
+		// encode to equal bytes.
+		return nil, false, nil
+	}
+	a, err := toGeneric(ajson)
+	if err != nil {
+		return nil, false, err
+	}
+	b, err := toGeneric(bjson)
 	if err != nil {
 		return nil, false, err
 	}
@@ -28,13 +43,9 @@ func Create(original, modified any) ([]byte, bool, error) {
 	return data, true, err
 }
 
-func toGeneric(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
+func toGeneric(data []byte) (any, error) {
 	var out any
-	err = json.Unmarshal(data, &out)
+	err := json.Unmarshal(data, &out)
 	return out, err
 }
 
