@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -264,15 +265,7 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 		}
 		return seen
 	}
-	malformedEvent := func() string {
-		evs, _ := events.CoreV1().Events("shop").List(ctx, metav1.ListOptions{})
-		for _, e := range evs.Items {
-			if e.Reason == "MalformedObject" && e.InvolvedObject.Name == "bad" && e.Type == corev1.EventTypeWarning {
-				return e.Message
-			}
-		}
-		return ""
-	}
+	malformedEvent := func() string { return warningMessage(ctx, events, "MalformedObject", "bad") }
 	err = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		o := owners()
 		return o["good"] && o["bad"] && malformedEvent() != "", nil
@@ -292,4 +285,16 @@ func TestAMalformedRolloutStopsNothing(t *testing.T) {
 			t.Errorf("ReplicaSet %s carries requests %v", rs.Name, rs.Spec.Template.Spec.Containers[0].Resources.Requests)
 		}
 	}
+}
+
+// warningMessage is the message of the Warning event with reason about the
+// object name in namespace shop, or "".
+func warningMessage(ctx context.Context, client kubernetes.Interface, reason, name string) string {
+	evs, _ := client.CoreV1().Events("shop").List(ctx, metav1.ListOptions{})
+	for _, e := range evs.Items {
+		if e.Reason == reason && e.InvolvedObject.Name == name && e.Type == corev1.EventTypeWarning {
+			return e.Message
+		}
+	}
+	return ""
 }

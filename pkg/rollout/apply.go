@@ -35,27 +35,8 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		return err
 	}
 	if p.Create != nil {
-		if _, err := r.o.KubeClient.AppsV1().ReplicaSets(ro.Namespace).Create(ctx, p.Create, metav1.CreateOptions{}); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				existing, lerr := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).Get(p.Create.Name)
-				if lerr != nil {
-					// Most likely ours, from a reconcile whose write the
-					// ReplicaSet cache has not delivered yet (the Rollout
-					// cache may be ahead of it). Raising the collision count
-					// now would make a second ReplicaSet: wait for the cache,
-					// as Argo Rollouts does.
-					return fmt.Errorf("ReplicaSet %s exists but is not cached yet: %w", p.Create.Name, lerr)
-				}
-				if !metav1.IsControlledBy(existing, ro) {
-					return r.bumpCollisionCount(ctx, ro, resourceVersion, p.Create.Name)
-				}
-				// Ours, created by a reconcile the cache had not caught up
-				// with; the informer brings it and a new reconcile.
-				return nil
-			}
-			r.o.Recorder.Eventf(ro, corev1.EventTypeWarning, v1alpha1.EventReplicaSetCreateError,
-				v1alpha1.MessageReplicaSetCreateErr, p.Create.Name, err)
-			return fmt.Errorf("creating ReplicaSet %s: %w", p.Create.Name, err)
+		if stop, err := r.createReplicaSet(ctx, ro, resourceVersion, p.Create); stop {
+			return err
 		}
 	}
 	if err := r.updateReplicaSets(ctx, p.Grows); err != nil {
@@ -90,6 +71,34 @@ func (r *Reconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p plan.Pla
 		}
 	}
 	return r.writeStatus(ctx, ro, resourceVersion, p)
+}
+
+// createReplicaSet creates the plan's new ReplicaSet. stop ends the
+// reconcile there, with err or without one: a name that is ours already
+// (the informer brings it, and a new reconcile), or another owner's (the
+// collision count goes up first).
+func (r *Reconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.Rollout, resourceVersion string, rs *appsv1.ReplicaSet) (stop bool, err error) {
+	_, err = r.o.KubeClient.AppsV1().ReplicaSets(ro.Namespace).Create(ctx, rs, metav1.CreateOptions{})
+	switch {
+	case err == nil:
+		return false, nil
+	case !apierrors.IsAlreadyExists(err):
+		r.o.Recorder.Eventf(ro, corev1.EventTypeWarning, v1alpha1.EventReplicaSetCreateError,
+			v1alpha1.MessageReplicaSetCreateErr, rs.Name, err)
+		return true, fmt.Errorf("creating ReplicaSet %s: %w", rs.Name, err)
+	}
+	existing, lerr := r.o.ReplicaSetLister.ReplicaSets(ro.Namespace).Get(rs.Name)
+	if lerr != nil {
+		// Most likely ours, from a reconcile whose write the ReplicaSet
+		// cache has not delivered yet (the Rollout cache may be ahead of
+		// it). Raising the collision count now would make a second
+		// ReplicaSet: wait for the cache, as Argo Rollouts does.
+		return true, fmt.Errorf("ReplicaSet %s exists but is not cached yet: %w", rs.Name, lerr)
+	}
+	if !metav1.IsControlledBy(existing, ro) {
+		return true, r.bumpCollisionCount(ctx, ro, resourceVersion, rs.Name)
+	}
+	return true, nil
 }
 
 // updateReplicaSets writes changed ReplicaSets, in order.
