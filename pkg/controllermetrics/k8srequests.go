@@ -85,7 +85,9 @@ func describeRequest(r *http.Request) k8sRequest {
 	case len(parts) >= 3 && parts[0] == "apis":
 		parts = parts[3:]
 	default:
-		return k8sRequest{verb: verbOf(r, false)}
+		// Not a resource (/version, /livez...): counted as Argo Rollouts
+		// counts what it cannot read.
+		return k8sRequest{kind: "Unknown", namespace: "Unknown", name: "Unknown", verb: "Unknown"}
 	}
 	var out k8sRequest
 	if len(parts) >= 2 && parts[0] == "namespaces" && len(parts) != 2 {
@@ -99,6 +101,11 @@ func describeRequest(r *http.Request) k8sRequest {
 	}
 	out.verb = verbOf(r, out.name != "")
 	switch {
+	case unnamed(out):
+		// As Argo Rollouts: one series for every list, and for all of a
+		// kind whose objects come and go by the thousand (each Event has a
+		// name of its own), so that the counter does not grow without end.
+		out.name = notApplicable
 	case out.verb == "Create":
 		out.name = createdName(r)
 	case out.verb == "Watch":
@@ -107,6 +114,14 @@ func describeRequest(r *http.Request) k8sRequest {
 		}
 	}
 	return out
+}
+
+// notApplicable is the name label of requests counted without one.
+const notApplicable = "N/A"
+
+// unnamed tells whether a request is counted without its object's name.
+func unnamed(req k8sRequest) bool {
+	return req.verb == "List" || req.kind == "events" || req.kind == "replicasets"
 }
 
 func verbOf(r *http.Request, named bool) string {

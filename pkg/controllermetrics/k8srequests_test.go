@@ -46,6 +46,7 @@ func TestEveryKubernetesRequestIsCountedWithItsKindNameVerbAndCode(t *testing.T)
 	_, _ = svcs.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "new"}}, metav1.CreateOptions{})
 	_, _ = kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	_ = kube.AppsV1().ReplicaSets("shop").Delete(ctx, "old", metav1.DeleteOptions{})
+	_, _ = kube.CoreV1().Events("shop").Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web.18a2b"}}, metav1.CreateOptions{})
 	// Serin's own kinds travel as JSON.
 	argo, err := versioned.NewForConfig(cfg)
 	if err != nil {
@@ -57,8 +58,9 @@ func TestEveryKubernetesRequestIsCountedWithItsKindNameVerbAndCode(t *testing.T)
 # HELP controller_clientset_k8s_request_total Number of requests to the Kubernetes API server, by resource kind, namespace, name, verb and response code.
 # TYPE controller_clientset_k8s_request_total counter
 controller_clientset_k8s_request_total{kind="analysisruns",name="run-1",namespace="shop",status_code="200",verb="Create"} 1
-controller_clientset_k8s_request_total{kind="replicasets",name="old",namespace="shop",status_code="200",verb="Delete"} 1
-controller_clientset_k8s_request_total{kind="services",name="",namespace="",status_code="200",verb="List"} 1
+controller_clientset_k8s_request_total{kind="events",name="N/A",namespace="shop",status_code="200",verb="Create"} 1
+controller_clientset_k8s_request_total{kind="replicasets",name="N/A",namespace="shop",status_code="200",verb="Delete"} 1
+controller_clientset_k8s_request_total{kind="services",name="N/A",namespace="",status_code="200",verb="List"} 1
 controller_clientset_k8s_request_total{kind="services",name="missing",namespace="shop",status_code="404",verb="Get"} 1
 controller_clientset_k8s_request_total{kind="services",name="new",namespace="shop",status_code="200",verb="Create"} 1
 controller_clientset_k8s_request_total{kind="services",name="web",namespace="shop",status_code="200",verb="Get"} 1
@@ -78,7 +80,9 @@ func TestARequestPathIsReadForTheStatusSubresourceAndWatches(t *testing.T) {
 		{"GET", "https://k/apis/argoproj.io/v1alpha1/rollouts?watch=true", k8sRequest{"rollouts", "", "", "Watch"}},
 		{"GET", "https://k/api/v1/namespaces/shop/secrets?watch=true&fieldSelector=metadata.name%3Ddb", k8sRequest{"secrets", "shop", "db", "Watch"}},
 		{"GET", "https://k/api/v1/namespaces/shop", k8sRequest{"namespaces", "", "shop", "Get"}},
-		{"GET", "https://k/version", k8sRequest{"", "", "", "List"}},
+		{"GET", "https://k/version", k8sRequest{"Unknown", "Unknown", "Unknown", "Unknown"}},
+		{"GET", "https://k/apis/apps/v1/namespaces/shop/replicasets", k8sRequest{"replicasets", "shop", "N/A", "List"}},
+		{"PUT", "https://k/apis/apps/v1/namespaces/shop/replicasets/web-1", k8sRequest{"replicasets", "shop", "N/A", "Update"}},
 	} {
 		r, _ := http.NewRequest(c.method, c.url, nil)
 		if got := describeRequest(r); got != c.want {
