@@ -156,7 +156,7 @@ func createNode(ctx context.Context, cs kubernetes.Interface) error {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("1000"),
 		corev1.ResourceMemory: resource.MustParse("4Ti"),
-		corev1.ResourcePods:   resource.MustParse("5000"),
+		corev1.ResourcePods:   resource.MustParse("50000"),
 	}
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
