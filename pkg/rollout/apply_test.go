@@ -16,6 +16,7 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/rollouts/v1alpha1"
 	rolloutlisters "github.com/serin-dev/serin/pkg/client/listers/rollouts/v1alpha1"
 	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/podhash"
 )
 
 // apiRollout is the Rollout as the API server holds it.
@@ -45,6 +46,12 @@ func catchUp(t *testing.T, f *fixture) {
 	if err := f.roIndex.Update(apiRollout(t, f)); err != nil {
 		t.Fatal(err)
 	}
+	catchUpReplicaSets(t, f)
+}
+
+// catchUpReplicaSets fills the ReplicaSet cache from the API, every pod up.
+func catchUpReplicaSets(t *testing.T, f *fixture) {
+	t.Helper()
 	for _, rs := range apiReplicaSets(t, f) {
 		var n int32
 		if rs.Spec.Replicas != nil {
@@ -229,9 +236,9 @@ func newAnalysisFixture(t *testing.T) *analysisFixture {
 	return f
 }
 
-// toStepAnalysis converges the Rollout, changes its image and reconciles
-// until the next reconcile starts the step-0 analysis run, whose name it
-// returns.
+// toStepAnalysis converges the Rollout and changes its image; the next
+// reconcile creates the v2 ReplicaSet and starts its step-0 analysis run,
+// whose name it returns.
 func (f *analysisFixture) toStepAnalysis(t *testing.T) string {
 	t.Helper()
 	f.reconcile("demo")
@@ -242,18 +249,10 @@ func (f *analysisFixture) toStepAnalysis(t *testing.T) string {
 		t.Fatal(err)
 	}
 	catchUp(t, f.fixture)
-	f.reconcile("demo") // creates the v2 ReplicaSet
-	catchUp(t, f.fixture)
 	if n := countCreates(f.rollouts.Actions(), "analysisruns"); n != 0 {
 		t.Fatalf("%d AnalysisRuns created before the analysis step", n)
 	}
-	for _, rs := range apiReplicaSets(t, f.fixture) {
-		if rs.Spec.Template.Spec.Containers[0].Image == "demo:v2" {
-			return templates.RunName("demo", rs.Labels[v1alpha1.LabelPodTemplateHash], "2", "0")
-		}
-	}
-	t.Fatal("no v2 ReplicaSet")
-	return ""
+	return templates.RunName("demo", podhash.PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount), "2", "0")
 }
 
 // foreignRun is an AnalysisRun of that name that no Rollout controls.

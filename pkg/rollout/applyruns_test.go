@@ -33,7 +33,8 @@ func restartAfterCreatingTheRun(t *testing.T, f *analysisFixture, change func(*v
 	t.Helper()
 	base := f.toStepAnalysis(t)
 	before := apiRollout(t, f.fixture)
-	f.reconcile("demo")
+	f.reconcile("demo") // the v2 ReplicaSet and its step-0 run
+	catchUpReplicaSets(t, f.fixture)
 	if got := apiRunNames(t, f.fixture); !slices.Equal(got, []string{base}) {
 		t.Fatalf("runs %v after the analysis step started, want %s", got, base)
 	}

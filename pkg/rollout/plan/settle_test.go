@@ -82,14 +82,46 @@ func TestSettleStartsThePauseInTheWriteThatCompletesTheStep(t *testing.T) {
 	}
 }
 
-func TestSettleKeepsAPlanThatWritesMoreThanTheStatus(t *testing.T) {
-	w := newWorld(t, canaryRollout(setWeight(20), pauseFor("")))
+func TestSettleCreatesANewRevisionAtTheSizeOfItsFirstStep(t *testing.T) {
+	ro := canaryRollout(setWeight(50), pauseFor(""))
+	ro.Spec.Replicas = int32Ptr(1) // the stable keeps its pod: the canary's comes first
+	w := newWorld(t, ro)
 	w.settle()
 	w.setImage("demo:v2")
 	st := w.state()
+	alone := Compute(st)
+	if alone.Create == nil || *alone.Create.Spec.Replicas != 0 {
+		t.Fatalf("Compute alone must create the new ReplicaSet empty: %+v", alone.Create)
+	}
+	p := Settle(st)
+	if p.Create == nil || p.Create.Name != alone.Create.Name || *p.Create.Spec.Replicas != 1 {
+		t.Fatalf("settled create %+v, want %s with the step's one pod", p.Create, alone.Create.Name)
+	}
+	for _, rs := range p.ReplicaSetUpdates() {
+		if rs.Name == p.Create.Name {
+			t.Errorf("the ReplicaSet created is also updated: %+v", rs)
+		}
+	}
+	if p.Revision != "2" {
+		t.Errorf("revision annotation %q, want 2", p.Revision)
+	}
+	got := reasons(p.Events)
+	want := []string{v1alpha1.EventRolloutNotCompleted, v1alpha1.EventRolloutUpdated, v1alpha1.EventNewReplicaSetCreated, v1alpha1.EventScalingReplicaSet}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+func TestSettleKeepsAPlanThatWritesMoreThanTheStatus(t *testing.T) {
+	w := newWorld(t, canaryRollout(setWeight(40), pauseFor("")))
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.ro.Status.Abort = true
+	st := w.state()
 	p, alone := Settle(st), Compute(st)
-	if p.Create == nil || !reflect.DeepEqual(p, alone) {
-		t.Fatalf("a reconcile that creates the canary ReplicaSet must plan as Compute does")
+	if len(alone.Grows) == 0 || !reflect.DeepEqual(p, alone) {
+		t.Fatalf("a reconcile that resizes ReplicaSets must plan as Compute does")
 	}
 }
 
