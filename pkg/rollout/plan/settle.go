@@ -14,22 +14,28 @@ const maxSettle = 4
 
 // Settle plans one reconcile as the controller runs it: Compute, and while
 // the plan so far decides nothing but a new status (a step completing, a
-// pause starting or ending, a condition changing) and, at first, a new
-// revision (its ReplicaSet and revision annotation), also what the next
-// reconcile would decide from there, with the same observed world and the
-// same time. The chain stops at the first plan that writes anything else
-// (a ReplicaSet update, a router object, an AnalysisRun...), at a plan
-// that changes nothing more, before a step plugin would have to be asked,
-// after a new revision, and after maxSettle plans.
+// pause starting or ending, a condition changing), also what the next
+// reconcile would decide from that status, with the same observed world
+// and the same time, as long as that too is only a new status. The start
+// of a new revision (its ReplicaSet and revision annotation, or a status
+// reset to step 0 of another template or step list) is the one plan
+// Settle takes the next plan after whole, writes included, and stops. The
+// chain also stops at a plan that changes nothing more, before a step
+// plugin would have to be asked, and after maxSettle plans.
 //
 // One reconcile then writes with one status patch what would otherwise
 // take a patch, a watch event and a reconcile each: a new revision's
-// ReplicaSet is created at the size its first step wants, a canary whose
-// setWeight step completes starts its pause in the same write, and a pause
-// that ends on the last step promotes in it. What is written is what the
-// reconciles in turn would have written last, so a restart before the
-// status patch repeats the same decisions; the events of every plan are
-// kept, in order.
+// ReplicaSet is created at the size its first step wants, and a canary
+// whose setWeight step completes starts its pause in the same write.
+//
+// Only plans whose decisions do not depend on what a later plan writes
+// are chained, so that a controller stopped after any write and before the
+// status patch decides the same writes again, never their undoing: a
+// status-only plan followed by writes is not, since from the old status
+// the writes made would look wrong (a canary grown for the next step
+// before the status records it is shrunk back for the current one). The
+// start of a new revision is: it resets the status whatever the
+// ReplicaSets are. The events of every plan are kept, in order.
 func Settle(st State) Plan {
 	p := Compute(st)
 	for range maxSettle - 1 {
@@ -41,8 +47,12 @@ func Settle(st State) Plan {
 		if equality.Semantic.DeepEqual(q.Status, p.Status) && !q.writesBeyondStatus() {
 			return p // settled: keep p's timers
 		}
+		starts := startsRevision(st, p)
+		if !starts && q.writesBeyondStatus() {
+			return p // q's writes are the next reconcile's, after p's status
+		}
 		merged := chain(p, q)
-		if p.Create != nil {
+		if starts {
 			return merged
 		}
 		p, st = merged, next
@@ -75,6 +85,14 @@ func afterPlan(st State, p Plan) (State, bool) {
 		return st, false // a plugin must be asked first: the next reconcile does
 	}
 	return next, true
+}
+
+// startsRevision tells whether p starts a new revision or new steps: it
+// creates the ReplicaSet, or resets the status to step 0 of another pod
+// template or step list, which it does whatever the ReplicaSets are.
+func startsRevision(st State, p Plan) bool {
+	was := st.Rollout.Status
+	return p.Create != nil || p.Status.CurrentPodHash != was.CurrentPodHash || p.Status.CurrentStepHash != was.CurrentStepHash
 }
 
 // chain is q, planned from the state after p, with what p wrote that q

@@ -70,15 +70,46 @@ func TestSettleStartsThePauseInTheWriteThatCompletesTheStep(t *testing.T) {
 		t.Errorf("requeue after %s, want the pause's 10s", p.RequeueAfter)
 	}
 
-	// The pause ends on the last step: the same write promotes.
-	w.ro.Status = p.Status
-	w.advance(11 * time.Second)
-	p = Settle(w.state())
-	if stepIndex(p.Status) != 2 || p.Status.StableRS != w.hash() || len(p.Status.PauseConditions) != 0 {
-		t.Fatalf("after the pause: step %d, stableRS %q (want %q), pause %+v", stepIndex(p.Status), p.Status.StableRS, w.hash(), p.Status.PauseConditions)
+}
+
+// A plan that ends a pause is written alone when the next one writes
+// ReplicaSets: stopped between those writes and the status, a controller
+// would find the canary grown for a step the status has not reached and
+// shrink it back, and the next one grow it again.
+func TestSettleDoesNotChainWritesAfterAStatusOnlyPlan(t *testing.T) {
+	ro := canaryRollout(setWeight(25), pauseFor("1s"), setWeight(75))
+	ro.Spec.Replicas = int32Ptr(4)
+	w := newWorld(t, ro)
+	w.settle()
+	w.setImage("demo:v2")
+	w.settle()
+	w.expectStep(1)
+	w.advance(2 * time.Second)
+	st := w.state()
+	p := Settle(st)
+	if p.writesBeyondStatus() {
+		t.Fatalf("the pause's end was chained with the next step's writes: grows %d updates %d", len(p.Grows), len(p.Updates))
 	}
-	if got := reasons(p.Events); !slices.Contains(got, v1alpha1.EventRolloutResumed) || !slices.Contains(got, v1alpha1.EventRolloutCompleted) {
-		t.Errorf("events %v, want RolloutResumed and RolloutCompleted", got)
+	if stepIndex(p.Status) != 2 || len(p.Status.PauseConditions) != 0 {
+		t.Fatalf("after the pause: step %d, pause %+v; want step 2", stepIndex(p.Status), p.Status.PauseConditions)
+	}
+	// The next reconcile resizes for the next step. Stopped after those
+	// writes and before its status patch, the controller replans from the
+	// status written above and must not undo them.
+	w.ro.Status = p.Status
+	resize := Compute(w.state())
+	if len(resize.ReplicaSetUpdates()) == 0 {
+		t.Fatal("the step after the pause must resize the ReplicaSets")
+	}
+	before := map[string]int32{}
+	for _, rs := range resize.ReplicaSetUpdates() {
+		before[rs.Name] = *w.rss[rs.Name].Spec.Replicas
+		w.rss[rs.Name] = rs.DeepCopy()
+	}
+	for _, rs := range Settle(w.state()).ReplicaSetUpdates() {
+		if was, ok := before[rs.Name]; ok && *rs.Spec.Replicas == was {
+			t.Errorf("replanned, %s is resized back to %d", rs.Name, was)
+		}
 	}
 }
 
