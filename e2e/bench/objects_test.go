@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -35,5 +36,13 @@ func TestScenarioManifestsParseStrictly(t *testing.T) {
 	}
 	if run.Spec.Metrics[0].Count.IntValue() != fanoutCount || string(run.Spec.Metrics[0].Interval) != "10s" {
 		t.Errorf("fan-out metric = %+v", run.Spec.Metrics[0])
+	}
+}
+
+func TestColdPollScrapesLessOftenForLargeFleets(t *testing.T) {
+	for n, want := range map[int]time.Duration{300: 100 * time.Millisecond, 5000: 500 * time.Millisecond, 10000: time.Second, 50000: time.Second} {
+		if got := coldPoll(n); got != want {
+			t.Errorf("coldPoll(%d) = %s, want %s", n, got, want)
+		}
 	}
 }
