@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/serin-dev/serin/e2e/framework"
@@ -30,6 +31,7 @@ type awsController struct {
 	actionKey string
 	lbARN     string
 	held      atomic.Bool
+	client    dynamic.ResourceInterface
 }
 
 // startAWSController starts the stand-in for an existing Ingress whose
@@ -41,6 +43,7 @@ func startAWSController(f *framework.T, ingress, actionKey string) *awsControlle
 		lbARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/" + name + "/0123456789abcdef"}
 	elb.Add(&elbfake.LoadBalancer{ARN: c.lbARN, Name: name, DNSName: name + ".us-east-1.elb.amazonaws.com"})
 	client := f.Env.Cluster.Dynamic().Resource(ingresses).Namespace(f.Namespace)
+	c.client = client
 	// The controller may write the Ingress meanwhile: read it again on a conflict.
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		ing, err := client.Get(context.Background(), ingress, metav1.GetOptions{})
@@ -67,8 +70,18 @@ func startAWSController(f *framework.T, ingress, actionKey string) *awsControlle
 	return c
 }
 
-// Hold stops the weights on the load balancer from following the Ingress.
-func (c *awsController) Hold() { c.held.Store(true) }
+// Hold mirrors the Ingress once more, so that the load balancer has a
+// target group for every Service the Rollout has written so far, then
+// stops its weights from following the Ingress.
+func (c *awsController) Hold() {
+	c.f.Helper()
+	u, err := c.client.Get(context.Background(), c.ingress, metav1.GetOptions{})
+	if err != nil {
+		c.f.Fatalf("reading the Ingress before holding its load balancer: %v", err)
+	}
+	c.apply(u)
+	c.held.Store(true)
+}
 
 // Release lets them follow again.
 func (c *awsController) Release() { c.held.Store(false) }
