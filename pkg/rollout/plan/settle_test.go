@@ -143,13 +143,18 @@ func TestSettleCreatesANewRevisionAtTheSizeOfItsFirstStep(t *testing.T) {
 	}
 }
 
-func TestSettleKeepsAPlanThatWritesMoreThanTheStatus(t *testing.T) {
+// abortedCanary is the state of a basic canary at 40 % just aborted.
+func abortedCanary(t *testing.T) State {
 	w := newWorld(t, canaryRollout(setWeight(40), pauseFor("")))
 	w.settle()
 	w.setImage("demo:v2")
 	w.settle()
 	w.ro.Status.Abort = true
-	st := w.state()
+	return w.state()
+}
+
+func TestSettleKeepsAPlanThatWritesMoreThanTheStatus(t *testing.T) {
+	st := abortedCanary(t)
 	p, alone := Settle(st), Compute(st)
 	if len(alone.Grows) == 0 || !reflect.DeepEqual(p, alone) {
 		t.Fatalf("a reconcile that resizes ReplicaSets must plan as Compute does")
@@ -221,12 +226,7 @@ func TestATimedPauseEndsWhenItsStoredStartSays(t *testing.T) {
 }
 
 func TestGrowsHoldTheReplicaSetsThatScaleUp(t *testing.T) {
-	w := newWorld(t, canaryRollout(setWeight(40), pauseFor("")))
-	w.settle()
-	w.setImage("demo:v2")
-	w.settle()
-	w.ro.Status.Abort = true
-	st := w.state()
+	st := abortedCanary(t)
 	p := Compute(st)
 	observed := map[string]int32{}
 	for _, rs := range st.ReplicaSets {
